@@ -49,13 +49,22 @@ public final class TinyProblem {
     public final double[][] testX = new double[TEST][FEATURES];
     public final int[] testY = new int[TEST];
     public final float momentum;
+    public final float rescaleGrad;
+    public final boolean cosine;
 
     public TinyProblem() {
-        this(MOMENTUM);
+        this(MOMENTUM, 1f, false);
     }
 
-    public TinyProblem(float momentum) {
+    /**
+     * @param momentum SGD momentum (0 allowed)
+     * @param rescaleGrad the optimizer's gradient factor
+     * @param cosine cosine schedule instead of a per-epoch step decay
+     */
+    public TinyProblem(float momentum, float rescaleGrad, boolean cosine) {
         this.momentum = momentum;
+        this.rescaleGrad = rescaleGrad;
+        this.cosine = cosine;
         Random random = new Random(99);
         double[][] centers = new double[CLASSES][FEATURES];
         for (double[] c : centers) {
@@ -82,11 +91,19 @@ public final class TinyProblem {
 
     public HydraSgd optimizer() {
         return HydraSgd.builder()
-                .setLearningRateTracker(
-                        LearningRates.step(LR, 0.5f, STEPS_PER_EPOCH, EPOCHS * STEPS_PER_EPOCH))
+                .setLearningRateTracker(schedule())
                 .optMomentum(momentum)
+                .optRescaleGrad(rescaleGrad)
                 .optWeightDecay(WEIGHT_DECAY)
                 .build();
+    }
+
+    /** The learning rate of a 1-based update, as the optimizer sees it. */
+    public ai.djl.training.tracker.Tracker schedule() {
+        int total = EPOCHS * STEPS_PER_EPOCH;
+        return cosine
+                ? LearningRates.cosine(LR, 0.01f, total)
+                : LearningRates.step(LR, 0.5f, STEPS_PER_EPOCH, total);
     }
 
     public static SequentialBlock block() {
