@@ -1,0 +1,91 @@
+package ai.hydra.cli;
+
+import ai.hydra.experiment.ConfigException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * Base class of the {@code hydra} subcommands: turns exceptions into {@code error: <message>}
+ * lines with exit code 2 (usage or configuration) or 1 (runtime failure); {@code --debug} adds the
+ * stack trace.
+ */
+public abstract class HydraSubcommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @ParentCommand HydraCommand hydra;
+
+    @Override
+    public final Integer call() {
+        try {
+            return execute();
+        } catch (UsageException | ConfigException e) {
+            return fail(e, CommandLine.ExitCode.USAGE);
+        } catch (Exception e) {
+            return fail(e, CommandLine.ExitCode.SOFTWARE);
+        }
+    }
+
+    /**
+     * Does the command's work.
+     *
+     * @return the exit code, normally 0
+     * @throws Exception on failure; the message is shown to the user
+     */
+    protected abstract int execute() throws Exception;
+
+    /**
+     * Returns the writer for results (standard output unless redirected, e.g. in tests).
+     *
+     * @return the output writer
+     */
+    protected PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /**
+     * Returns the writer for messages and errors.
+     *
+     * @return the error writer
+     */
+    protected PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    private int fail(Exception e, int exitCode) {
+        PrintWriter err = err();
+        err.println("error: " + describe(e));
+        boolean debug = hydra != null && hydra.isDebug();
+        if (debug) {
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            err.print(trace);
+        } else if (exitCode == CommandLine.ExitCode.SOFTWARE) {
+            err.println("(run with --debug for the stack trace)");
+        }
+        err.flush();
+        return exitCode;
+    }
+
+    /** The message of {@code e}, followed by the messages of its causes when they add something. */
+    static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder(message(e));
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            String next = message(cause);
+            if (!text.toString().contains(next)) {
+                text.append(": ").append(next);
+            }
+        }
+        return text.toString();
+    }
+
+    private static String message(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+}
