@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Spec;
  * lines with exit code 2 (usage or configuration) or 1 (runtime failure); {@code --debug} adds the
  * stack trace.
  */
+@Command
 public abstract class HydraSubcommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

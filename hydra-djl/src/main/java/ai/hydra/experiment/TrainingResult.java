@@ -11,8 +11,7 @@ import java.util.Map;
  * <p>Closing the result closes the model.
  *
  * @param config the configuration that was run
- * @param trainSamples the number of training samples used
- * @param testSamples the number of test samples evaluated
+ * @param data the training and test splits used (labels after label noise)
  * @param parameters the number of trainable parameters
  * @param device the device trained on, e.g. "cpu()"
  * @param epochs per-epoch statistics
@@ -23,8 +22,7 @@ import java.util.Map;
  */
 public record TrainingResult(
         ExperimentConfig config,
-        int trainSamples,
-        int testSamples,
+        ExperimentData data,
         long parameters,
         String device,
         List<TrainingProgress.EpochStats> epochs,
@@ -35,14 +33,33 @@ public record TrainingResult(
         implements AutoCloseable {
 
     /**
+     * Returns the number of training samples used.
+     *
+     * @return the training set size
+     */
+    public int trainSamples() {
+        return data.train().size();
+    }
+
+    /**
+     * Returns the number of test samples evaluated.
+     *
+     * @return the test set size
+     */
+    public int testSamples() {
+        return data.test().size();
+    }
+
+    /**
      * Returns the metrics (not the model) as nested maps, ready for YAML or JSON output.
      *
      * @return a mutable map
      */
     public Map<String, Object> toMap() {
         Map<String, Object> map = new LinkedHashMap<>();
-        map.put("trainSamples", trainSamples);
-        map.put("testSamples", testSamples);
+        map.put("trainSamples", trainSamples());
+        map.put("testSamples", testSamples());
+        map.put("noisyLabels", data.noise() == null ? 0 : data.noise().changedIndices().length);
         map.put("parameters", parameters);
         map.put("device", device);
         map.put("finalTrainLoss", finalTrainLoss);
