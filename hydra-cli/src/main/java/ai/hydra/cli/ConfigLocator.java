@@ -37,8 +37,10 @@ final class ConfigLocator {
         } catch (IOException e) {
             throw new ConfigException("cannot read packaged config " + resource, e);
         }
-        throw new ConfigException("config file not found: " + given + " (looked in "
-                + Path.of("").toAbsolutePath() + (home == null ? "" : " and " + home)
+        Path cwd = Path.of("").toAbsolutePath();
+        boolean homeDiffers = home != null && !Path.of(home).toAbsolutePath().equals(cwd);
+        throw new ConfigException("config file not found: " + given + " (looked in " + cwd
+                + (homeDiffers ? " and " + home : "")
                 + "; the shipped configs are in configs/, e.g. configs/lenet5-fashion-bundled.yaml)");
     }
 }

@@ -60,19 +60,8 @@ final class ConsoleProgress implements TrainingProgress {
 
     @Override
     public void onEvaluationStart(int batches) {
-        open("test", batches);
-    }
-
-    @Override
-    public void onEvaluationBatch(int batch) {
-        if (progressBar != null) {
-            progressBar.stepTo(batch);
-        }
-    }
-
-    @Override
-    public void onEvaluationEnd() {
         close();
+        onStage("evaluating on the test set");
     }
 
     private void open(String task, int max) {

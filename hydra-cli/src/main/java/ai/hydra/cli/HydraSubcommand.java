@@ -74,16 +74,18 @@ public abstract class HydraSubcommand implements Callable<Integer> {
         return exitCode;
     }
 
-    /** The message of {@code e}, followed by the messages of its causes when they add something. */
+    /**
+     * The message of {@code e}; for exceptions that only wrap another (no message of their own,
+     * or the cause's {@code toString()}), the message of the cause.
+     */
     static String describe(Throwable e) {
-        StringBuilder text = new StringBuilder(message(e));
-        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
-            String next = message(cause);
-            if (!text.toString().contains(next)) {
-                text.append(": ").append(next);
-            }
+        Throwable shown = e;
+        while (shown.getCause() != null
+                && (shown.getMessage() == null
+                        || shown.getMessage().equals(shown.getCause().toString()))) {
+            shown = shown.getCause();
         }
-        return text.toString();
+        return message(shown);
     }
 
     private static String message(Throwable e) {

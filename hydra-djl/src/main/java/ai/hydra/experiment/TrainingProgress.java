@@ -63,7 +63,7 @@ public interface TrainingProgress {
      * @param epoch the epoch number, from 1
      * @param epochs the total number of epochs
      * @param meanLoss the mean training loss over the epoch's batches
-     * @param learningRate the learning rate at the end of the epoch
+     * @param learningRate the learning rate of the epoch's last update
      * @param seconds the wall-clock time of the epoch
      */
     record EpochStats(int epoch, int epochs, double meanLoss, double learningRate, double seconds) {}
