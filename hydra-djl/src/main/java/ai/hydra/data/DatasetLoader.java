@@ -134,7 +134,7 @@ public final class DatasetLoader {
             } catch (IOException | TranslateException | RuntimeException e) {
                 throw new IOException(
                         "DJL could not download or read " + name + " " + split + " ("
-                                + e.getMessage() + "). Without internet access, pass a local"
+                                + e + "). Without internet access, pass a local"
                                 + " directory: DatasetLoader.load(" + name + ", " + split
                                 + ", dir), or set -D" + DATA_DIR_PROPERTY + "=<root> or "
                                 + DATA_DIR_ENV + " to a folder holding " + name.directoryName()

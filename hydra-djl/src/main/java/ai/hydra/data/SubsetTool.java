@@ -15,9 +15,9 @@ import java.util.List;
  * bundled Fashion-MNIST subset ({@link BundledData}) was made:
  *
  * <pre>
- * mvn -q -o -pl hydra-djl compile
- * java -cp hydra-djl/target/classes ai.hydra.data.SubsetTool fashion-mnist \
- *     /work/shared/data/fashion-mnist \
+ * mvn -q -o -pl hydra-djl compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
+ * java -cp hydra-djl/target/classes:$(cat /tmp/cp.txt) ai.hydra.data.SubsetTool fashion-mnist \
+ *     /usr/share/datasets/fashion-mnist \
  *     hydra-djl/src/main/resources/ai/hydra/data/fashion-mnist-subset 200 40
  * </pre>
  */

@@ -1,0 +1,78 @@
+package ai.hydra.analysis;
+
+/**
+ * The inter-class contribution matrix of the HYDRA paper (Eq. 23): {@code M[a][b]} sums the
+ * contributions of training samples of class a to test samples of class b, and the normalized
+ * matrix divides each entry by {@code sqrt(rowSum(a) * columnSum(b))}, which removes the effect of
+ * class sizes. An entry whose row or column sum is not positive has no normalized value (NaN).
+ */
+public final class InterClassMatrix {
+
+    private final double[][] raw;
+    private final double[][] normalized;
+
+    private InterClassMatrix(double[][] raw, double[][] normalized) {
+        this.raw = raw;
+        this.normalized = normalized;
+    }
+
+    static InterClassMatrix of(
+            ContributionMatrix matrix, int[] trainLabels, int[] testLabels, int numClasses) {
+        if (trainLabels.length != matrix.rows() || testLabels.length != matrix.columns()) {
+            throw new IllegalArgumentException("one label per row and per column is needed");
+        }
+        double[][] raw = new double[numClasses][numClasses];
+        for (int i = 0; i < matrix.rows(); i++) {
+            for (int j = 0; j < matrix.columns(); j++) {
+                raw[trainLabels[i]][testLabels[j]] += matrix.get(i, j);
+            }
+        }
+        return new InterClassMatrix(raw, normalize(raw));
+    }
+
+    private static double[][] normalize(double[][] raw) {
+        int n = raw.length;
+        double[] rowSums = new double[n];
+        double[] columnSums = new double[n];
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                rowSums[a] += raw[a][b];
+                columnSums[b] += raw[a][b];
+            }
+        }
+        double[][] out = new double[n][n];
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                double product = rowSums[a] * columnSums[b];
+                out[a][b] = rowSums[a] > 0 && columnSums[b] > 0 ? raw[a][b] / Math.sqrt(product) : Double.NaN;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Returns the summed contributions, training class by test class.
+     *
+     * @return a copy of M
+     */
+    public double[][] raw() {
+        return copy(raw);
+    }
+
+    /**
+     * Returns the normalized matrix.
+     *
+     * @return a copy of M[a][b] / sqrt(rowSum(a) columnSum(b))
+     */
+    public double[][] normalized() {
+        return copy(normalized);
+    }
+
+    private static double[][] copy(double[][] m) {
+        double[][] out = new double[m.length][];
+        for (int i = 0; i < m.length; i++) {
+            out[i] = m[i].clone();
+        }
+        return out;
+    }
+}

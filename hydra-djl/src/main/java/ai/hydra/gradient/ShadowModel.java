@@ -1,0 +1,311 @@
+package ai.hydra.gradient;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.loss.Loss;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A functional view of a model: its loss and gradients at any point {@code w} of its
+ * {@link ParameterSpace}, computed in shadow forward passes that never touch the model's own
+ * arrays or gradients.
+ *
+ * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and
+ * {@link GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of
+ * the batch mean the trainer differentiates, and a per-sample gradient is the gradient of that
+ * sample's loss.
+ */
+public final class ShadowModel {
+
+    private final Block block;
+    private final Loss loss;
+    private final ParameterSpace space;
+    private final boolean batchDependent;
+
+    /**
+     * Creates a shadow view of an initialized block.
+     *
+     * @param block the block, initialized
+     * @param loss the training loss (a batch mean)
+     */
+    public ShadowModel(Block block, Loss loss) {
+        this.block = block;
+        this.loss = loss;
+        this.space = ParameterSpace.of(block);
+        this.batchDependent = containsBatchNorm(block);
+    }
+
+    /**
+     * Returns the parameter space the gradients live in.
+     *
+     * @return the space
+     */
+    public ParameterSpace space() {
+        return space;
+    }
+
+    /**
+     * Whether a sample's loss depends on the other samples of its batch (batch normalization in
+     * training mode). Per-sample gradients are then taken in the context of the whole batch.
+     *
+     * @return true if the block normalizes over the batch
+     */
+    public boolean isBatchDependent() {
+        return batchDependent;
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at flat weights {@code w}, in {@code w}'s data
+     * type (inputs are cast to it).
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @return the flat gradient
+     */
+    public NDArray gradient(NDArray w, NDList inputs, NDList labels) {
+        return gradient(w, inputs, labels, true);
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} in training or prediction mode.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the flat gradient
+     */
+    public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w);
+            NDList x = cast(scope, inputs, w.getDataType());
+            NDList y = borrow(scope, labels);
+            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+                NDList predictions = block.forward(shadow.store, x, training);
+                collector.backward(loss.evaluate(y, predictions));
+            }
+            NDArray gradient = shadow.gradient();
+            gradient.attach(out);
+            return gradient;
+        }
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} for every perturbed point
+     * {@code w + alpha * v}, in one call per point. Used by finite-difference Hessian products.
+     *
+     * @param w flat weights
+     * @param direction the direction {@code v}
+     * @param alpha the step
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @return the gradient at {@code w + alpha * v}, attached to {@code w}'s manager
+     */
+    public NDArray gradientAt(
+            NDArray w, NDArray direction, double alpha, NDList inputs, NDList labels) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDArray point = w.add(direction.mul(alpha));
+            point.attach(scope);
+            NDArray gradient = gradient(point, inputs, labels);
+            gradient.attach(out);
+            return gradient;
+        }
+    }
+
+    /**
+     * Computes the gradients of individual samples' losses at {@code w}.
+     *
+     * <p>For models without batch normalization each selected sample is forwarded alone. With batch
+     * normalization a sample's loss depends on its batch, so the whole batch is forwarded and only
+     * the selected sample's loss is differentiated: exact, at the cost of one batch pass per sample.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param rows the batch rows to differentiate
+     * @return a matrix with one flat gradient per selected row, in {@code w}'s data type
+     */
+    public NDArray sampleGradients(NDArray w, NDList inputs, NDList labels, int[] rows) {
+        return sampleGradients(w, inputs, labels, rows, true);
+    }
+
+    /**
+     * Computes per-sample gradients in training or prediction mode. In prediction mode samples
+     * never depend on each other, so each is forwarded alone.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param rows the batch rows to differentiate
+     * @param training true for training-mode passes, false for prediction mode
+     * @return a matrix with one flat gradient per selected row
+     */
+    public NDArray sampleGradients(
+            NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        NDManager out = w.getManager();
+        NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w);
+            NDList x = cast(scope, inputs, w.getDataType());
+            NDList y = borrow(scope, labels);
+            for (int k = 0; k < rows.length; k++) {
+                try (NDManager step = scope.newSubManager()) {
+                    // Borrow everything into the row's scope: results attach to the first
+                    // operand's manager, so each row's activations are freed with the row.
+                    step.tempAttachAll(x, y, shadow.arrays);
+                    shadow.zeroGradients();
+                    sampleBackward(step, shadow, x, y, rows[k], training);
+                    NDArray gradient = shadow.gradient();
+                    result.set(new NDIndex(k), gradient);
+                    gradient.close();
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Computes individual samples' losses at {@code w} (prediction-free bookkeeping, no gradient).
+     *
+     * @param w flat weights
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @return one loss per row, attached to {@code w}'s manager
+     */
+    public NDArray sampleLosses(NDArray w, NDList inputs, NDList labels) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w);
+            NDList x = cast(scope, inputs, w.getDataType());
+            NDList y = borrow(scope, labels);
+            NDList predictions = block.forward(shadow.store, x, true);
+            long n = x.head().getShape().get(0);
+            NDArray losses = scope.zeros(new Shape(n), w.getDataType());
+            for (int r = 0; r < n; r++) {
+                losses.set(new NDIndex(r), loss.evaluate(rows(y, r), rows(predictions, r)));
+            }
+            losses.attach(out);
+            return losses;
+        }
+    }
+
+    private void sampleBackward(
+            NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
+        try (GradientCollector collector = step.getEngine().newGradientCollector()) {
+            NDList predictions;
+            NDList label = rows(y, row);
+            if (batchDependent && training) {
+                predictions = rows(block.forward(shadow.store, x, true), row);
+            } else {
+                predictions = block.forward(shadow.store, rows(x, row), training);
+            }
+            predictions.attach(step);
+            collector.backward(loss.evaluate(label, predictions));
+        }
+    }
+
+    private static NDList rows(NDList list, int row) {
+        NDList out = new NDList(list.size());
+        for (NDArray array : list) {
+            out.add(array.get(new NDIndex("{}:{}", row, row + 1)));
+        }
+        return out;
+    }
+
+    private static NDList cast(NDManager scope, NDList inputs, DataType type) {
+        NDList out = new NDList(inputs.size());
+        for (NDArray array : inputs) {
+            NDArray copy = array.getDataType().isFloating() ? array.toType(type, true) : array.duplicate();
+            copy.attach(scope);
+            out.add(copy);
+        }
+        return out;
+    }
+
+    private static NDList borrow(NDManager scope, NDList labels) {
+        NDList out = new NDList(labels.size());
+        for (NDArray array : labels) {
+            NDArray copy = array.duplicate();
+            copy.attach(scope);
+            out.add(copy);
+        }
+        return out;
+    }
+
+    private static boolean containsBatchNorm(Block block) {
+        if (block instanceof BatchNorm) {
+            return true;
+        }
+        for (Block child : block.getChildren().values()) {
+            if (containsBatchNorm(child)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Detached copies of every parameter, trainable ones taken from a flat vector. */
+    private final class Shadow {
+
+        final ShadowParameterStore store;
+        final NDList trainable;
+        final NDList arrays = new NDList();
+
+        Shadow(NDManager scope, NDArray w) {
+            Map<String, NDArray> values = new HashMap<>();
+            NDList slices = space.unflatten(w);
+            trainable = new NDList(slices.size());
+            for (int i = 0; i < slices.size(); i++) {
+                NDArray copy = slices.get(i).duplicate();
+                copy.attach(scope);
+                copy.setRequiresGradient(true);
+                trainable.add(copy);
+                arrays.add(copy);
+                values.put(space.trainable().get(i).getId(), copy);
+            }
+            slices.close();
+            for (Parameter parameter : space.all()) {
+                if (!parameter.requiresGradient()) {
+                    NDArray state = parameter.getArray();
+                    NDArray copy = state.toDevice(w.getDevice(), true);
+                    copy.attach(scope);
+                    copy = copy.toType(w.getDataType(), false);
+                    arrays.add(copy);
+                    values.put(parameter.getId(), copy);
+                }
+            }
+            store = new ShadowParameterStore(scope, values);
+        }
+
+        void zeroGradients() {
+            for (NDArray array : trainable) {
+                NDArray grad = array.getGradient();
+                grad.subi(grad);
+                grad.close();
+            }
+        }
+
+        NDArray gradient() {
+            NDList grads = new NDList(trainable.size());
+            for (NDArray array : trainable) {
+                grads.add(array.getGradient());
+            }
+            return space.flatten(grads);
+        }
+    }
+}

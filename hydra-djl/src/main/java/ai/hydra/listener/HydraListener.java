@@ -1,0 +1,486 @@
+package ai.hydra.listener;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.listener.TrainingListenerAdapter;
+import ai.hydra.gradient.FiniteDifferenceHvp;
+import ai.hydra.gradient.ShadowModel;
+import ai.hydra.recurrence.HessianAwareRecurrence;
+import ai.hydra.recurrence.HydraMode;
+import ai.hydra.recurrence.LazyHessianFreeRecurrence;
+import ai.hydra.recurrence.Recurrence;
+import ai.hydra.recurrence.StepInput;
+import ai.hydra.store.HypergradientStore;
+import ai.hydra.store.StorePlanner;
+import ai.hydra.train.HydraSgd;
+import ai.hydra.train.UpdateLog;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of the
+ * tracked training samples while an unchanged DJL training loop runs.
+ *
+ * <pre>{@code
+ * HydraSgd sgd = HydraSgd.builder().setLearningRateTracker(LearningRates.constant(0.05f))
+ *         .optMomentum(0.9f).optWeightDecay(5e-4f).build();
+ * HydraListener hydra = HydraListener.builder(sgd, trainSet.size()).build();
+ * DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+ *         .optOptimizer(sgd).addTrainingListeners(hydra);
+ * try (Trainer trainer = Trainers.newTrainer(model, config, inputShape)) {
+ *     EasyTrain.fit(trainer, epochs, trainSet, null);
+ * }
+ * Hypergradients d = hydra.getHypergradients(HydraMode.HESSIAN_FREE);
+ * }</pre>
+ *
+ * <p>It runs in {@code onTrainingBatch}, after the trainer's backward pass and before
+ * {@code trainer.step()}: per-sample gradients (and Hessian-vector products) are taken at the
+ * pre-step weights in shadow passes, so training itself is bit-identical with and without it. The
+ * recurrence differentiates DJL's own update; the optimizer must be the {@link HydraSgd} given to
+ * the builder, and every learning rate it uses is checked against the one the recurrence assumed.
+ */
+public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
+
+    private final HydraSgd optimizer;
+    private final long trainingSetSize;
+    private final int[] trackedIndices;
+    private final HydraMode mode;
+    private final StorePlanner planner;
+    private final double hessianStep;
+    private final int chunkSize;
+
+    private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
+    private int[] rowOfIndex;
+    private NDManager manager;
+    private ShadowModel shadow;
+    private Trainer trainer;
+    private int step;
+    private int firstNumUpdate;
+    private float plannedRate;
+    private String storeDescription = "";
+
+    private HydraListener(Builder builder) {
+        optimizer = builder.optimizer;
+        trainingSetSize = builder.trainingSetSize;
+        trackedIndices = builder.trackedIndices;
+        mode = builder.mode;
+        planner = builder.planner;
+        hessianStep = builder.hessianStep;
+        chunkSize = builder.chunkSize;
+    }
+
+    /**
+     * Creates a builder.
+     *
+     * @param optimizer the optimizer the trainer uses
+     * @param trainingSetSize N, the size of the training set the trainer iterates
+     * @return the builder
+     */
+    public static Builder builder(HydraSgd optimizer, long trainingSetSize) {
+        return new Builder(optimizer, trainingSetSize);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void onTrainingBegin(Trainer trainer) {
+        if (trainer.getDevices().length != 1) {
+            throw new IllegalStateException(
+                    "HYDRA supports training on one device; this trainer uses "
+                            + Arrays.toString(trainer.getDevices())
+                            + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
+        }
+        this.trainer = trainer;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void onTrainingBatch(Trainer trainer, BatchData batchData) {
+        if (this.trainer == null) {
+            onTrainingBegin(trainer);
+        }
+        if (manager == null) {
+            initialize(trainer);
+        }
+        verifyPreviousStep();
+        step++;
+        Batch batch = batchData.getBatch();
+        float eta = plannedRate(firstNumUpdate + step);
+        double scale = (double) eta * optimizer.getRescaleGrad() * trainingSetSize / batch.getSize();
+        try (NDManager scope = manager.newSubManager()) {
+            // The same split EasyTrain.trainBatch forwards: the batch on the trainer's device.
+            Batch onDevice = batch.split(trainer.getDevices(), false)[0];
+            NDList inputs = onDevice.getData();
+            NDList labels = onDevice.getLabels();
+            scope.tempAttachAll(inputs, labels);
+            int[][] tracked = trackedInBatch(batch);
+            NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
+            NDArray gradients =
+                    shadow.sampleGradients(weights, inputs, labels, tracked[0]);
+            requireFinite(gradients, "per-sample gradients");
+            StepInput input =
+                    new StepInput(step, eta, scale, tracked[1], gradients, weights, inputs, labels);
+            for (Recurrence recurrence : recurrences.values()) {
+                recurrence.step(input);
+            }
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void onTrainingEnd(Trainer trainer) {
+        finish();
+    }
+
+    /**
+     * Verifies the last step and brings every hypergradient up to the current step. Called by
+     * {@code onTrainingEnd} (on {@code trainer.close()}); call it yourself to read results before
+     * closing the trainer. Idempotent, and training may continue afterwards.
+     */
+    public void finish() {
+        if (manager == null) {
+            return;
+        }
+        verifyPreviousStep();
+        for (Recurrence recurrence : recurrences.values()) {
+            recurrence.catchUp();
+        }
+    }
+
+    /**
+     * Returns the hypergradients of a mode after training.
+     *
+     * @param which HESSIAN_FREE or HESSIAN_AWARE, a mode this listener ran
+     * @return the hypergradients
+     * @throws IllegalStateException if training has not started or the mode was not run
+     */
+    public Hypergradients getHypergradients(HydraMode which) {
+        if (manager == null) {
+            throw new IllegalStateException("No training batch has been seen yet");
+        }
+        Recurrence recurrence = recurrences.get(which);
+        if (recurrence == null) {
+            throw new IllegalStateException(
+                    "This listener ran " + mode + ", so it has no " + which + " hypergradients");
+        }
+        finish();
+        return new Hypergradients(
+                which,
+                recurrence.hypergradients(),
+                trackedIndices == null ? allIndices() : trackedIndices.clone(),
+                trainingSetSize,
+                step,
+                shadow);
+    }
+
+    /**
+     * Returns the mode this listener runs.
+     *
+     * @return the mode
+     */
+    public HydraMode getMode() {
+        return mode;
+    }
+
+    /**
+     * Returns the number of optimizer steps seen.
+     *
+     * @return the step count
+     */
+    public int getSteps() {
+        return step;
+    }
+
+    /**
+     * Describes where the state lives (device, host or disk), for reports.
+     *
+     * @return the description
+     */
+    public String describeStore() {
+        return storeDescription;
+    }
+
+    /** Frees the hypergradient state. */
+    @Override
+    public void close() {
+        for (Recurrence recurrence : recurrences.values()) {
+            recurrence.close();
+        }
+        recurrences.clear();
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    private void initialize(Trainer trainer) {
+        Device device = trainer.getDevices()[0];
+        manager = trainer.getModel().getNDManager().newSubManager(device);
+        shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
+        DataType dataType = trainer.getModel().getDataType();
+        int rows = trackedIndices == null ? checkedRows() : trackedIndices.length;
+        rowOfIndex = new int[Math.toIntExact(trainingSetSize)];
+        Arrays.fill(rowOfIndex, -1);
+        for (int r = 0; r < rows; r++) {
+            rowOfIndex[trackedIndices == null ? r : trackedIndices[r]] = r;
+        }
+        boolean momentum = optimizer.getMomentum() != 0f;
+        int perMode = momentum ? 2 : 1;
+        int matrices = perMode * (mode == HydraMode.BOTH ? 2 : 1);
+        long columns = shadow.space().size();
+        StorePlanner.Plan plan = planner.plan(rows, columns, dataType, matrices, device);
+        List<String> described = new ArrayList<>();
+        if (mode.runsHessianFree()) {
+            HypergradientStore d = plan.create(manager, "free-d", rows, columns, dataType);
+            HypergradientStore m = momentum ? plan.create(manager, "free-m", rows, columns, dataType) : null;
+            recurrences.put(
+                    HydraMode.HESSIAN_FREE,
+                    new LazyHessianFreeRecurrence(
+                            manager, d, m, optimizer.getMomentum(), optimizer.getWeightDecay(), chunkSize));
+            described.add(d.describe());
+        }
+        if (mode.runsHessianAware()) {
+            HypergradientStore d = plan.create(manager, "aware-d", rows, columns, dataType);
+            HypergradientStore m = momentum ? plan.create(manager, "aware-m", rows, columns, dataType) : null;
+            recurrences.put(
+                    HydraMode.HESSIAN_AWARE,
+                    new HessianAwareRecurrence(
+                            manager,
+                            d,
+                            m,
+                            new FiniteDifferenceHvp(shadow, hessianStep),
+                            optimizer.getMomentum(),
+                            optimizer.getWeightDecay(),
+                            optimizer.getRescaleGrad(),
+                            chunkSize));
+            described.add(d.describe());
+        }
+        storeDescription = plan.placement() + ": " + String.join("; ", described);
+        firstNumUpdate = optimizer.getUpdateLog().getLatestNumUpdate();
+    }
+
+    private int checkedRows() {
+        if (trainingSetSize > Integer.MAX_VALUE) {
+            throw new IllegalStateException("Cannot track more than 2^31-1 samples");
+        }
+        return (int) trainingSetSize;
+    }
+
+    /** The learning rate of an update, which must be the same for every parameter. */
+    private float plannedRate(int numUpdate) {
+        float rate = Float.NaN;
+        for (Parameter parameter : shadow.space().trainable()) {
+            float value = optimizer.learningRate(parameter.getId(), numUpdate);
+            if (!Float.isNaN(rate) && value != rate) {
+                throw new IllegalStateException(
+                        "The learning-rate tracker gives different rates to different parameters"
+                                + " (update "
+                                + numUpdate
+                                + "): HYDRA supports one learning rate per step.");
+            }
+            rate = value;
+        }
+        plannedRate = rate;
+        return rate;
+    }
+
+    /** Checks that the optimizer ran the previous step with the learning rate assumed. */
+    private void verifyPreviousStep() {
+        if (step == 0) {
+            return;
+        }
+        UpdateLog log = optimizer.getUpdateLog();
+        int expected = firstNumUpdate + step;
+        if (log.getLatestNumUpdate() == firstNumUpdate) {
+            throw new IllegalStateException(
+                    "The optimizer given to HydraListener did not run: pass the same HydraSgd to"
+                            + " DefaultTrainingConfig.optOptimizer(...), and call trainer.step()"
+                            + " after every EasyTrain.trainBatch(...).");
+        }
+        if (log.getLatestNumUpdate() != expected) {
+            throw new IllegalStateException(
+                    "The optimizer is at update "
+                            + log.getLatestNumUpdate()
+                            + " but HYDRA saw "
+                            + step
+                            + " training batches since update "
+                            + firstNumUpdate
+                            + ": call trainer.step() exactly once after every"
+                            + " EasyTrain.trainBatch(...).");
+        }
+        for (Map.Entry<String, Float> used : log.getLatestRates().entrySet()) {
+            if (used.getValue() != plannedRate) {
+                throw new IllegalStateException(
+                        "The optimizer used learning rate "
+                                + used.getValue()
+                                + " for "
+                                + used.getKey()
+                                + " at update "
+                                + expected
+                                + ", HYDRA assumed "
+                                + plannedRate
+                                + ": the learning-rate tracker must be a function of the update"
+                                + " count.");
+            }
+        }
+    }
+
+    /** Returns {batch rows, store rows} of the tracked samples in a batch. */
+    private int[][] trackedInBatch(Batch batch) {
+        List<?> indices = batch.getIndices();
+        if (indices == null || indices.size() != batch.getSize()) {
+            throw new IllegalStateException(
+                    "Training batches carry no dataset indices, which HYDRA needs to know which"
+                            + " samples each batch holds. Train on a RandomAccessDataset (for"
+                            + " example DJL's ArrayDataset), whose batches record them.");
+        }
+        int[] batchRows = new int[indices.size()];
+        int[] storeRows = new int[indices.size()];
+        int count = 0;
+        for (int k = 0; k < indices.size(); k++) {
+            long index = ((Number) indices.get(k)).longValue();
+            if (index < 0 || index >= trainingSetSize) {
+                throw new IllegalStateException(
+                        "A batch holds dataset index "
+                                + index
+                                + " but HydraListener was built for a training set of "
+                                + trainingSetSize
+                                + " samples: pass the size of the dataset the trainer iterates.");
+            }
+            int row = rowOfIndex[(int) index];
+            if (row >= 0) {
+                batchRows[count] = k;
+                storeRows[count++] = row;
+            }
+        }
+        return new int[][] {Arrays.copyOf(batchRows, count), Arrays.copyOf(storeRows, count)};
+    }
+
+    private void requireFinite(NDArray array, String what) {
+        if (array.size() > 0 && array.isInfinite().logicalOr(array.isNaN()).any().getBoolean()) {
+            throw new IllegalStateException(
+                    "Training diverged at step "
+                            + step
+                            + ": the "
+                            + what
+                            + " contain NaN or Inf. Lower the learning rate or check the data.");
+        }
+    }
+
+    private int[] allIndices() {
+        int[] all = new int[checkedRows()];
+        Arrays.setAll(all, i -> i);
+        return all;
+    }
+
+    /** Builds a {@link HydraListener}. */
+    public static final class Builder {
+
+        private final HydraSgd optimizer;
+        private final long trainingSetSize;
+        private int[] trackedIndices;
+        private HydraMode mode = HydraMode.HESSIAN_FREE;
+        private StorePlanner planner = StorePlanner.builder().build();
+        private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
+        private int chunkSize = 256;
+
+        Builder(HydraSgd optimizer, long trainingSetSize) {
+            if (optimizer == null) {
+                throw new IllegalArgumentException(
+                        "HydraListener needs the HydraSgd optimizer the trainer uses");
+            }
+            if (trainingSetSize <= 0) {
+                throw new IllegalArgumentException(
+                        "The training set size must be positive, got " + trainingSetSize);
+            }
+            this.optimizer = optimizer;
+            this.trainingSetSize = trainingSetSize;
+        }
+
+        /**
+         * Tracks only these training samples (dataset indices); defaults to all.
+         *
+         * @param indices distinct indices in [0, N)
+         * @return this builder
+         */
+        public Builder optTrackedSamples(int... indices) {
+            int[] copy = indices.clone();
+            boolean[] seen = new boolean[(int) Math.min(trainingSetSize, Integer.MAX_VALUE)];
+            for (int index : copy) {
+                if (index < 0 || index >= trainingSetSize) {
+                    throw new IllegalArgumentException(
+                            "Tracked index " + index + " is outside [0, " + trainingSetSize + ")");
+                }
+                if (seen[index]) {
+                    throw new IllegalArgumentException("Tracked index " + index + " is repeated");
+                }
+                seen[index] = true;
+            }
+            this.trackedIndices = copy;
+            return this;
+        }
+
+        /**
+         * Sets the mode; defaults to HESSIAN_FREE.
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder optMode(HydraMode mode) {
+            this.mode = mode;
+            return this;
+        }
+
+        /**
+         * Sets where state lives; defaults to an automatic {@link StorePlanner}.
+         *
+         * @param planner the planner
+         * @return this builder
+         */
+        public Builder optStorePlanner(StorePlanner planner) {
+            this.planner = planner;
+            return this;
+        }
+
+        /**
+         * Sets the perturbation norm of finite-difference Hessian-vector products.
+         *
+         * @param step the step; defaults to {@link FiniteDifferenceHvp#DEFAULT_STEP}
+         * @return this builder
+         */
+        public Builder optHessianStep(double step) {
+            this.hessianStep = step;
+            return this;
+        }
+
+        /**
+         * Sets how many tracked samples are updated at once (bounds temporary memory).
+         *
+         * @param chunkSize rows per chunk; defaults to 256
+         * @return this builder
+         */
+        public Builder optChunkSize(int chunkSize) {
+            if (chunkSize <= 0) {
+                throw new IllegalArgumentException("chunk size must be positive");
+            }
+            this.chunkSize = chunkSize;
+            return this;
+        }
+
+        /**
+         * Builds the listener.
+         *
+         * @return the listener
+         */
+        public HydraListener build() {
+            return new HydraListener(this);
+        }
+    }
+}

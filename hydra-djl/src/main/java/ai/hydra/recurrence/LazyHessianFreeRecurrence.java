@@ -1,0 +1,144 @@
+package ai.hydra.recurrence;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.hydra.store.HypergradientStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The Hessian-free recurrence, touching a tracked sample only in the steps where it is in the
+ * batch. In the other steps its (d, m) evolves by a 2x2 scalar {@link StepMap}; those maps are
+ * recorded and composed when the sample next appears, and at the end ({@link #catchUp()}).
+ *
+ * <p>In a step whose batch holds sample i, with {@code u = eta r N/B} and {@code g} its gradient:
+ * {@code m' = p m + eta lambda d + u g}, {@code d' = d - m'}.
+ */
+public final class LazyHessianFreeRecurrence implements Recurrence {
+
+    private final HypergradientState state;
+    private final NDManager manager;
+    private final double momentum;
+    private final double weightDecay;
+    private final int chunkSize;
+    private final List<StepMap> maps = new ArrayList<>();
+    private final int[] lastStep;
+
+    /**
+     * Creates the recurrence over zero-initialized state.
+     *
+     * @param manager a manager for temporaries, on the trainer's device
+     * @param d the store of d
+     * @param m the store of m, or null when momentum is 0
+     * @param momentum the momentum p
+     * @param weightDecay the weight decay lambda
+     * @param chunkSize rows processed at once in {@link #catchUp()}
+     */
+    public LazyHessianFreeRecurrence(
+            NDManager manager,
+            HypergradientStore d,
+            HypergradientStore m,
+            double momentum,
+            double weightDecay,
+            int chunkSize) {
+        this.state = new HypergradientState(d, m);
+        this.manager = manager;
+        this.momentum = momentum;
+        this.weightDecay = weightDecay;
+        this.chunkSize = chunkSize;
+        this.lastStep = new int[d.rows()];
+        maps.add(StepMap.identity()); // steps are 1-based
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void step(StepInput input) {
+        if (input.step() != maps.size()) {
+            throw new IllegalStateException(
+                    "step " + input.step() + " applied after step " + (maps.size() - 1));
+        }
+        maps.add(StepMap.hessianFree(input.learningRate(), momentum, weightDecay));
+        if (input.rows().length == 0) {
+            return;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray g = input.sampleGradients();
+            scope.tempAttachAll(g);
+            advance(scope, input.rows(), input.step(), g.mul(input.injectionScale()));
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void catchUp() {
+        int now = maps.size() - 1;
+        int[] behind = Arrays.stream(rangeOf(lastStep.length)).filter(r -> lastStep[r] < now).toArray();
+        for (int start = 0; start < behind.length; start += chunkSize) {
+            int[] rows = Arrays.copyOfRange(behind, start, Math.min(behind.length, start + chunkSize));
+            try (NDManager scope = manager.newSubManager()) {
+                advance(scope, rows, now, null);
+            }
+        }
+    }
+
+    /** Moves rows to step {@code to}, adding {@code injection} (u g) in that last step if given. */
+    private void advance(NDManager scope, int[] rows, int to, NDArray injection) {
+        double[][] coefficients = new double[4][rows.length];
+        for (int k = 0; k < rows.length; k++) {
+            double[] c = compose(lastStep[rows[k]], to).coefficients();
+            for (int j = 0; j < 4; j++) {
+                coefficients[j][k] = c[j];
+            }
+            lastStep[rows[k]] = to;
+        }
+        NDArray d = state.readD(scope, rows);
+        NDArray m = state.readM(scope, rows, d);
+        NDArray a = column(scope, coefficients[0], d);
+        NDArray b = column(scope, coefficients[1], d);
+        NDArray c = column(scope, coefficients[2], d);
+        NDArray e = column(scope, coefficients[3], d);
+        NDArray newD = d.mul(a).add(m.mul(b));
+        NDArray newM = d.mul(c).add(m.mul(e));
+        if (injection != null) {
+            NDArray u = injection.toType(d.getDataType(), false);
+            newD = newD.sub(u);
+            newM = newM.add(u);
+        }
+        state.write(rows, newD, newM);
+    }
+
+    /** Composes the maps of steps {@code from+1 .. to}. */
+    private StepMap compose(int from, int to) {
+        StepMap product = StepMap.identity();
+        for (int t = from + 1; t <= to; t++) {
+            product = product.then(maps.get(t));
+        }
+        return product;
+    }
+
+    private static NDArray column(NDManager scope, double[] values, NDArray like) {
+        return scope.create(values, new Shape(values.length, 1))
+                .toDevice(like.getDevice(), false)
+                .toType(like.getDataType(), false);
+    }
+
+    private static int[] rangeOf(int n) {
+        int[] out = new int[n];
+        Arrays.setAll(out, i -> i);
+        return out;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public HypergradientStore hypergradients() {
+        return state.d();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void close() {
+        state.close();
+    }
+}

@@ -1,0 +1,187 @@
+package ai.hydra.testing;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.dataset.BatchSampler;
+import ai.djl.training.dataset.RandomSampler;
+import ai.djl.training.listener.TrainingListener;
+import ai.djl.training.loss.Loss;
+import ai.djl.ndarray.index.NDIndex;
+import ai.hydra.train.HydraSgd;
+import ai.hydra.train.LearningRates;
+import ai.hydra.train.Trainers;
+import java.util.Random;
+
+/**
+ * A tiny float64 problem with an independent ground truth: Gaussian blobs, a tanh MLP (smooth, so
+ * finite differences of whole retrainings are exact to high order), SGD with momentum, weight
+ * decay, a per-epoch learning-rate decay, shuffling and a smaller last batch.
+ */
+public final class TinyProblem {
+
+    public static final int N = 200;
+    public static final int TEST = 100;
+    public static final int FEATURES = 5;
+    public static final int HIDDEN = 8;
+    public static final int CLASSES = 3;
+    public static final int BATCH = 32;
+    public static final int EPOCHS = 3;
+    public static final int STEPS_PER_EPOCH = (N + BATCH - 1) / BATCH;
+    public static final float LR = 0.2f;
+    public static final float MOMENTUM = 0.9f;
+    public static final float WEIGHT_DECAY = 1e-3f;
+    public static final long SEED = 1234;
+
+    public final double[][] trainX = new double[N][FEATURES];
+    public final int[] trainY = new int[N];
+    public final double[][] testX = new double[TEST][FEATURES];
+    public final int[] testY = new int[TEST];
+    public final float momentum;
+
+    public TinyProblem() {
+        this(MOMENTUM);
+    }
+
+    public TinyProblem(float momentum) {
+        this.momentum = momentum;
+        Random random = new Random(99);
+        double[][] centers = new double[CLASSES][FEATURES];
+        for (double[] c : centers) {
+            for (int f = 0; f < FEATURES; f++) {
+                c[f] = random.nextGaussian() * 1.5;
+            }
+        }
+        fill(random, centers, trainX, trainY);
+        fill(random, centers, testX, testY);
+        // a few mislabeled samples, so that some contributions are harmful
+        for (int i = 0; i < 10; i++) {
+            trainY[i * 7] = (trainY[i * 7] + 1) % CLASSES;
+        }
+    }
+
+    private static void fill(Random random, double[][] centers, double[][] x, int[] y) {
+        for (int i = 0; i < x.length; i++) {
+            y[i] = random.nextInt(CLASSES);
+            for (int f = 0; f < FEATURES; f++) {
+                x[i][f] = centers[y[i]][f] + random.nextGaussian() * 1.6;
+            }
+        }
+    }
+
+    public HydraSgd optimizer() {
+        return HydraSgd.builder()
+                .setLearningRateTracker(
+                        LearningRates.step(LR, 0.5f, STEPS_PER_EPOCH, EPOCHS * STEPS_PER_EPOCH))
+                .optMomentum(momentum)
+                .optWeightDecay(WEIGHT_DECAY)
+                .build();
+    }
+
+    public static SequentialBlock block() {
+        return new SequentialBlock()
+                .add(Linear.builder().setUnits(HIDDEN).build())
+                .add(Activation::tanh)
+                .add(Linear.builder().setUnits(CLASSES).build());
+    }
+
+    /** Training set with labels (class, sample weight); weight of {@code sample} is 1 + N eps. */
+    public ArrayDataset trainSet(NDManager manager, int sample, double eps) {
+        double[] weights = new double[N];
+        java.util.Arrays.fill(weights, 1.0);
+        if (sample >= 0) {
+            weights[sample] = 1.0 + N * eps;
+        }
+        return dataset(manager, trainX, trainY, weights, true);
+    }
+
+    public ArrayDataset testSet(NDManager manager) {
+        double[] weights = new double[TEST];
+        java.util.Arrays.fill(weights, 1.0);
+        return dataset(manager, testX, testY, weights, false);
+    }
+
+    private static ArrayDataset dataset(
+            NDManager manager, double[][] x, int[] y, double[] w, boolean shuffle) {
+        NDArray data = manager.create(x);
+        NDArray labels = manager.create(y).toType(DataType.FLOAT64, false);
+        NDArray weights = manager.create(w);
+        ArrayDataset.BaseBuilder<ArrayDataset.Builder> builder =
+                new ArrayDataset.Builder().setData(data).optLabels(labels, weights);
+        if (shuffle) {
+            builder.setSampling(new BatchSampler(new RandomSampler(), BATCH, false));
+        } else {
+            builder.setSampling(x.length, false);
+        }
+        return ((ArrayDataset.Builder) builder).build();
+    }
+
+    /** Trains a fresh float64 model; the listeners see every batch. */
+    public Model train(NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
+            throws Exception {
+        Trainers.seed(SEED);
+        Model model = Model.newInstance("tiny");
+        model.setDataType(DataType.FLOAT64);
+        model.setBlock(block());
+        DefaultTrainingConfig config =
+                new DefaultTrainingConfig(new WeightedSoftmaxLoss()).optOptimizer(sgd);
+        if (listeners.length > 0) {
+            config.addTrainingListeners(listeners);
+        }
+        ArrayDataset train = trainSet(manager, sample, eps);
+        try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, FEATURES))) {
+            for (int epoch = 0; epoch < EPOCHS; epoch++) {
+                for (Batch batch : trainer.iterateDataset(train)) {
+                    EasyTrain.trainBatch(trainer, batch);
+                    trainer.step();
+                    batch.close();
+                }
+            }
+        }
+        return model;
+    }
+
+    /** Mean test cross-entropy of a model. */
+    public double testLoss(Model model, NDManager manager) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = scope.create(testX);
+            NDArray logits =
+                    model.getBlock()
+                            .forward(new ai.djl.training.ParameterStore(scope, false), new NDList(x), false)
+                            .singletonOrThrow();
+            NDArray labels = scope.create(testY).toType(DataType.INT64, false);
+            NDArray picked =
+                    logits.logSoftmax(1).get(new NDIndex().addAllDim().addPickDim(labels)).reshape(-1);
+            return -picked.mean().getDouble();
+        }
+    }
+
+    /** Softmax cross-entropy whose batch mean weighs each sample by its second label. */
+    public static final class WeightedSoftmaxLoss extends Loss {
+
+        public WeightedSoftmaxLoss() {
+            super("WeightedSoftmaxCrossEntropy");
+        }
+
+        @Override
+        public NDArray evaluate(NDList labels, NDList predictions) {
+            NDArray logits = predictions.singletonOrThrow();
+            NDArray classes = labels.get(0).toType(DataType.INT64, false);
+            NDArray weights = labels.get(1);
+            NDArray picked =
+                    logits.logSoftmax(1).get(new NDIndex().addAllDim().addPickDim(classes)).reshape(-1);
+            return picked.neg().mul(weights.toType(picked.getDataType(), false).reshape(-1)).mean();
+        }
+    }
+}
