@@ -1,0 +1,144 @@
+package ai.hydra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micronaut.configuration.picocli.MicronautFactory;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.context.env.Environment;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class HydraCommandTest {
+
+    private static final String BUNDLED = "../configs/lenet5-fashion-bundled.yaml";
+
+    @TempDir Path tmp;
+
+    /** The exit code and captured output of one command line. */
+    record Run(int exitCode, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = new CommandLine(new HydraCommand());
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int code = commandLine.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void help() {
+        Run run = run("--help");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("Usage: hydra"), run.out());
+        for (String command : new String[] {"demo", "train", "model-info"}) {
+            assertTrue(run.out().contains(command), command + " missing in " + run.out());
+        }
+    }
+
+    @Test
+    void versionThroughMicronaut() {
+        StringWriter out = new StringWriter();
+        try (ApplicationContext context =
+                        ApplicationContext.builder(HydraCommand.class, Environment.CLI).start();
+                MicronautFactory factory = new MicronautFactory(context)) {
+            CommandLine commandLine = new CommandLine(HydraCommand.class, factory);
+            commandLine.setOut(new PrintWriter(out, true));
+            assertEquals(0, commandLine.execute("--version"));
+        }
+        assertTrue(out.toString().startsWith("hydra 0.1.0"), out.toString());
+        assertTrue(out.toString().contains("Deep Java Library 0.35.1"), out.toString());
+    }
+
+    @Test
+    void missingCommandIsUsageError() {
+        Run run = run();
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("error: missing command"), run.err());
+    }
+
+    @Test
+    void modelInfoLeNet5() {
+        Run run = run("model-info", "--model", "lenet5");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("lenet5: 61,706 trainable parameters"), run.out());
+    }
+
+    @Test
+    void modelInfoDenseNet() {
+        Run run = run("model-info", "--model", "densenet-bc-40");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("densenet-bc-40: 176,122 trainable parameters"), run.out());
+    }
+
+    @Test
+    void modelInfoUnknownModel() {
+        Run run = run("model-info", "--model", "resnet");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("error: unknown model 'resnet'; choose one of lenet5, "
+                + "densenet-bc-40"), run.err());
+    }
+
+    @Test
+    void trainOneEpochOnBundledData() throws Exception {
+        Path out = tmp.resolve("run");
+        Run run = run("train", "--config", BUNDLED, "--set", "train.epochs=1",
+                "--out", out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        Matcher matcher = Pattern.compile("test accuracy: (\\d\\.\\d+)").matcher(run.out());
+        assertTrue(matcher.find(), run.out());
+        double accuracy = Double.parseDouble(matcher.group(1));
+        // 2,000 bundled images, 1 epoch: about 0.69 (chance is 0.1).
+        assertTrue(accuracy > 0.5, "accuracy " + accuracy);
+        assertTrue(run.out().contains("epoch 1/1"), run.out());
+        String summary = Files.readString(out.resolve("summary.yaml"));
+        assertTrue(summary.contains("testAccuracy: " + accuracy), summary);
+        assertTrue(Files.exists(out.resolve("lenet5-fashion-bundled-0000.params")));
+    }
+
+    @Test
+    void demoRunsThePackagedConfig() {
+        Run run = run("demo", "--set", "train.epochs=1", "--set", "data.trainLimit=300",
+                "--set", "data.testLimit=100");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("lenet5-fashion-bundled: lenet5 on bundled"), run.out());
+        assertTrue(run.out().contains("test accuracy: "), run.out());
+        assertTrue(run.out().contains("(100 test samples; 300 training samples"), run.out());
+    }
+
+    @Test
+    void missingConfigFileIsUsageErrorNamingTheFile() {
+        Run run = run("train", "--config", "configs/does-not-exist.yaml");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().startsWith("error: config file not found: configs/does-not-exist.yaml"),
+                run.err());
+    }
+
+    @Test
+    void badOverrideIsUsageError() {
+        Run run = run("train", "--config", BUNDLED, "--set", "train.epochs=0");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("error: invalid 'train.epochs' from --set train.epochs=0"),
+                run.err());
+        assertTrue(run.err().contains("expected an integer from 1 to 100000"), run.err());
+    }
+
+    @Test
+    void missingDataIsRuntimeErrorWithAdvice() {
+        Run run = run("train", "--config", BUNDLED, "--set", "data.dataset=mnist",
+                "--set", "data.dir=" + tmp.resolve("nothing-here"));
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains("is not a folder; give the folder holding the mnist files"),
+                run.err());
+        assertTrue(!run.err().contains("\tat "), "no stack trace without --debug: " + run.err());
+    }
+}

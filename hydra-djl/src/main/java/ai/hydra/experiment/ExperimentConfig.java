@@ -1,0 +1,194 @@
+package ai.hydra.experiment;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * A complete, validated experiment description: data, model and training settings.
+ *
+ * <p>Configurations are YAML files (see {@code configs/README.md} for the schema) plus optional
+ * {@code key=value} overrides with dotted keys, e.g. {@code train.epochs=2}. Loading fails with a
+ * {@link ConfigException} naming the key, the file and the allowed values on unknown keys, wrong
+ * types and out-of-range values. Missing keys take the documented defaults.
+ *
+ * <p>To add a section (e.g. {@code hydra:}), write a record with a {@code from(ConfigNode)}
+ * factory and a {@code toMap()} method, add the key to {@link #TOP_LEVEL_KEYS} and a component
+ * here.
+ *
+ * @param name the experiment name, used for output folders and reports
+ * @param seed the random seed for initialization and shuffling
+ * @param data the data section
+ * @param model the model name, one of {@link #MODELS}
+ * @param train the training section
+ * @param source a description of where this configuration came from (file name)
+ */
+public record ExperimentConfig(
+        String name, long seed, DataConfig data, String model, TrainConfig train, String source) {
+
+    /** The accepted values of {@code model}. */
+    public static final String[] MODELS = {"lenet5", "densenet-bc-40"};
+
+    private static final String[] TOP_LEVEL_KEYS = {"name", "seed", "data", "model", "train"};
+
+    /**
+     * Loads a configuration file and applies overrides.
+     *
+     * @param yaml the YAML file
+     * @param overrides {@code key=value} strings with dotted keys; values are parsed as YAML
+     *     (so {@code null}, numbers, booleans and {@code [1, 2]} lists work)
+     * @return the validated configuration
+     * @throws ConfigException if the file cannot be read or holds invalid values
+     */
+    public static ExperimentConfig load(Path yaml, List<String> overrides) {
+        String text;
+        try {
+            text = Files.readString(yaml, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file not found: " + yaml
+                    + " (give a path to a YAML file, e.g. configs/lenet5-fashion-bundled.yaml)", e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + yaml + ": " + e.getMessage(), e);
+        }
+        String fileName = yaml.getFileName() == null ? "experiment" : yaml.getFileName().toString();
+        String defaultName = fileName.replaceFirst("\\.ya?ml$", "");
+        return parse(text, yaml.toString(), defaultName, overrides);
+    }
+
+    /**
+     * Parses configuration text and applies overrides.
+     *
+     * @param yamlText the YAML text
+     * @param sourceName the name used in error messages (usually the file path)
+     * @param defaultName the experiment name used when the text has no {@code name}
+     * @param overrides {@code key=value} strings with dotted keys
+     * @return the validated configuration
+     * @throws ConfigException if the text holds invalid values
+     */
+    public static ExperimentConfig parse(
+            String yamlText, String sourceName, String defaultName, List<String> overrides) {
+        ConfigSource source = new ConfigSource(sourceName);
+        Map<String, Object> tree = readTree(yamlText, sourceName);
+        for (String override : overrides) {
+            Overrides.apply(tree, override, source);
+        }
+        return from(new ConfigNode(source, "", tree), sourceName, defaultName);
+    }
+
+    private static ExperimentConfig from(ConfigNode root, String sourceName, String defaultName) {
+        root.allowOnly(TOP_LEVEL_KEYS);
+        String name = root.string("name", defaultName);
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw root.error("name", "use only letters, digits, '.', '_' and '-', got '" + name
+                    + "'");
+        }
+        DataConfig data = DataConfig.from(root.section("data"));
+        String model = root.choice("model", "lenet5", MODELS);
+        boolean lenet = "lenet5".equals(model);
+        if (lenet != data.isGrayscale28()) {
+            throw root.error("model", "model " + model + " does not fit data.dataset "
+                    + data.dataset() + "; use lenet5 with mnist, fashion-mnist or bundled, and "
+                    + "densenet-bc-40 with cifar10");
+        }
+        TrainConfig train = TrainConfig.from(root.section("train"));
+        return new ExperimentConfig(
+                name, root.longValue("seed", 42), data, model, train, sourceName);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readTree(String text, String sourceName) {
+        Object document;
+        try {
+            Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+            document = yaml.load(text);
+        } catch (YAMLException e) {
+            throw new ConfigException("config file " + sourceName + " is not valid YAML: "
+                    + e.getMessage().replace('\n', ' '), e);
+        }
+        if (document == null) {
+            return new LinkedHashMap<>();
+        }
+        if (!(document instanceof Map)) {
+            throw new ConfigException("config file " + sourceName
+                    + " must be a YAML mapping (key: value lines), e.g. 'model: lenet5'");
+        }
+        return (Map<String, Object>) document;
+    }
+
+    /**
+     * Returns a copy of this configuration with more overrides applied.
+     *
+     * @param overrides {@code key=value} strings with dotted keys
+     * @return the new configuration
+     * @throws ConfigException if an override is invalid
+     */
+    public ExperimentConfig withOverrides(List<String> overrides) {
+        String text = toYaml();
+        return parse(text, source, name, overrides);
+    }
+
+    /**
+     * Returns the effective configuration as nested maps (all defaults filled in).
+     *
+     * @return a mutable map that reads back to an equal configuration
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("name", name);
+        map.put("seed", seed);
+        map.put("data", data.toMap());
+        map.put("model", model);
+        map.put("train", train.toMap());
+        return map;
+    }
+
+    /**
+     * Returns the effective configuration as YAML text.
+     *
+     * @return YAML in block style
+     */
+    public String toYaml() {
+        return toYaml(toMap());
+    }
+
+    /**
+     * Writes nested maps as block-style YAML.
+     *
+     * @param map the values to write
+     * @return the YAML text
+     */
+    public static String toYaml(Map<String, Object> map) {
+        DumperOptions options = new DumperOptions();
+        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        options.setIndent(2);
+        return new Yaml(options).dump(map);
+    }
+
+    /**
+     * Reads the YAML written by {@link #toYaml()} or any config file from a reader.
+     *
+     * @param reader the YAML text
+     * @param sourceName the name used in error messages
+     * @return the validated configuration
+     * @throws IOException if reading fails
+     */
+    public static ExperimentConfig read(Reader reader, String sourceName) throws IOException {
+        StringBuilder text = new StringBuilder();
+        char[] buffer = new char[8192];
+        for (int n = reader.read(buffer); n >= 0; n = reader.read(buffer)) {
+            text.append(buffer, 0, n);
+        }
+        return parse(text.toString(), sourceName, "experiment", List.of());
+    }
+}

@@ -1,0 +1,83 @@
+package ai.hydra.experiment;
+
+import ai.hydra.data.BundledData;
+import ai.hydra.data.DatasetLoader;
+import ai.hydra.data.DatasetName;
+import ai.hydra.data.ImageData;
+import ai.hydra.data.LabelNoise;
+import ai.hydra.data.NoisyLabels;
+import ai.hydra.data.Split;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.IntStream;
+
+/**
+ * The host-side data of an experiment: training and test splits after the config's limits and
+ * label noise.
+ *
+ * @param train the training split (labels possibly corrupted)
+ * @param test the test split
+ * @param noise the label corruption applied to {@code train}, or null when none
+ */
+public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise) {
+
+    /**
+     * Loads the data a configuration describes.
+     *
+     * @param config the data section
+     * @param source where the config came from, for error messages
+     * @return the splits
+     * @throws IOException if the files cannot be read or downloaded
+     */
+    public static ExperimentData load(DataConfig config, String source) throws IOException {
+        ImageData train = limit(read(config, Split.TRAIN, source), config.trainLimit());
+        ImageData test = limit(read(config, Split.TEST, source), config.testLimit());
+        LabelNoiseConfig noiseConfig = config.labelNoise();
+        if (!noiseConfig.isActive()) {
+            return new ExperimentData(train, test, null);
+        }
+        NoisyLabels noise = noiseConfig.mode() == LabelNoiseConfig.Mode.PERMUTE
+                ? LabelNoise.permute(train.labels(), noiseConfig.fraction(), noiseConfig.seed())
+                : LabelNoise.wrongLabels(train.labels(), noiseConfig.fraction(),
+                        train.numClasses(), noiseConfig.seed());
+        return new ExperimentData(train.withLabels(noise.labels()), test, noise);
+    }
+
+    private static ImageData read(DataConfig config, Split split, String source)
+            throws IOException {
+        if ("bundled".equals(config.dataset())) {
+            return split == Split.TRAIN ? BundledData.train() : BundledData.test();
+        }
+        DatasetName name = DatasetName.parse(config.dataset());
+        Path dir = config.dir();
+        if (dir != null) {
+            if (!Files.isDirectory(dir)) {
+                throw new ConfigException("data.dir " + dir + " (in " + source + ") is not a "
+                        + "folder; give the folder holding the " + name.directoryName()
+                        + " files, e.g. --set data.dir=/data/" + name.directoryName());
+            }
+            return DatasetLoader.load(name, split, dir);
+        }
+        if (DatasetLoader.defaultLocation(name).isPresent()) {
+            return DatasetLoader.load(name, split);
+        }
+        try {
+            return DatasetLoader.loadWithDjl(name, split);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("no local copy of " + name.directoryName() + " found and DJL "
+                    + "could not download it" + (Boolean.getBoolean("ai.djl.offline")
+                            ? " (offline mode)" : "")
+                    + ". Pass --set data.dir=DIR (the folder with the dataset files), set "
+                    + DatasetLoader.DATA_DIR_ENV + " to a folder holding "
+                    + name.directoryName() + "/, or run online with HYDRA_OFFLINE=false", e);
+        }
+    }
+
+    private static ImageData limit(ImageData data, Integer limit) {
+        if (limit == null || limit >= data.size()) {
+            return data;
+        }
+        return data.subset(IntStream.range(0, limit).toArray());
+    }
+}

@@ -1,0 +1,66 @@
+package ai.hydra.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.types.DataType;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TrainingRunTest {
+
+    private static final Path BUNDLED = Path.of("..", "configs", "lenet5-fashion-bundled.yaml");
+
+    @Test
+    void trainsAndReportsProgress() throws Exception {
+        ExperimentConfig config = ExperimentConfig.load(BUNDLED,
+                List.of("train.epochs=2", "data.trainLimit=640", "data.testLimit=200"));
+        List<String> events = new ArrayList<>();
+        TrainingProgress progress = new TrainingProgress() {
+            @Override
+            public void onEpochStart(int epoch, int epochs, int batches) {
+                events.add("start " + epoch + "/" + epochs + " " + batches);
+            }
+
+            @Override
+            public void onBatch(int batch, float loss) {
+                assertTrue(Float.isFinite(loss));
+            }
+
+            @Override
+            public void onEpochEnd(EpochStats stats) {
+                events.add(String.format(java.util.Locale.ROOT, "end %d lr %.4f", stats.epoch(),
+                        stats.learningRate()));
+            }
+        };
+        try (TrainingResult result =
+                TrainingRun.builder().setConfig(config).optProgress(progress).build().run()) {
+            assertEquals(List.of("start 1/2 10", "end 1 lr 0.0500", "start 2/2 10",
+                    "end 2 lr 0.0250"), events);
+            assertEquals(640, result.trainSamples());
+            assertEquals(200, result.testSamples());
+            assertEquals(61_706, result.parameters());
+            assertEquals(2, result.epochs().size());
+            assertTrue(result.testAccuracy() > 0.4, "accuracy " + result.testAccuracy());
+            assertTrue(result.finalTrainLoss() < result.epochs().get(0).meanLoss());
+            assertNotNull(result.model().getBlock());
+        }
+    }
+
+    @Test
+    void appliesLabelNoiseAndFloat64() throws Exception {
+        ExperimentConfig config = ExperimentConfig.load(BUNDLED,
+                List.of("train.epochs=1", "data.trainLimit=200", "data.testLimit=50",
+                        "train.dtype=float64", "data.labelNoise.mode=wrong",
+                        "data.labelNoise.fraction=0.1", "train.schedule.type=cosine"));
+        try (TrainingResult result = TrainingRun.builder().setConfig(config).build().run()) {
+            assertEquals(20, result.data().noise().changedIndices().length);
+            assertEquals(20, result.toMap().get("noisyLabels"));
+            assertEquals(DataType.FLOAT64, result.model().getDataType());
+            assertTrue(Double.isFinite(result.finalTrainLoss()));
+        }
+    }
+}
