@@ -9,11 +9,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
+import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.training.listener.TrainingListener;
+import ai.djl.training.listener.TrainingListenerAdapter;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
@@ -26,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Trains the model an {@link ExperimentConfig} describes and measures its test accuracy.
@@ -47,6 +47,7 @@ public final class TrainingRun {
     private final ExperimentConfig config;
     private final TrainingProgress progress;
     private final List<TrainingListener> listeners;
+    private final LossProbe lossProbe = new LossProbe();
 
     private TrainingRun(Builder builder) {
         this.config = builder.config;
@@ -159,24 +160,31 @@ public final class TrainingRun {
         return stats;
     }
 
-    /** Forward, loss and backward on one device, then notifies listeners like DJL's EasyTrain. */
-    private static float trainBatch(Trainer trainer, Batch batch) {
-        NDList inputs = batch.getData();
-        NDList labels = batch.getLabels();
-        TrainingListener.BatchData batchData =
-                new TrainingListener.BatchData(batch, new ConcurrentHashMap<>(),
-                        new ConcurrentHashMap<>());
-        float loss;
-        try (GradientCollector collector = trainer.newGradientCollector()) {
-            NDList predictions = trainer.forward(inputs, labels);
-            NDArray lossValue = trainer.getLoss().evaluate(labels, predictions);
-            collector.backward(lossValue);
-            loss = lossValue.toType(DataType.FLOAT32, false).getFloat();
-            batchData.getLabels().put(labels.get(0).getDevice(), labels);
-            batchData.getPredictions().put(predictions.get(0).getDevice(), predictions);
+    /** DJL's own training step, so listeners see exactly what a DJL user's loop gives them. */
+    private float trainBatch(Trainer trainer, Batch batch) {
+        EasyTrain.trainBatch(trainer, batch);
+        return lossProbe.lastLoss;
+    }
+
+    /** Reads the batch loss from the predictions EasyTrain hands to listeners. */
+    private static final class LossProbe extends TrainingListenerAdapter {
+
+        private float lastLoss = Float.NaN;
+
+        @Override
+        public void onTrainingBatch(Trainer trainer, BatchData batchData) {
+            float sum = 0;
+            for (Device device : batchData.getLabels().keySet()) {
+                NDArray loss =
+                        trainer.getLoss()
+                                .evaluate(
+                                        batchData.getLabels().get(device),
+                                        batchData.getPredictions().get(device));
+                sum += loss.toType(DataType.FLOAT32, false).getFloat();
+                loss.close();
+            }
+            lastLoss = sum / batchData.getLabels().size();
         }
-        trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, batchData));
-        return loss;
     }
 
     private DefaultTrainingConfig trainingConfig(Tracker schedule, Device device) {
@@ -190,6 +198,7 @@ public final class TrainingRun {
         return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(sgd)
                 .optDevices(new Device[] {device})
+                .addTrainingListeners(lossProbe)
                 .addTrainingListeners(listeners.toArray(new TrainingListener[0]));
     }
 

@@ -64,6 +64,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private ShadowModel shadow;
     private Trainer trainer;
     private int step;
+    private boolean failed;
     private int firstNumUpdate;
     private float plannedRate;
     private String storeDescription = "";
@@ -104,6 +105,15 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
+        try {
+            recordStep(trainer, batchData.getBatch());
+        } catch (RuntimeException e) {
+            failed = true; // the state is incomplete: onTrainingEnd must not report on it
+            throw e;
+        }
+    }
+
+    private void recordStep(Trainer trainer, Batch batch) {
         if (this.trainer == null) {
             onTrainingBegin(trainer);
         }
@@ -111,8 +121,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             initialize(trainer);
         }
         verifyPreviousStep();
+        int[][] tracked = trackedInBatch(batch);
         step++;
-        Batch batch = batchData.getBatch();
         float eta = plannedRate(firstNumUpdate + step);
         double scale = (double) eta * optimizer.getRescaleGrad() * trainingSetSize / batch.getSize();
         try (NDManager scope = manager.newSubManager()) {
@@ -121,10 +131,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             NDList inputs = onDevice.getData();
             NDList labels = onDevice.getLabels();
             scope.tempAttachAll(inputs, labels);
-            int[][] tracked = trackedInBatch(batch);
             NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
-            NDArray gradients =
-                    shadow.sampleGradients(weights, inputs, labels, tracked[0]);
+            NDArray gradients = shadow.sampleGradients(weights, inputs, labels, tracked[0]);
             requireFinite(gradients, "per-sample gradients");
             StepInput input =
                     new StepInput(step, eta, scale, tracked[1], gradients, weights, inputs, labels);
@@ -137,7 +145,9 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onTrainingEnd(Trainer trainer) {
-        finish();
+        if (!failed) {
+            finish();
+        }
     }
 
     /**
@@ -148,6 +158,9 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     public void finish() {
         if (manager == null) {
             return;
+        }
+        if (failed) {
+            throw new IllegalStateException("Training failed earlier; the hypergradients are incomplete");
         }
         verifyPreviousStep();
         for (Recurrence recurrence : recurrences.values()) {

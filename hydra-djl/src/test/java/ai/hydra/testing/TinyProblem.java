@@ -165,6 +165,9 @@ public final class TinyProblem {
                     batch.close();
                 }
             }
+        } catch (Exception | Error e) {
+            model.close();
+            throw e;
         }
         return model;
     }

@@ -1,0 +1,219 @@
+package ai.hydra.listener;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.loss.Loss;
+import ai.djl.translate.Batchifier;
+import ai.djl.util.Pair;
+import ai.hydra.analysis.ContributionAnalysis;
+import ai.hydra.data.BundledData;
+import ai.hydra.data.ImageData;
+import ai.hydra.model.LeNet5;
+import ai.hydra.recurrence.HydraMode;
+import ai.hydra.store.StorePlanner;
+import ai.hydra.testing.TinyProblem;
+import ai.hydra.train.HydraSgd;
+import ai.hydra.train.LearningRates;
+import ai.hydra.train.Trainers;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The listener leaves training alone, is reproducible, and refuses what it cannot differentiate. */
+class ListenerBehaviourTest {
+
+    @TempDir Path temp;
+
+    @Test
+    void trainingIsBitIdenticalWithAndWithoutListenerFloat64() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            double[] plain;
+            try (Model model = problem.train(manager, -1, 0, problem.optimizer())) {
+                plain = weights(model);
+            }
+            var sgd = problem.optimizer();
+            try (HydraListener hydra =
+                            HydraListener.builder(sgd, TinyProblem.N)
+                                    .optMode(HydraMode.BOTH)
+                                    .optTrackedSamples(1, 2, 3)
+                                    .build();
+                    Model model = problem.train(manager, -1, 0, sgd, hydra)) {
+                assertArrayEquals(plain, weights(model));
+            }
+        }
+    }
+
+    @Test
+    void lenetTrainingIsBitIdenticalWithAndWithoutListener() throws Exception {
+        ImageData train = BundledData.train().subset(range(320));
+        double[] plain = trainLenet(train, null);
+        HydraSgd sgd = lenetSgd();
+        try (HydraListener hydra = HydraListener.builder(sgd, train.size()).build()) {
+            double[] tracked = trainLenet(train, sgd, hydra);
+            assertArrayEquals(plain, tracked);
+            assertTrue(hydra.getSteps() == 10, "steps " + hydra.getSteps());
+        }
+    }
+
+    @Test
+    void sameSeedGivesSameContributions() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            double[] first = contributions(problem, manager, StorePlanner.Placement.DEVICE);
+            double[] second = contributions(problem, manager, StorePlanner.Placement.DEVICE);
+            assertArrayEquals(first, second);
+        }
+    }
+
+    @Test
+    void everyStoreGivesTheSameHypergradients() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            double[] device = contributions(problem, manager, StorePlanner.Placement.DEVICE);
+            assertArrayEquals(device, contributions(problem, manager, StorePlanner.Placement.HOST));
+            assertArrayEquals(device, contributions(problem, manager, StorePlanner.Placement.DISK));
+        }
+    }
+
+    @Test
+    void storeThatDoesNotFitIsRefusedWithRemedy() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            var sgd = problem.optimizer();
+            StorePlanner tiny =
+                    StorePlanner.builder()
+                            .optPlacement(StorePlanner.Placement.HOST)
+                            .optHostBudget(1024)
+                            .build();
+            HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).optStorePlanner(tiny).build();
+            IllegalStateException e =
+                    assertThrows(IllegalStateException.class, () -> problem.train(manager, -1, 0, sgd, hydra));
+            assertTrue(e.getMessage().contains("Track fewer samples"), e.getMessage());
+            assertTrue(e.getMessage().contains("200 x"), e.getMessage());
+        }
+    }
+
+    @Test
+    void optimizerNotUsedByTrainerIsRefused() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            HydraListener hydra = HydraListener.builder(problem.optimizer(), TinyProblem.N).build();
+            IllegalStateException e =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> problem.train(manager, -1, 0, problem.optimizer(), hydra));
+            assertTrue(e.getMessage().contains("did not run"), e.getMessage());
+        }
+    }
+
+    @Test
+    void batchesWithoutIndicesAreRefused() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            var sgd = problem.optimizer();
+            HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).build();
+            Model model = Model.newInstance("tiny");
+            model.setDataType(DataType.FLOAT64);
+            model.setBlock(TinyProblem.block());
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(new TinyProblem.WeightedSoftmaxLoss())
+                            .optOptimizer(sgd)
+                            .addTrainingListeners(hydra);
+            try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, TinyProblem.FEATURES))) {
+                NDArray x = manager.randomNormal(new Shape(4, TinyProblem.FEATURES)).toType(DataType.FLOAT64, false);
+                NDList labels = new NDList(manager.zeros(new Shape(4), DataType.FLOAT64), manager.ones(new Shape(4), DataType.FLOAT64));
+                Batch batch = new Batch(manager, new NDList(x), labels, 4, Batchifier.STACK, Batchifier.STACK, 0, 1);
+                IllegalStateException e =
+                        assertThrows(IllegalStateException.class, () -> EasyTrain.trainBatch(trainer, batch));
+                assertTrue(e.getMessage().contains("dataset indices"), e.getMessage());
+            }
+            model.close();
+        }
+    }
+
+    @Test
+    void indexOutsideTrainingSetIsRefused() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            var sgd = problem.optimizer();
+            HydraListener hydra = HydraListener.builder(sgd, 50).build();
+            IllegalStateException e =
+                    assertThrows(IllegalStateException.class, () -> problem.train(manager, -1, 0, sgd, hydra));
+            assertTrue(e.getMessage().contains("training set of 50"), e.getMessage());
+        }
+    }
+
+    private static double[] contributions(TinyProblem problem, NDManager manager, StorePlanner.Placement placement)
+            throws Exception {
+        var sgd = problem.optimizer();
+        StorePlanner planner = StorePlanner.builder().optPlacement(placement).build();
+        try (HydraListener hydra =
+                        HydraListener.builder(sgd, TinyProblem.N).optStorePlanner(planner).optChunkSize(37).build();
+                Model model = problem.train(manager, -1, 0, sgd, hydra)) {
+            assertTrue(hydra.describeStore().startsWith(placement.name()), hydra.describeStore());
+            return new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_FREE), 64)
+                    .testLossContributions(manager, problem.testSet(manager));
+        }
+    }
+
+    private static HydraSgd lenetSgd() {
+        return HydraSgd.builder()
+                .setLearningRateTracker(LearningRates.constant(0.05f))
+                .optMomentum(0.9f)
+                .optWeightDecay(5e-4f)
+                .build();
+    }
+
+    private static double[] trainLenet(ImageData train, HydraSgd sgd, HydraListener... listeners)
+            throws Exception {
+        Trainers.seed(7);
+        HydraSgd optimizer = sgd == null ? lenetSgd() : sgd;
+        try (Model model = Model.newInstance("lenet");
+                NDManager manager = NDManager.newBaseManager()) {
+            model.setBlock(LeNet5.newBlock());
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer);
+            if (listeners.length > 0) {
+                config.addTrainingListeners(listeners);
+            }
+            ArrayDataset data = train.toDataset(manager, DataType.FLOAT32, 32, true, 11);
+            try (Trainer trainer = Trainers.newTrainer(model, config, LeNet5.INPUT_SHAPE)) {
+                EasyTrain.fit(trainer, 1, data, null);
+            }
+            return weights(model);
+        }
+    }
+
+    private static double[] weights(Model model) {
+        List<Double> all = new ArrayList<>();
+        for (Pair<String, Parameter> pair : model.getBlock().getParameters()) {
+            for (double v : pair.getValue().getArray().toType(DataType.FLOAT64, true).toDoubleArray()) {
+                all.add(v);
+            }
+        }
+        return all.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static int[] range(int n) {
+        int[] out = new int[n];
+        java.util.Arrays.setAll(out, i -> i);
+        return out;
+    }
+}
