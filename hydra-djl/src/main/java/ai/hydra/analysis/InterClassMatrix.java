@@ -4,7 +4,12 @@ package ai.hydra.analysis;
  * The inter-class contribution matrix of the HYDRA paper (Eq. 23): {@code M[a][b]} sums the
  * contributions of training samples of class a to test samples of class b, and the normalized
  * matrix divides each entry by {@code sqrt(rowSum(a) * columnSum(b))}, which removes the effect of
- * class sizes. An entry whose row or column sum is not positive has no normalized value (NaN).
+ * class sizes and counts.
+ *
+ * <p>The sums are taken over absolute values, {@code rowSum(a) = sum_b |M[a][b]|}: contributions
+ * are signed, and a class whose harmful and helpful contributions cancel would otherwise have a
+ * zero or negative sum and no normalized value. With absolute sums every entry lies in [-1, 1] and
+ * keeps its sign; where all contributions of a class are positive it equals the paper's formula.
  */
 public final class InterClassMatrix {
 
@@ -36,15 +41,15 @@ public final class InterClassMatrix {
         double[] columnSums = new double[n];
         for (int a = 0; a < n; a++) {
             for (int b = 0; b < n; b++) {
-                rowSums[a] += raw[a][b];
-                columnSums[b] += raw[a][b];
+                rowSums[a] += Math.abs(raw[a][b]);
+                columnSums[b] += Math.abs(raw[a][b]);
             }
         }
         double[][] out = new double[n][n];
         for (int a = 0; a < n; a++) {
             for (int b = 0; b < n; b++) {
                 double product = rowSums[a] * columnSums[b];
-                out[a][b] = rowSums[a] > 0 && columnSums[b] > 0 ? raw[a][b] / Math.sqrt(product) : Double.NaN;
+                out[a][b] = product > 0 ? raw[a][b] / Math.sqrt(product) : 0;
             }
         }
         return out;
@@ -62,7 +67,8 @@ public final class InterClassMatrix {
     /**
      * Returns the normalized matrix.
      *
-     * @return a copy of M[a][b] / sqrt(rowSum(a) columnSum(b))
+     * @return a copy of M[a][b] / sqrt(rowSum(a) columnSum(b)), 0 where a class has no
+     *     contributions
      */
     public double[][] normalized() {
         return copy(normalized);

@@ -32,15 +32,22 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param data the data section
  * @param model the model name, one of {@link #MODELS}
  * @param train the training section
+ * @param hydra the attribution section
  * @param source a description of where this configuration came from (file name)
  */
 public record ExperimentConfig(
-        String name, long seed, DataConfig data, String model, TrainConfig train, String source) {
+        String name,
+        long seed,
+        DataConfig data,
+        String model,
+        TrainConfig train,
+        HydraConfig hydra,
+        String source) {
 
     /** The accepted values of {@code model}. */
     public static final String[] MODELS = {"lenet5", "densenet-bc-40"};
 
-    private static final String[] TOP_LEVEL_KEYS = {"name", "seed", "data", "model", "train"};
+    private static final String[] TOP_LEVEL_KEYS = {"name", "seed", "data", "model", "train", "hydra"};
 
     /**
      * Loads a configuration file and applies overrides.
@@ -102,8 +109,9 @@ public record ExperimentConfig(
                     + "densenet-bc-40 with cifar10");
         }
         TrainConfig train = TrainConfig.from(root.section("train"));
+        HydraConfig hydra = HydraConfig.from(root.section("hydra"));
         return new ExperimentConfig(
-                name, root.longValue("seed", 42), data, model, train, sourceName);
+                name, root.longValue("seed", 42), data, model, train, hydra, sourceName);
     }
 
     @SuppressWarnings("unchecked")
@@ -150,6 +158,7 @@ public record ExperimentConfig(
         map.put("data", data.toMap());
         map.put("model", model);
         map.put("train", train.toMap());
+        map.put("hydra", hydra.toMap());
         return map;
     }
 

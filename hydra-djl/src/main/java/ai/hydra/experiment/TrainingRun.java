@@ -47,12 +47,14 @@ public final class TrainingRun {
     private final ExperimentConfig config;
     private final TrainingProgress progress;
     private final List<TrainingListener> listeners;
+    private final List<ListenerFactory> listenerFactories;
     private final LossProbe lossProbe = new LossProbe();
 
     private TrainingRun(Builder builder) {
         this.config = builder.config;
         this.progress = builder.progress;
         this.listeners = builder.listeners;
+        this.listenerFactories = builder.listenerFactories;
     }
 
     /**
@@ -113,7 +115,7 @@ public final class TrainingRun {
             List<TrainingProgress.EpochStats> epochs = new ArrayList<>();
             double accuracy;
             long parameters;
-            try (Trainer trainer = Trainers.newTrainer(model, trainingConfig(schedule, device),
+            try (Trainer trainer = Trainers.newTrainer(model, trainingConfig(schedule, device, data),
                     Models.inputShape(config.model()))) {
                 parameters = countTrainable(model);
                 for (int epoch = 1; epoch <= train.epochs(); epoch++) {
@@ -187,7 +189,8 @@ public final class TrainingRun {
         }
     }
 
-    private DefaultTrainingConfig trainingConfig(Tracker schedule, Device device) {
+    private DefaultTrainingConfig trainingConfig(
+            Tracker schedule, Device device, ExperimentData data) {
         OptimizerConfig optimizer = config.train().optimizer();
         HydraSgd sgd = HydraSgd.builder()
                 .setLearningRateTracker(schedule)
@@ -195,11 +198,15 @@ public final class TrainingRun {
                 .optWeightDecay((float) optimizer.weightDecay())
                 .optRescaleGrad((float) optimizer.rescaleGrad())
                 .build();
-        return new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+        DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(sgd)
                 .optDevices(new Device[] {device})
                 .addTrainingListeners(lossProbe)
                 .addTrainingListeners(listeners.toArray(new TrainingListener[0]));
+        for (ListenerFactory factory : listenerFactories) {
+            trainingConfig.addTrainingListeners(factory.create(sgd, data));
+        }
+        return trainingConfig;
     }
 
     private Device device() {
@@ -236,14 +243,41 @@ public final class TrainingRun {
         return "loading " + data.dataset() + where;
     }
 
+    /** Makes a training listener for a run's optimizer and data. */
+    @FunctionalInterface
+    public interface ListenerFactory {
+
+        /**
+         * Creates the listener.
+         *
+         * @param optimizer the optimizer the trainer will use
+         * @param data the training and test data
+         * @return the listener
+         */
+        TrainingListener create(HydraSgd optimizer, ExperimentData data);
+    }
+
     /** Builds a {@link TrainingRun}. */
     public static final class Builder {
 
         private ExperimentConfig config;
         private TrainingProgress progress = TrainingProgress.NONE;
         private final List<TrainingListener> listeners = new ArrayList<>();
+        private final List<ListenerFactory> listenerFactories = new ArrayList<>();
 
         Builder() {}
+
+        /**
+         * Adds a listener made once the run has built its optimizer and loaded its data (the HYDRA
+         * listener needs both).
+         *
+         * @param factory the factory
+         * @return this builder
+         */
+        public Builder addListenerFactory(ListenerFactory factory) {
+            listenerFactories.add(Objects.requireNonNull(factory, "factory"));
+            return this;
+        }
 
         /**
          * Sets the experiment to run.

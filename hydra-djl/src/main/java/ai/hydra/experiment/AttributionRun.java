@@ -1,0 +1,186 @@
+package ai.hydra.experiment;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.translate.TranslateException;
+import ai.hydra.analysis.ContributionAnalysis;
+import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.data.ImageData;
+import ai.hydra.listener.HydraListener;
+import ai.hydra.listener.Hypergradients;
+import ai.hydra.recurrence.HydraMode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Trains an experiment with the HYDRA listener attached and computes contributions: C(i) of every
+ * tracked training sample to the mean test loss, and C(i, j) to a few test samples spread over the
+ * classes.
+ *
+ * <pre>{@code
+ * try (AttributionResult result = AttributionRun.builder().setConfig(config).build().run()) {
+ *     ContributionMatrix c = result.perTestSample();
+ * }
+ * }</pre>
+ */
+public final class AttributionRun {
+
+    private final ExperimentConfig config;
+    private final TrainingProgress progress;
+
+    private AttributionRun(Builder builder) {
+        config = builder.config;
+        progress = builder.progress;
+    }
+
+    /**
+     * Creates a builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Runs training and attribution.
+     *
+     * @return the result; close it to free the model and the hypergradients
+     * @throws IOException if data cannot be read
+     * @throws TranslateException if a batch cannot be processed
+     */
+    public AttributionResult run() throws IOException, TranslateException {
+        progress.onStage("loading " + config.data().dataset());
+        ExperimentData data = ExperimentData.load(config.data(), config.source());
+        HydraListener[] listener = new HydraListener[1];
+        TrainingResult training =
+                TrainingRun.builder()
+                        .setConfig(config)
+                        .optProgress(progress)
+                        .addListenerFactory((sgd, d) -> listener[0] = newListener(sgd, d))
+                        .build()
+                        .run(data);
+        try {
+            progress.onStage("computing contributions (" + config.hydra().mode() + ")");
+            return attribute(training, listener[0], data);
+        } catch (IOException | TranslateException | RuntimeException e) {
+            listener[0].close();
+            training.close();
+            throw e;
+        }
+    }
+
+    private HydraListener newListener(ai.hydra.train.HydraSgd sgd, ExperimentData data) {
+        HydraConfig hydra = config.hydra();
+        HydraListener.Builder builder =
+                HydraListener.builder(sgd, data.train().size())
+                        .optMode(hydra.mode())
+                        .optStorePlanner(hydra.planner())
+                        .optHessianStep(hydra.hessianStep());
+        if (hydra.trackLimit() != null && hydra.trackLimit() < data.train().size()) {
+            int[] first = new int[hydra.trackLimit()];
+            Arrays.setAll(first, i -> i);
+            builder.optTrackedSamples(first);
+        }
+        return builder.build();
+    }
+
+    private AttributionResult attribute(
+            TrainingResult training, HydraListener listener, ExperimentData data)
+            throws IOException, TranslateException {
+        HydraMode reported = config.hydra().mode() == HydraMode.HESSIAN_AWARE
+                ? HydraMode.HESSIAN_AWARE
+                : HydraMode.HESSIAN_FREE;
+        Hypergradients hypergradients = listener.getHypergradients(reported);
+        ContributionAnalysis analysis = new ContributionAnalysis(hypergradients);
+        Model model = training.model();
+        DataType dataType = config.train().precision().dataType();
+        int[] testColumns = spreadOverClasses(data.test(), config.hydra().testSamples());
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+            ArrayDataset testSet =
+                    data.test().toDataset(manager, dataType, config.train().batchSize());
+            double[] testLoss = analysis.testLossContributions(manager, testSet);
+            ArrayDataset chosen =
+                    data.test().subset(testColumns).toDataset(manager, dataType, testColumns.length);
+            ContributionMatrix perSample;
+            try (Batch batch = chosen.getData(manager).iterator().next()) {
+                NDList inputs = batch.getData();
+                NDList labels = batch.getLabels();
+                perSample = analysis.contributionMatrix(manager, inputs, labels, testColumns);
+            }
+            return new AttributionResult(
+                    training, listener, data, testLoss, perSample, hypergradients.trackedIndices());
+        }
+    }
+
+    /** The first test samples of each class in turn, so every class is represented. */
+    static int[] spreadOverClasses(ImageData test, int count) {
+        int classes = test.numClasses();
+        List<List<Integer>> byClass = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            byClass.add(new ArrayList<>());
+        }
+        for (int i = 0; i < test.size(); i++) {
+            byClass.get(test.label(i)).add(i);
+        }
+        List<Integer> picked = new ArrayList<>();
+        for (int round = 0; picked.size() < Math.min(count, test.size()); round++) {
+            for (int c = 0; c < classes && picked.size() < count; c++) {
+                if (round < byClass.get(c).size()) {
+                    picked.add(byClass.get(c).get(round));
+                }
+            }
+        }
+        return picked.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Builds an {@link AttributionRun}. */
+    public static final class Builder {
+
+        private ExperimentConfig config;
+        private TrainingProgress progress = TrainingProgress.NONE;
+
+        Builder() {}
+
+        /**
+         * Sets the experiment.
+         *
+         * @param config the configuration, with its {@code hydra} section
+         * @return this builder
+         */
+        public Builder setConfig(ExperimentConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        /**
+         * Sets the receiver of progress events.
+         *
+         * @param progress the receiver
+         * @return this builder
+         */
+        public Builder optProgress(TrainingProgress progress) {
+            this.progress = Objects.requireNonNull(progress, "progress");
+            return this;
+        }
+
+        /**
+         * Builds the run.
+         *
+         * @return the run
+         */
+        public AttributionRun build() {
+            if (config == null) {
+                throw new IllegalStateException("AttributionRun needs a config: call setConfig()");
+            }
+            return new AttributionRun(this);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package ai.hydra.experiment;
+
+import ai.hydra.recurrence.HydraMode;
+import ai.hydra.store.StorePlanner;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code hydra} section: how hypergradients are computed and reported.
+ *
+ * @param mode hessian-free (default), hessian-aware, or both
+ * @param trackLimit track the first N training samples; null tracks all
+ * @param store where hypergradient state lives: auto, device, host or disk
+ * @param storeDir the folder of disk stores; null = the system's temporary folder
+ * @param testSamples how many test samples the per-test-sample report covers (spread over
+ *     classes)
+ * @param topK how many most helpful and most harmful training samples to report per test sample
+ * @param hessianStep perturbation norm of finite-difference Hessian-vector products
+ */
+public record HydraConfig(
+        HydraMode mode,
+        Integer trackLimit,
+        StorePlanner.Placement store,
+        Path storeDir,
+        int testSamples,
+        int topK,
+        double hessianStep) {
+
+    static HydraConfig from(ConfigNode node) {
+        node.allowOnly("mode", "trackLimit", "store", "storeDir", "testSamples", "topK", "hessianStep");
+        return new HydraConfig(
+                node.enumValue("mode", HydraMode.HESSIAN_FREE, HydraMode.class),
+                node.optionalInteger("trackLimit", 1, Integer.MAX_VALUE),
+                node.enumValue("store", StorePlanner.Placement.AUTO, StorePlanner.Placement.class),
+                node.path("storeDir"),
+                node.integer("testSamples", 6, 1, 1000),
+                node.integer("topK", 5, 1, 100),
+                node.number("hessianStep", 1e-6, 1e-12, 1e-2));
+    }
+
+    /**
+     * Returns the store planner for this section.
+     *
+     * @return the planner
+     */
+    public StorePlanner planner() {
+        StorePlanner.Builder builder = StorePlanner.builder().optPlacement(store);
+        if (storeDir != null) {
+            builder.optDirectory(storeDir);
+        }
+        return builder.build();
+    }
+
+    Map<String, Object> toMap() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("mode", ConfigNode.configName(mode));
+        map.put("trackLimit", trackLimit);
+        map.put("store", ConfigNode.configName(store));
+        map.put("storeDir", storeDir == null ? null : storeDir.toString());
+        map.put("testSamples", testSamples);
+        map.put("topK", topK);
+        map.put("hessianStep", hessianStep);
+        return map;
+    }
+}
