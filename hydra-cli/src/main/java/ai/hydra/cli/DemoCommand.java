@@ -5,16 +5,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
- * {@code hydra demo}: the quick-start job. For now it trains LeNet-5 on the bundled
- * Fashion-MNIST subset ({@code configs/lenet5-fashion-bundled.yaml}); it will become the
- * attribution demo.
+ * {@code hydra demo}: the quick-start job. Trains LeNet-5 on the bundled real Fashion-MNIST subset
+ * with the HYDRA listener tracking every training sample, prints the most helpful and most harmful
+ * training samples of a few test samples, and writes a report folder.
  */
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {
-            "Run the demo: train LeNet-5 on the bundled Fashion-MNIST subset (no download).",
-            "Same as: hydra train --config " + DemoCommand.CONFIG
+            "Run the demo: train LeNet-5 on the bundled Fashion-MNIST subset (no download) with",
+            "HYDRA, print the most helpful and harmful training samples of a few test samples and",
+            "write a report (contributions CSV/NPZ, image grid, inter-class heatmap) to --out",
+            "(default reports/lenet5-fashion-bundled).",
+            "Same as: hydra attribute --config " + DemoCommand.CONFIG
         })
 public class DemoCommand extends HydraSubcommand {
 
@@ -26,6 +29,6 @@ public class DemoCommand extends HydraSubcommand {
     @Override
     protected int execute() throws Exception {
         ExperimentConfig experiment = ConfigLocator.load(CONFIG, options.overrides);
-        return TrainAction.run(this, experiment, options);
+        return AttributeAction.run(this, experiment, options);
     }
 }

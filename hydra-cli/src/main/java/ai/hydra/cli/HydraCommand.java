@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
         },
         subcommands = {
             DemoCommand.class,
+            AttributeCommand.class,
             TrainCommand.class,
             ModelInfoCommand.class,
             CommandLine.HelpCommand.class

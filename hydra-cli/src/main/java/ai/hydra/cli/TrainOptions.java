@@ -18,8 +18,9 @@ public class TrainOptions {
     @Option(
             names = "--out",
             paramLabel = "DIR",
-            description = "Write summary.yaml (effective config and results) and the trained "
-                    + "parameters into DIR.")
+            description = "Output folder. train: summary.yaml (effective config and results) "
+                    + "and the trained parameters; demo/attribute: the report "
+                    + "(default reports/<experiment name>).")
     Path out;
 
     @Option(

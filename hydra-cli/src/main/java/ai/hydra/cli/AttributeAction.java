@@ -1,0 +1,108 @@
+package ai.hydra.cli;
+
+import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.data.ImageData;
+import ai.hydra.experiment.AttributionResult;
+import ai.hydra.experiment.AttributionRun;
+import ai.hydra.experiment.ExperimentConfig;
+import ai.hydra.report.ContributionReport;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Trains with the HYDRA listener, prints the most helpful and most harmful training samples of a
+ * few test samples, and writes the report folder (contributions CSV/NPZ, image grid, heatmap).
+ */
+final class AttributeAction {
+
+    /** How many test samples are printed (the report covers all of {@code hydra.testSamples}). */
+    private static final int PRINTED = 3;
+
+    private AttributeAction() {}
+
+    static int run(HydraSubcommand command, ExperimentConfig config, TrainOptions options)
+            throws Exception {
+        PrintWriter out = command.out();
+        Path outDir = options.out != null ? options.out : Path.of("reports", config.name());
+        out.printf(Locale.ROOT, "%s: %s on %s, %d epoch(s), batch %d, %s, HYDRA %s%n",
+                config.name(), config.model(), config.data().dataset(), config.train().epochs(),
+                config.train().batchSize(), ConfigNames.precision(config),
+                config.hydra().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        out.flush();
+        ConsoleProgress progress = new ConsoleProgress(out, command.err(),
+                options.progress && ConsoleProgress.interactive());
+        try (AttributionResult result =
+                AttributionRun.builder().setConfig(config).optProgress(progress).build().run()) {
+            out.printf(Locale.ROOT, "test accuracy: %.4f; hypergradients of %,d training samples"
+                            + " over %,d steps (%s)%n",
+                    result.training().testAccuracy(), result.trackedIndices().length,
+                    result.listener().getSteps(), result.listener().describeStore());
+            printTopSamples(out, result, config.hydra().topK());
+            Files.createDirectories(outDir);
+            List<Path> written = report(result, config).write(
+                    result.training().model().getNDManager(), outDir);
+            out.println("report: " + outDir.toAbsolutePath().normalize() + " (" + written.size()
+                    + " files: " + names(written) + ")");
+            out.flush();
+        }
+        return 0;
+    }
+
+    private static ContributionReport report(AttributionResult result, ExperimentConfig config) {
+        return ContributionReport.builder()
+                .setContributions(result.perTestSample())
+                .setTrainImages(result.data().train())
+                .setTestImages(result.data().test())
+                .optTestLossContributions(result.testLossContributions())
+                .optTopK(config.hydra().topK())
+                .optSetting("experiment", config.name())
+                .optSetting("model", config.model())
+                .optSetting("dataset", config.data().dataset())
+                .optSetting("epochs", config.train().epochs())
+                .optSetting("hydra mode", config.hydra().mode())
+                .optSetting("tracked training samples", result.trackedIndices().length)
+                .optSetting("test accuracy", String.format(Locale.ROOT, "%.4f",
+                        result.training().testAccuracy()))
+                .build();
+    }
+
+    private static void printTopSamples(PrintWriter out, AttributionResult result, int topK) {
+        ContributionMatrix c = result.perTestSample();
+        ImageData train = result.data().train();
+        ImageData test = result.data().test();
+        List<String> names = test.classNames();
+        for (int j = 0; j < Math.min(PRINTED, c.columns()); j++) {
+            int testIndex = c.testIndices()[j];
+            out.printf(Locale.ROOT, "%ntest sample %d (%s):%n", testIndex, names.get(test.label(testIndex)));
+            out.println("  most helpful:  " + describe(c, c.mostHelpful(j, topK), j, train, names));
+            out.println("  most harmful:  " + describe(c, c.mostHarmful(j, topK), j, train, names));
+        }
+        out.println();
+    }
+
+    private static String describe(
+            ContributionMatrix c, int[] rows, int column, ImageData train, List<String> names) {
+        StringBuilder text = new StringBuilder();
+        for (int row : rows) {
+            int index = c.trainIndices()[row];
+            if (text.length() > 0) {
+                text.append(", ");
+            }
+            text.append(String.format(Locale.ROOT, "#%d %s %+.2e", index,
+                    names.get(train.label(index)), c.get(row, column)));
+        }
+        return text.toString();
+    }
+
+    private static String names(List<Path> files) {
+        StringBuilder text = new StringBuilder();
+        for (Path file : files) {
+            text.append(text.length() == 0 ? "" : ", ").append(file.getFileName());
+        }
+        return text.toString();
+    }
+
+}
