@@ -27,6 +27,7 @@ import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -104,6 +105,7 @@ public final class HydraBenchmark {
         results.put("device", options.device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
+        results.put("load_average_at_start", loadAverage());
         try (NDManager manager = NDManager.newBaseManager(options.device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
             warmUp(dataset);
@@ -112,6 +114,7 @@ public final class HydraBenchmark {
             measureHessianFree(dataset, train.size());
             measureHessianAware(dataset, train.size());
         }
+        results.put("load_average_at_end", loadAverage());
         printTable();
         writeJson();
     }
@@ -284,6 +287,14 @@ public final class HydraBenchmark {
             sum += v;
         }
         return sum / values.length;
+    }
+
+    /**
+     * The one-minute system load average: other processes sharing the cores distort the timings,
+     * so the result records it.
+     */
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */
