@@ -1,0 +1,423 @@
+package ai.hydra.bench;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.listener.TrainingListener;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.hydra.data.DatasetLoader;
+import ai.hydra.data.DatasetName;
+import ai.hydra.data.ImageData;
+import ai.hydra.data.Split;
+import ai.hydra.gradient.ShadowModel;
+import ai.hydra.listener.HydraListener;
+import ai.hydra.model.LeNet5;
+import ai.hydra.recurrence.HydraMode;
+import ai.hydra.train.HydraSgd;
+import ai.hydra.train.LearningRates;
+import ai.hydra.train.Trainers;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Measures what HYDRA costs on top of plain DJL training: LeNet-5 on MNIST, batch 64, float32,
+ * SGD with momentum 0.9.
+ *
+ * <p>It prints a table and writes {@code bench-hydra.json} to the output directory:
+ *
+ * <ul>
+ *   <li>the epoch time of plain DJL training (DJL's own {@code Sgd}, no listener);
+ *   <li>the epoch time with a {@link HydraListener} tracking every training sample in the
+ *       Hessian-free mode, the ratio of the two, the time of the final catch-up, where the
+ *       hypergradient store was placed, and the peak resident set size;
+ *   <li>the cost of the Hessian-aware mode per tracked sample and step (a few samples tracked for
+ *       a few steps, minus the same steps without the listener);
+ *   <li>the cost of one per-sample gradient (a batch of {@code ShadowModel.sampleGradients}).
+ * </ul>
+ *
+ * <pre>
+ * java -Dai.djl.offline=true -cp ... ai.hydra.bench.HydraBenchmark \
+ *     [--data DIR] [--train-limit N] [--epochs E] [--device cpu|gpu] [--out DIR]
+ *     [--aware-samples K] [--aware-steps S]
+ * </pre>
+ */
+public final class HydraBenchmark {
+
+    /** The default MNIST directory (the standard four IDX files). */
+    public static final String DEFAULT_DATA = "/work/shared/data/mnist";
+
+    private static final int BATCH = 64;
+    private static final float LEARNING_RATE = 0.01f;
+    private static final float MOMENTUM = 0.9f;
+    private static final long SEED = 42;
+    private static final int WARMUP_BATCHES = 20;
+
+    private final Options options;
+    private final Map<String, Object> results = new LinkedHashMap<>();
+
+    private HydraBenchmark(Options options) {
+        this.options = options;
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args the options (see the class documentation); {@code --help} lists them
+     * @throws Exception if the data cannot be read or training fails
+     */
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Options options = Options.parse(args);
+        if (options == null) {
+            System.out.println(Options.USAGE);
+            return;
+        }
+        new HydraBenchmark(options).run();
+    }
+
+    private void run() throws Exception {
+        ImageData train = loadTrain();
+        results.put("model", "LeNet-5");
+        results.put("dataset", "MNIST " + options.data);
+        results.put("train_samples", train.size());
+        results.put("epochs", options.epochs);
+        results.put("batch_size", BATCH);
+        results.put("dtype", "float32");
+        results.put("optimizer", "SGD lr=" + LEARNING_RATE + " momentum=" + MOMENTUM);
+        results.put("device", options.device.toString());
+        results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
+        results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
+        results.put("load_average_at_start", loadAverage());
+        try (NDManager manager = NDManager.newBaseManager(options.device)) {
+            ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
+            warmUp(dataset);
+            measurePlain(dataset);
+            measureSampleGradients(dataset, manager);
+            measureHessianFree(dataset, train.size());
+            measureHessianAware(dataset, train.size());
+        }
+        results.put("load_average_at_end", loadAverage());
+        printTable();
+        writeJson();
+    }
+
+    private ImageData loadTrain() throws IOException {
+        ImageData train = DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, options.data);
+        if (options.trainLimit > 0 && options.trainLimit < train.size()) {
+            int[] first = new int[options.trainLimit];
+            for (int i = 0; i < first.length; i++) {
+                first[i] = i;
+            }
+            train = train.subset(first);
+        }
+        return train;
+    }
+
+    /** Lets the JIT and PyTorch's kernels warm up so that the first timed epoch is not penalized. */
+    private void warmUp(ArrayDataset dataset) throws Exception {
+        try (Model model = newModel(); Trainer trainer = newTrainer(model, plainOptimizer())) {
+            runSteps(trainer, dataset, WARMUP_BATCHES);
+        }
+    }
+
+    private void measurePlain(ArrayDataset dataset) throws Exception {
+        try (Model model = newModel(); Trainer trainer = newTrainer(model, plainOptimizer())) {
+            double[] epochs = timeEpochs(trainer, dataset);
+            results.put("plain_epoch_s", mean(epochs));
+            results.put("plain_epoch_s_each", epochs);
+        }
+        results.put("peak_rss_after_plain_mib", peakRssMib());
+    }
+
+    private void measureSampleGradients(ArrayDataset dataset, NDManager manager) throws Exception {
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, plainOptimizer());
+                NDManager scope = manager.newSubManager()) {
+            ShadowModel shadow = new ShadowModel(model.getBlock(), trainer.getLoss());
+            Batch batch = trainer.iterateDataset(dataset).iterator().next();
+            NDList data = batch.getData();
+            NDList labels = batch.getLabels();
+            int[] rows = new int[(int) batch.getSize()];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = i;
+            }
+            NDArray w = shadow.space().values(scope, DataType.FLOAT32);
+            shadow.sampleGradients(w, data, labels, rows).close();
+            int repeats = 5;
+            long start = System.nanoTime();
+            for (int r = 0; r < repeats; r++) {
+                try (NDManager inner = scope.newSubManager()) {
+                    NDArray weights = shadow.space().values(inner, DataType.FLOAT32);
+                    shadow.sampleGradients(weights, data, labels, rows).toFloatArray();
+                }
+            }
+            double ms = (System.nanoTime() - start) / 1e6 / repeats / rows.length;
+            results.put("parameters", shadow.space().size());
+            results.put("per_sample_gradient_ms", ms);
+            batch.close();
+        }
+    }
+
+    private void measureHessianFree(ArrayDataset dataset, int size) throws Exception {
+        HydraSgd sgd = hydraOptimizer();
+        try (HydraListener hydra = HydraListener.builder(sgd, size).build();
+                Model model = newModel();
+                Trainer trainer = newTrainer(model, sgd, hydra)) {
+            double[] epochs = timeEpochs(trainer, dataset);
+            long start = System.nanoTime();
+            hydra.finish();
+            double catchUp = (System.nanoTime() - start) / 1e9;
+            results.put("hydra_free_epoch_s", mean(epochs));
+            results.put("hydra_free_epoch_s_each", epochs);
+            results.put("hydra_free_catch_up_s", catchUp);
+            results.put("hydra_free_ratio", mean(epochs) / (double) results.get("plain_epoch_s"));
+            results.put("store", hydra.describeStore());
+            results.put("peak_rss_after_hessian_free_mib", peakRssMib());
+        }
+    }
+
+    private void measureHessianAware(ArrayDataset dataset, int size) throws Exception {
+        int steps = options.awareSteps;
+        int[] tracked = new int[Math.min(options.awareSamples, size)];
+        for (int i = 0; i < tracked.length; i++) {
+            tracked[i] = (int) ((long) i * size / tracked.length);
+        }
+        double plain;
+        try (Model model = newModel(); Trainer trainer = newTrainer(model, hydraOptimizer())) {
+            plain = runSteps(trainer, dataset, steps);
+        }
+        HydraSgd sgd = hydraOptimizer();
+        double aware;
+        try (HydraListener hydra =
+                        HydraListener.builder(sgd, size)
+                                .optTrackedSamples(tracked)
+                                .optMode(HydraMode.HESSIAN_AWARE)
+                                .build();
+                Model model = newModel();
+                Trainer trainer = newTrainer(model, sgd, hydra)) {
+            aware = runSteps(trainer, dataset, steps);
+        }
+        results.put("aware_tracked_samples", tracked.length);
+        results.put("aware_steps", steps);
+        results.put("aware_steps_s", aware);
+        results.put("aware_plain_steps_s", plain);
+        results.put(
+                "aware_ms_per_sample_step", (aware - plain) * 1000 / ((double) tracked.length * steps));
+    }
+
+    private double[] timeEpochs(Trainer trainer, ArrayDataset dataset) throws Exception {
+        double[] seconds = new double[options.epochs];
+        for (int e = 0; e < seconds.length; e++) {
+            seconds[e] = runSteps(trainer, dataset, Integer.MAX_VALUE);
+            System.out.printf(Locale.ROOT, "  epoch %d: %.2f s%n", e + 1, seconds[e]);
+        }
+        return seconds;
+    }
+
+    /** Trains up to {@code maxSteps} batches of one pass and returns the seconds it took. */
+    private static double runSteps(Trainer trainer, ArrayDataset dataset, int maxSteps)
+            throws Exception {
+        long start = System.nanoTime();
+        int steps = 0;
+        for (Batch batch : trainer.iterateDataset(dataset)) {
+            try (batch) {
+                EasyTrain.trainBatch(trainer, batch);
+                trainer.step();
+            }
+            if (++steps >= maxSteps) {
+                break;
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private Model newModel() {
+        Trainers.seed(SEED);
+        Model model = Model.newInstance("lenet5", options.device);
+        model.setBlock(LeNet5.newBlock());
+        return model;
+    }
+
+    private Trainer newTrainer(Model model, Optimizer optimizer, TrainingListener... listeners) {
+        DefaultTrainingConfig config =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .optOptimizer(optimizer)
+                        .optDevices(new Device[] {options.device});
+        if (listeners.length > 0) {
+            config.addTrainingListeners(listeners);
+        }
+        return Trainers.newTrainer(model, config, LeNet5.INPUT_SHAPE);
+    }
+
+    private static Optimizer plainOptimizer() {
+        return Optimizer.sgd()
+                .setLearningRateTracker(Tracker.fixed(LEARNING_RATE))
+                .optMomentum(MOMENTUM)
+                .build();
+    }
+
+    private static HydraSgd hydraOptimizer() {
+        return HydraSgd.builder()
+                .setLearningRateTracker(LearningRates.constant(LEARNING_RATE))
+                .optMomentum(MOMENTUM)
+                .build();
+    }
+
+    private static double mean(double[] values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v;
+        }
+        return sum / values.length;
+    }
+
+    /**
+     * The one-minute system load average: other processes sharing the cores distort the timings,
+     * so the result records it.
+     */
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */
+    private static long peakRssMib() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private void printTable() {
+        System.out.println();
+        System.out.println("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
+        System.out.println("-".repeat(78));
+        for (Map.Entry<String, Object> entry : results.entrySet()) {
+            System.out.printf(Locale.ROOT, "%-34s %s%n", entry.getKey(), format(entry.getValue()));
+        }
+        System.out.println("-".repeat(78));
+    }
+
+    private static String format(Object value) {
+        if (value instanceof Double d) {
+            return String.format(Locale.ROOT, "%.4g", d);
+        }
+        if (value instanceof double[] a) {
+            List<String> parts = new ArrayList<>();
+            for (double d : a) {
+                parts.add(String.format(Locale.ROOT, "%.4g", d));
+            }
+            return "[" + String.join(", ", parts) + "]";
+        }
+        return String.valueOf(value);
+    }
+
+    private void writeJson() throws IOException {
+        Files.createDirectories(options.out);
+        StringBuilder json = new StringBuilder("{\n");
+        int n = 0;
+        for (Map.Entry<String, Object> entry : results.entrySet()) {
+            json.append("  \"").append(entry.getKey()).append("\": ").append(jsonValue(entry.getValue()));
+            json.append(++n < results.size() ? ",\n" : "\n");
+        }
+        json.append("}\n");
+        Path file = options.out.resolve("bench-hydra.json");
+        Files.writeString(file, json);
+        System.out.println("Wrote " + file.toAbsolutePath());
+    }
+
+    private static String jsonValue(Object value) {
+        if (value instanceof Number || value instanceof double[]) {
+            return format(value).replace("NaN", "null");
+        }
+        return "\"" + String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    /** Command-line options. */
+    private static final class Options {
+
+        static final String USAGE =
+                "Usage: HydraBenchmark [--data DIR] [--train-limit N (0 = all)] [--epochs E]"
+                        + " [--device cpu|gpu] [--out DIR] [--aware-samples K] [--aware-steps S]";
+
+        Path data = Paths.get(DEFAULT_DATA);
+        int trainLimit;
+        int epochs = 1;
+        Device device = Device.cpu();
+        Path out = Paths.get("bench-out");
+        int awareSamples = 8;
+        int awareSteps = 20;
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String flag = args[i];
+                if ("--help".equals(flag) || "-h".equals(flag)) {
+                    return null;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(flag + " needs a value. " + USAGE);
+                }
+                String value = args[++i];
+                switch (flag) {
+                    case "--data" -> o.data = Paths.get(value);
+                    case "--train-limit" -> o.trainLimit = positive(flag, value, true);
+                    case "--epochs" -> o.epochs = positive(flag, value, false);
+                    case "--device" -> o.device = device(value);
+                    case "--out" -> o.out = Paths.get(value);
+                    case "--aware-samples" -> o.awareSamples = positive(flag, value, false);
+                    case "--aware-steps" -> o.awareSteps = positive(flag, value, false);
+                    default -> throw new IllegalArgumentException("Unknown option " + flag + ". " + USAGE);
+                }
+            }
+            return o;
+        }
+
+        private static int positive(String flag, String value, boolean zeroAllowed) {
+            int n;
+            try {
+                n = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(flag + " needs an integer, got " + value, e);
+            }
+            if (n < 0 || n == 0 && !zeroAllowed) {
+                throw new IllegalArgumentException(flag + " must be positive, got " + value);
+            }
+            return n;
+        }
+
+        private static Device device(String value) {
+            switch (value.toLowerCase(Locale.ROOT)) {
+                case "cpu":
+                    return Device.cpu();
+                case "gpu":
+                    return Device.gpu();
+                default:
+                    throw new IllegalArgumentException("--device must be cpu or gpu, got " + value);
+            }
+        }
+    }
+}

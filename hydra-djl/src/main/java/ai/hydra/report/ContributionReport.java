@@ -1,0 +1,343 @@
+package ai.hydra.report;
+
+import ai.djl.ndarray.NDManager;
+import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.data.ImageData;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+
+/**
+ * Writes a HYDRA report folder:
+ *
+ * <ul>
+ *   <li>{@value #CONTRIBUTIONS_CSV} and {@value #CONTRIBUTIONS_NPZ}: the matrix C(i, j);
+ *   <li>{@value #TEST_LOSS_CSV}: C(i) for the test loss, one line per tracked training sample
+ *       ({@code train_index,label,class,contribution,rank}; rank 1 = most helpful);
+ *   <li>{@value #GRID_PNG}: an {@link ImageGrid}; {@value #HEATMAP_PNG}: a {@link Heatmap};
+ *   <li>{@value #SUMMARY_MD} and {@value #SUMMARY_TXT}: the settings and, per test sample, the
+ *       top helpful and harmful training samples.
+ * </ul>
+ *
+ * <pre>{@code
+ * ContributionReport.builder().setContributions(matrix).setTrainImages(train)
+ *         .setTestImages(test).optTestLossContributions(analysis.testLossContributions(m, testSet))
+ *         .optSetting("epochs", 3).build().write(manager, Paths.get("report"));
+ * }</pre>
+ */
+public final class ContributionReport {
+
+    /** The contribution matrix as CSV. */
+    public static final String CONTRIBUTIONS_CSV = "contributions.csv";
+    /** The contribution matrix as NumPy npz. */
+    public static final String CONTRIBUTIONS_NPZ = "contributions.npz";
+    /** C(i) of the test loss. */
+    public static final String TEST_LOSS_CSV = "test-loss-contributions.csv";
+    /** The image grid. */
+    public static final String GRID_PNG = "top-samples.png";
+    /** The inter-class heatmap. */
+    public static final String HEATMAP_PNG = "interclass-heatmap.png";
+    /** The Markdown summary. */
+    public static final String SUMMARY_MD = "summary.md";
+    /** The plain-text summary. */
+    public static final String SUMMARY_TXT = "summary.txt";
+
+    private final ContributionMatrix contributions;
+    private final ImageData trainImages;
+    private final ImageData testImages;
+    private final double[] testLoss;
+    private final boolean testLossGiven;
+    private final Map<String, String> settings;
+    private final int topK;
+    private final int[] testColumns;
+
+    private ContributionReport(Builder builder) {
+        contributions = builder.contributions;
+        trainImages = builder.trainImages;
+        testImages = builder.testImages;
+        testLossGiven = builder.testLoss != null;
+        testLoss = testLossGiven ? builder.testLoss : rowMeans(contributions);
+        settings = builder.settings;
+        topK = Math.min(builder.topK, contributions.rows());
+        testColumns = builder.testColumns;
+    }
+
+    /**
+     * Creates a builder.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Writes every file of the report.
+     *
+     * @param manager a manager for the temporary arrays of the npz export
+     * @param directory the folder; created if missing
+     * @return the files written
+     * @throws IOException if writing fails
+     */
+    public List<Path> write(NDManager manager, Path directory) throws IOException {
+        Files.createDirectories(directory);
+        List<Path> files = new ArrayList<>();
+        contributions.writeCsv(add(files, directory, CONTRIBUTIONS_CSV));
+        contributions.writeNpz(manager, add(files, directory, CONTRIBUTIONS_NPZ));
+        writeTestLossCsv(add(files, directory, TEST_LOSS_CSV));
+        grid().writePng(add(files, directory, GRID_PNG));
+        heatmap().writePng(add(files, directory, HEATMAP_PNG));
+        String[] summary = new ReportSummary(this).render();
+        Files.writeString(add(files, directory, SUMMARY_MD), summary[0]);
+        Files.writeString(add(files, directory, SUMMARY_TXT), summary[1]);
+        return files;
+    }
+
+    /**
+     * Returns the image grid of the report.
+     *
+     * @return the grid
+     */
+    public ImageGrid grid() {
+        ImageGrid.Builder builder =
+                ImageGrid.builder()
+                        .setTrainImages(trainImages)
+                        .setTestImages(testImages)
+                        .setContributions(contributions)
+                        .optTopK(topK);
+        return testColumns == null ? builder.build() : builder.optTestColumns(testColumns).build();
+    }
+
+    /**
+     * Returns the inter-class heatmap of the report (normalized matrix).
+     *
+     * @return the heatmap
+     */
+    public Heatmap heatmap() {
+        int[] trainLabels = labels(trainImages, contributions.trainIndices());
+        int[] testLabels = labels(testImages, contributions.testIndices());
+        return Heatmap.builder()
+                .setMatrix(contributions.interClass(trainLabels, testLabels, trainImages.numClasses()))
+                .setClassNames(trainImages.classNames())
+                .build();
+    }
+
+    /**
+     * Returns the rank of every row by C(i), 1 = most helpful (ties by row order).
+     *
+     * @return one rank per matrix row
+     */
+    public int[] testLossRanks() {
+        Integer[] order = IntStream.range(0, testLoss.length).boxed().toArray(Integer[]::new);
+        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -testLoss[i]).thenComparingInt(i -> i));
+        int[] ranks = new int[order.length];
+        for (int r = 0; r < order.length; r++) {
+            ranks[order[r]] = r + 1;
+        }
+        return ranks;
+    }
+
+    ContributionMatrix contributions() {
+        return contributions;
+    }
+
+    ImageData trainImages() {
+        return trainImages;
+    }
+
+    ImageData testImages() {
+        return testImages;
+    }
+
+    Map<String, String> settings() {
+        return settings;
+    }
+
+    int topK() {
+        return topK;
+    }
+
+    int[] shownColumns() {
+        return grid().testColumns();
+    }
+
+    double[] testLoss() {
+        return testLoss;
+    }
+
+    boolean testLossGiven() {
+        return testLossGiven;
+    }
+
+    private void writeTestLossCsv(Path file) throws IOException {
+        int[] indices = contributions.trainIndices();
+        int[] ranks = testLossRanks();
+        try (Writer writer = Files.newBufferedWriter(file);
+                CSVPrinter csv =
+                        CSVFormat.DEFAULT.builder()
+                                .setHeader("train_index", "label", "class", "contribution", "rank")
+                                .build()
+                                .print(writer)) {
+            for (int row = 0; row < indices.length; row++) {
+                int label = trainImages.label(indices[row]);
+                csv.printRecord(indices[row], label, trainImages.classNames().get(label), testLoss[row], ranks[row]);
+            }
+        }
+    }
+
+    private static Path add(List<Path> files, Path directory, String name) {
+        Path file = directory.resolve(name);
+        files.add(file);
+        return file;
+    }
+
+    private static int[] labels(ImageData images, int[] indices) {
+        return Arrays.stream(indices).map(images::label).toArray();
+    }
+
+    private static double[] rowMeans(ContributionMatrix matrix) {
+        double[] means = new double[matrix.rows()];
+        for (int i = 0; i < means.length; i++) {
+            double sum = 0;
+            for (int j = 0; j < matrix.columns(); j++) {
+                sum += matrix.get(i, j);
+            }
+            means[i] = sum / matrix.columns();
+        }
+        return means;
+    }
+
+    /** Builds a {@link ContributionReport}. */
+    public static final class Builder {
+
+        private ContributionMatrix contributions;
+        private ImageData trainImages;
+        private ImageData testImages;
+        private double[] testLoss;
+        private final Map<String, String> settings = new LinkedHashMap<>();
+        private int topK = 5;
+        private int[] testColumns;
+
+        Builder() {}
+
+        /**
+         * Sets the contribution matrix; its row indices point into the training images and its
+         * test ids into the test images.
+         *
+         * @param contributions the matrix
+         * @return this builder
+         */
+        public Builder setContributions(ContributionMatrix contributions) {
+            this.contributions = contributions;
+            return this;
+        }
+
+        /**
+         * Sets the training images.
+         *
+         * @param trainImages the training split
+         * @return this builder
+         */
+        public Builder setTrainImages(ImageData trainImages) {
+            this.trainImages = trainImages;
+            return this;
+        }
+
+        /**
+         * Sets the test images.
+         *
+         * @param testImages the test split
+         * @return this builder
+         */
+        public Builder setTestImages(ImageData testImages) {
+            this.testImages = testImages;
+            return this;
+        }
+
+        /**
+         * Sets C(i) of the test loss (e.g. {@code ContributionAnalysis.testLossContributions}),
+         * one value per matrix row. Without it the report uses the mean over the matrix's columns,
+         * which is C(i) of the mean loss over those test samples, and says so.
+         *
+         * @param contributions one value per matrix row
+         * @return this builder
+         */
+        public Builder optTestLossContributions(double[] contributions) {
+            this.testLoss = contributions.clone();
+            return this;
+        }
+
+        /**
+         * Adds a line to the settings listed in the summary (kept in insertion order).
+         *
+         * @param name the setting
+         * @param value its value
+         * @return this builder
+         */
+        public Builder optSetting(String name, Object value) {
+            settings.put(name, String.valueOf(value));
+            return this;
+        }
+
+        /**
+         * Sets how many helpful and harmful samples the grid and the summary list.
+         *
+         * @param topK k; defaults to 5
+         * @return this builder
+         */
+        public Builder optTopK(int topK) {
+            if (topK <= 0) {
+                throw new IllegalArgumentException("topK must be positive, got " + topK);
+            }
+            this.topK = topK;
+            return this;
+        }
+
+        /**
+         * Sets which matrix columns the grid and the summary show.
+         *
+         * @param columns column numbers; defaults to the grid's default (the first four)
+         * @return this builder
+         */
+        public Builder optTestColumns(int... columns) {
+            this.testColumns = columns.clone();
+            return this;
+        }
+
+        /**
+         * Builds the report.
+         *
+         * @return the report
+         * @throws IllegalArgumentException if an input is missing or inconsistent
+         */
+        public ContributionReport build() {
+            if (contributions == null || trainImages == null || testImages == null) {
+                throw new IllegalArgumentException(
+                        "ContributionReport needs setContributions, setTrainImages and setTestImages");
+            }
+            if (testLoss != null && testLoss.length != contributions.rows()) {
+                throw new IllegalArgumentException(
+                        String.format(
+                                Locale.ROOT,
+                                "optTestLossContributions needs one value per matrix row: %d values,"
+                                        + " %d rows",
+                                testLoss.length,
+                                contributions.rows()));
+            }
+            ContributionReport report = new ContributionReport(this);
+            report.grid(); // validates indices and columns now rather than while writing
+            return report;
+        }
+    }
+}
