@@ -57,6 +57,7 @@ final class AttributeAction {
                 .setTrainImages(result.data().train())
                 .setTestImages(result.data().test())
                 .optTestLossContributions(result.testLossContributions())
+                .optInterClass(result.interClass())
                 .optTopK(config.hydra().topK())
                 .optSetting("experiment", config.name())
                 .optSetting("model", config.model())

@@ -3,7 +3,9 @@ package ai.hydra.analysis;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
@@ -11,6 +13,7 @@ import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.Hypergradients;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * Turns hypergradients into contributions of training samples to test losses:
@@ -91,6 +94,107 @@ public final class ContributionAnalysis {
             }
             return new ContributionMatrix(values, hypergradients.trackedIndices(), testIndices.clone());
         }
+    }
+
+    /**
+     * Computes the inter-class contribution matrix (the paper's Eq. 23) over a whole test set.
+     *
+     * <p>Exact and cheap: {@code M[a][b] = sum_{i in a, j in b} C(i, j) = -(1/N) S_a . G_b} with
+     * {@code S_a} the sum of class a's hypergradients (one pass over the store) and {@code G_b} the
+     * summed test-loss gradient of class b (one gradient pass per class and test batch).
+     *
+     * @param manager a manager on the model's device
+     * @param testSet the test set, labels as class indices
+     * @param trainLabels the label of each tracked training sample, in row order
+     * @param numClasses the number of classes
+     * @return the matrix
+     * @throws IOException if the test set cannot be read
+     * @throws TranslateException if a batch cannot be processed
+     */
+    public InterClassMatrix interClass(
+            NDManager manager, Dataset testSet, int[] trainLabels, int numClasses)
+            throws IOException, TranslateException {
+        if (trainLabels.length != hypergradients.size()) {
+            throw new IllegalArgumentException("one label per tracked training sample is needed");
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray classHypergradients = classSums(scope, trainLabels, numClasses);
+            NDArray classTestGradients = classTestGradients(scope, testSet, numClasses);
+            NDArray raw = classHypergradients
+                    .matMul(classTestGradients.toType(classHypergradients.getDataType(), false).transpose())
+                    .mul(-1.0 / hypergradients.trainingSetSize())
+                    .toType(DataType.FLOAT64, false);
+            double[] flat = raw.toDoubleArray();
+            double[][] matrix = new double[numClasses][];
+            for (int a = 0; a < numClasses; a++) {
+                matrix[a] = Arrays.copyOfRange(flat, a * numClasses, (a + 1) * numClasses);
+            }
+            return InterClassMatrix.ofSums(matrix);
+        }
+    }
+
+    /** S: row a = sum of the hypergradients of tracked samples labelled a. */
+    private NDArray classSums(NDManager scope, int[] trainLabels, int numClasses) {
+        int n = hypergradients.size();
+        NDArray sums = null;
+        for (int start = 0; start < n; start += chunkSize) {
+            int[] rows = new int[Math.min(chunkSize, n - start)];
+            int first = start;
+            Arrays.setAll(rows, k -> first + k);
+            NDArray d = hypergradients.read(scope, rows);
+            int[] labels = Arrays.copyOfRange(trainLabels, start, start + rows.length);
+            NDArray part = oneHot(scope, labels, numClasses, d).transpose().matMul(d);
+            sums = sums == null ? part : sums.add(part);
+        }
+        return sums;
+    }
+
+    /** G: row b = sum over test samples of class b of their loss gradients (prediction mode). */
+    private NDArray classTestGradients(NDManager scope, Dataset testSet, int numClasses)
+            throws IOException, TranslateException {
+        ShadowModel model = hypergradients.model();
+        NDArray w = weights(scope);
+        NDArray sums = scope.zeros(new Shape(numClasses, model.space().size()), w.getDataType());
+        for (Batch batch : testSet.getData(scope)) {
+            try (batch) {
+                NDArray labels = batch.getLabels().head();
+                int[] classes = labels.toType(DataType.INT32, false).toIntArray();
+                for (int c = 0; c < numClasses; c++) {
+                    int[] rows = rowsOf(classes, c);
+                    if (rows.length == 0) {
+                        continue;
+                    }
+                    NDArray index = scope.create(rows).toDevice(labels.getDevice(), false);
+                    NDList x = select(batch.getData(), index);
+                    NDList y = select(batch.getLabels(), index);
+                    NDArray gradient = model.gradient(w, x, y, false).mul(rows.length);
+                    sums.set(new NDIndex(c), sums.get(c).add(gradient));
+                }
+            }
+        }
+        return sums;
+    }
+
+    private static NDList select(NDList arrays, NDArray index) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            out.add(array.get(index));
+        }
+        return out;
+    }
+
+    private static int[] rowsOf(int[] classes, int c) {
+        return IntStream.range(0, classes.length).filter(k -> classes[k] == c).toArray();
+    }
+
+    private static NDArray oneHot(NDManager scope, int[] labels, int numClasses, NDArray like) {
+        double[] values = new double[labels.length * numClasses];
+        for (int k = 0; k < labels.length; k++) {
+            values[k * numClasses + labels[k]] = 1;
+        }
+        return scope.create(values, new Shape(labels.length, numClasses))
+                .toDevice(like.getDevice(), false)
+                .toType(like.getDataType(), false);
     }
 
     /** Mean gradient of the test loss at the final weights, in the model's data type. */

@@ -21,6 +21,17 @@ public final class InterClassMatrix {
         this.normalized = normalized;
     }
 
+    /**
+     * Creates the matrix from class sums computed elsewhere.
+     *
+     * @param raw M[a][b], training class by test class
+     * @return the matrix with its normalization
+     */
+    public static InterClassMatrix ofSums(double[][] raw) {
+        double[][] copy = copy(raw);
+        return new InterClassMatrix(copy, normalize(copy));
+    }
+
     static InterClassMatrix of(
             ContributionMatrix matrix, int[] trainLabels, int[] testLabels, int numClasses) {
         if (trainLabels.length != matrix.rows() || testLabels.length != matrix.columns()) {

@@ -9,6 +9,7 @@ import ai.djl.training.dataset.Batch;
 import ai.djl.translate.TranslateException;
 import ai.hydra.analysis.ContributionAnalysis;
 import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.analysis.InterClassMatrix;
 import ai.hydra.data.ImageData;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.Hypergradients;
@@ -115,8 +116,13 @@ public final class AttributionRun {
                 NDList labels = batch.getLabels();
                 perSample = analysis.contributionMatrix(manager, inputs, labels, testColumns);
             }
-            return new AttributionResult(
-                    training, listener, data, testLoss, perSample, hypergradients.trackedIndices());
+            int[] trainLabels = Arrays.stream(hypergradients.trackedIndices())
+                    .map(data.train()::label)
+                    .toArray();
+            InterClassMatrix interClass = analysis.interClass(
+                    manager, testSet, trainLabels, data.train().numClasses());
+            return new AttributionResult(training, listener, data, testLoss, perSample,
+                    interClass, hypergradients.trackedIndices());
         }
     }
 

@@ -2,6 +2,7 @@ package ai.hydra.report;
 
 import ai.djl.ndarray.NDManager;
 import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.analysis.InterClassMatrix;
 import ai.hydra.data.ImageData;
 import java.io.IOException;
 import java.io.Writer;
@@ -61,6 +62,7 @@ public final class ContributionReport {
     private final Map<String, String> settings;
     private final int topK;
     private final int[] testColumns;
+    private final InterClassMatrix interClass;
 
     private ContributionReport(Builder builder) {
         contributions = builder.contributions;
@@ -71,6 +73,7 @@ public final class ContributionReport {
         settings = builder.settings;
         topK = Math.min(builder.topK, contributions.rows());
         testColumns = builder.testColumns;
+        interClass = builder.interClass;
     }
 
     /**
@@ -125,10 +128,14 @@ public final class ContributionReport {
      * @return the heatmap
      */
     public Heatmap heatmap() {
-        int[] trainLabels = labels(trainImages, contributions.trainIndices());
-        int[] testLabels = labels(testImages, contributions.testIndices());
+        InterClassMatrix matrix = interClass;
+        if (matrix == null) {
+            int[] trainLabels = labels(trainImages, contributions.trainIndices());
+            int[] testLabels = labels(testImages, contributions.testIndices());
+            matrix = contributions.interClass(trainLabels, testLabels, trainImages.numClasses());
+        }
         return Heatmap.builder()
-                .setMatrix(contributions.interClass(trainLabels, testLabels, trainImages.numClasses()))
+                .setMatrix(matrix)
                 .setClassNames(trainImages.classNames())
                 .build();
     }
@@ -228,8 +235,22 @@ public final class ContributionReport {
         private final Map<String, String> settings = new LinkedHashMap<>();
         private int topK = 5;
         private int[] testColumns;
+        private InterClassMatrix interClass;
 
         Builder() {}
+
+        /**
+         * Sets the inter-class matrix of the heatmap (e.g. over a whole test set, from
+         * {@code ContributionAnalysis.interClass}); by default it is computed from the
+         * contribution matrix's columns alone.
+         *
+         * @param matrix the matrix
+         * @return this builder
+         */
+        public Builder optInterClass(InterClassMatrix matrix) {
+            this.interClass = matrix;
+            return this;
+        }
 
         /**
          * Sets the contribution matrix; its row indices point into the training images and its
