@@ -106,13 +106,20 @@ class HydraCommandTest {
     }
 
     @Test
-    void demoRunsThePackagedConfig() {
+    void demoAttributesAndWritesTheReport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
         Run run = run("demo", "--set", "train.epochs=1", "--set", "data.trainLimit=300",
-                "--set", "data.testLimit=100");
+                "--set", "data.testLimit=100", "--out", out.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("lenet5-fashion-bundled: lenet5 on bundled"), run.out());
-        assertTrue(run.out().contains("test accuracy: "), run.out());
-        assertTrue(run.out().contains("(100 test samples; 300 training samples"), run.out());
+        assertTrue(run.out().contains("HYDRA hessian-free"), run.out());
+        assertTrue(run.out().contains("hypergradients of 300 training samples"), run.out());
+        assertTrue(run.out().contains("most helpful:  #"), run.out());
+        assertTrue(run.out().contains("most harmful:  #"), run.out());
+        for (String file : new String[] {"contributions.csv", "contributions.npz",
+                "test-loss-contributions.csv", "top-samples.png", "interclass-heatmap.png",
+                "summary.md"}) {
+            assertTrue(java.nio.file.Files.isRegularFile(out.resolve(file)), file);
+        }
     }
 
     @Test
