@@ -119,12 +119,29 @@ public final class StorePlanner {
 
     /** Half of the physical memory free now, and no more than the JVM's direct-memory cap. */
     private static long defaultHostBudget() {
-        long free = Runtime.getRuntime().maxMemory();
-        if (ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
-            free = Math.min(free, os.getFreeMemorySize() / 2);
+        return Math.min(Runtime.getRuntime().maxMemory(), freePhysicalMemory() / 2);
+    }
+
+    /** Free physical memory; a minimal Java runtime may lack the jdk.management module. */
+    private static long freePhysicalMemory() {
+        try {
+            if (ManagementFactory.getOperatingSystemMXBean()
+                    instanceof com.sun.management.OperatingSystemMXBean os) {
+                return os.getFreeMemorySize();
+            }
+        } catch (LinkageError e) {
+            // fall through to /proc
         }
-        return free;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unknown: rely on the heap cap alone
+        }
+        return Long.MAX_VALUE;
     }
 
     static String human(long bytes) {

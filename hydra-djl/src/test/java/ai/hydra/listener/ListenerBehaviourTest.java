@@ -195,6 +195,7 @@ class ListenerBehaviourTest {
             }
             ArrayDataset data = train.toDataset(manager, DataType.FLOAT32, 32, true, 11);
             try (Trainer trainer = Trainers.newTrainer(model, config, LeNet5.INPUT_SHAPE)) {
+                ai.hydra.testing.JavaInit.apply(model.getBlock(), 7);
                 EasyTrain.fit(trainer, 1, data, null);
             }
             return weights(model);

@@ -1,0 +1,51 @@
+package ai.hydra.testing;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import java.util.Random;
+
+/**
+ * Re-initializes a block's parameters from a seeded {@link java.util.Random}, so that tests that
+ * compare separate trainings do not depend on the engine's random generator (whose seeding
+ * depends on the native build).
+ */
+public final class JavaInit {
+
+    private JavaInit() {}
+
+    /**
+     * Overwrites every trainable parameter with N(0, 1/fan_in) draws (biases 0).
+     *
+     * @param block an initialized block
+     * @param seed the seed
+     */
+    public static void apply(Block block, long seed) {
+        Random random = new Random(seed);
+        for (Pair<String, Parameter> pair : block.getParameters()) {
+            Parameter parameter = pair.getValue();
+            if (!parameter.requiresGradient()) {
+                continue;
+            }
+            NDArray array = parameter.getArray();
+            long size = array.size();
+            long fanIn = array.getShape().dimension() > 1 ? size / array.getShape().get(0) : 0;
+            double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+            double[] values = new double[Math.toIntExact(size)];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = random.nextGaussian() * scale;
+            }
+            if (array.getDataType() == DataType.FLOAT64) {
+                array.set(values);
+            } else {
+                float[] floats = new float[values.length];
+                for (int i = 0; i < values.length; i++) {
+                    floats[i] = (float) values[i];
+                }
+                array.set(floats);
+            }
+        }
+    }
+}
