@@ -60,6 +60,13 @@ class ListenerBehaviourTest {
         }
     }
 
+    /** The premise of the next test: the engine itself repeats a training run bit for bit. */
+    @Test
+    void lenetTrainingIsDeterministic() throws Exception {
+        ImageData train = BundledData.train().subset(range(320));
+        assertArrayEquals(trainLenet(train, null), trainLenet(train, null));
+    }
+
     @Test
     void lenetTrainingIsBitIdenticalWithAndWithoutListener() throws Exception {
         ImageData train = BundledData.train().subset(range(320));
