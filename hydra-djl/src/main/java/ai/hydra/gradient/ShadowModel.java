@@ -178,32 +178,6 @@ public final class ShadowModel {
         return result;
     }
 
-    /**
-     * Computes individual samples' losses at {@code w} (prediction-free bookkeeping, no gradient).
-     *
-     * @param w flat weights
-     * @param inputs the batch inputs
-     * @param labels the batch labels
-     * @return one loss per row, attached to {@code w}'s manager
-     */
-    public NDArray sampleLosses(NDArray w, NDList inputs, NDList labels) {
-        NDManager out = w.getManager();
-        try (NDManager scope = out.newSubManager()) {
-            scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
-            NDList x = cast(scope, inputs, w.getDataType());
-            NDList y = borrow(scope, labels);
-            NDList predictions = block.forward(shadow.store, x, true);
-            long n = x.head().getShape().get(0);
-            NDArray losses = scope.zeros(new Shape(n), w.getDataType());
-            for (int r = 0; r < n; r++) {
-                losses.set(new NDIndex(r), loss.evaluate(rows(y, r), rows(predictions, r)));
-            }
-            losses.attach(out);
-            return losses;
-        }
-    }
-
     private void sampleBackward(
             NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
         try (GradientCollector collector = step.getEngine().newGradientCollector()) {
