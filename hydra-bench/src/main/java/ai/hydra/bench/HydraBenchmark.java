@@ -18,6 +18,7 @@ import ai.djl.training.tracker.Tracker;
 import ai.hydra.data.DatasetLoader;
 import ai.hydra.data.DatasetName;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.data.Split;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.HydraListener;
@@ -32,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -112,7 +114,7 @@ public final class HydraBenchmark {
             measurePlain(dataset);
             measureSampleGradients(dataset, manager);
             measureHessianFree(dataset, train.size());
-            measureHessianAware(dataset, train.size());
+            measureHessianAware(train, manager);
         }
         results.put("load_average_at_end", loadAverage());
         printTable();
@@ -194,15 +196,18 @@ public final class HydraBenchmark {
         }
     }
 
-    private void measureHessianAware(ArrayDataset dataset, int size) throws Exception {
+    /**
+     * Tracks the first samples of the first batch (a fresh dataset's epoch-0 order), so that
+     * their hypergradients are non-zero, and every Hessian-vector product is real, from step 1.
+     */
+    private void measureHessianAware(ImageData train, NDManager manager) throws Exception {
         int steps = options.awareSteps;
-        int[] tracked = new int[Math.min(options.awareSamples, size)];
-        for (int i = 0; i < tracked.length; i++) {
-            tracked[i] = (int) ((long) i * size / tracked.length);
-        }
+        int size = train.size();
+        int[] order = SeededRandomSampler.permutation(SEED, 0, size);
+        int[] tracked = Arrays.copyOf(order, Math.min(Math.min(options.awareSamples, BATCH), size));
         double plain;
         try (Model model = newModel(); Trainer trainer = newTrainer(model, hydraOptimizer())) {
-            plain = runSteps(trainer, dataset, steps);
+            plain = runSteps(trainer, train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED), steps);
         }
         HydraSgd sgd = hydraOptimizer();
         double aware;
@@ -213,7 +218,7 @@ public final class HydraBenchmark {
                                 .build();
                 Model model = newModel();
                 Trainer trainer = newTrainer(model, sgd, hydra)) {
-            aware = runSteps(trainer, dataset, steps);
+            aware = runSteps(trainer, train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED), steps);
         }
         results.put("aware_tracked_samples", tracked.length);
         results.put("aware_steps", steps);
