@@ -64,7 +64,7 @@ import java.util.Map;
 public final class HydraBenchmark {
 
     /** The default MNIST directory (the standard four IDX files). */
-    public static final String DEFAULT_DATA = "/work/shared/data/mnist";
+    public static final String DEFAULT_DATA = "../shared/data/mnist";
 
     private static final int BATCH = 64;
     private static final float LEARNING_RATE = 0.01f;

@@ -35,7 +35,7 @@ import java.util.Arrays;
  * during the solve (a full 5,000 x 10 run doubles as the long-run memory check).
  *
  * <p>Arguments: {@code [dataDir] [trainSize] [depth] [repeats] [testSize]}, defaults {@code
- * /work/shared/data/fashion-mnist 60000 5000 10 1000}.
+ * ../shared/data/fashion-mnist 60000 5000 10 1000}.
  */
 public final class InfluenceBenchmark {
 
@@ -48,7 +48,7 @@ public final class InfluenceBenchmark {
      * @throws Exception if data cannot be read or training fails
      */
     public static void main(String[] args) throws Exception {
-        Path dir = Paths.get(args.length > 0 ? args[0] : "/work/shared/data/fashion-mnist");
+        Path dir = Paths.get(args.length > 0 ? args[0] : "../shared/data/fashion-mnist");
         int trainSize = args.length > 1 ? Integer.parseInt(args[1]) : 60000;
         int depth = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
         int repeats = args.length > 3 ? Integer.parseInt(args[3]) : 10;
