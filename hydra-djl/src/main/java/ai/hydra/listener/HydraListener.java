@@ -19,6 +19,7 @@ import ai.hydra.recurrence.StepInput;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
 import ai.hydra.train.HydraSgd;
+import ai.hydra.train.Trainers;
 import ai.hydra.train.UpdateLog;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,6 +100,20 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                             + Arrays.toString(trainer.getDevices())
                             + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
         }
+        Trainers.optimizerOf(trainer)
+                .filter(used -> used != optimizer)
+                .ifPresent(
+                        used -> {
+                            throw new IllegalStateException(
+                                    "The trainer uses "
+                                            + used
+                                            + ", not the HydraSgd given to HydraListener. HYDRA"
+                                            + " differentiates DJL's Sgd update: build it with"
+                                            + " HydraSgd.builder() (other optimizers such as Adam,"
+                                            + " and gradient clipping, are not supported) and pass"
+                                            + " the same instance to"
+                                            + " DefaultTrainingConfig.optOptimizer(...).");
+                        });
         this.trainer = trainer;
     }
 

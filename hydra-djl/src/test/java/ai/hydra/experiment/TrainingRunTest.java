@@ -50,6 +50,28 @@ class TrainingRunTest {
         }
     }
 
+    /** Same seed, bit-identical weights; another seed, other weights (so the check can fail). */
+    @Test
+    void sameSeedGivesBitIdenticalWeights() throws Exception {
+        List<String> small = List.of("train.epochs=1", "data.trainLimit=320", "data.testLimit=50");
+        double[] first = trainedWeights(ExperimentConfig.load(BUNDLED, small));
+        double[] second = trainedWeights(ExperimentConfig.load(BUNDLED, small));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(first, second);
+        List<String> other = new ArrayList<>(small);
+        other.add("seed=43");
+        double[] third = trainedWeights(ExperimentConfig.load(BUNDLED, other));
+        assertTrue(!java.util.Arrays.equals(first, third), "a different seed must change the weights");
+    }
+
+    private static double[] trainedWeights(ExperimentConfig config) throws Exception {
+        try (TrainingResult result = TrainingRun.builder().setConfig(config).build().run()) {
+            return result.model().getBlock().getParameters().values().stream()
+                    .flatMapToDouble(p -> java.util.Arrays.stream(
+                            p.getArray().toType(DataType.FLOAT64, true).toDoubleArray()))
+                    .toArray();
+        }
+    }
+
     @Test
     void appliesLabelNoiseAndFloat64() throws Exception {
         ExperimentConfig config = ExperimentConfig.load(BUNDLED,

@@ -126,7 +126,23 @@ class ListenerBehaviourTest {
                     assertThrows(
                             IllegalStateException.class,
                             () -> problem.train(manager, -1, 0, problem.optimizer(), hydra));
-            assertTrue(e.getMessage().contains("did not run"), e.getMessage());
+            assertTrue(e.getMessage().contains("not the HydraSgd given to HydraListener"), e.getMessage());
+        }
+    }
+
+    @Test
+    void otherOptimizersAreRefusedAtTrainingStart() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        HydraListener hydra = HydraListener.builder(problem.optimizer(), TinyProblem.N).build();
+        try (Model model = Model.newInstance("tiny")) {
+            model.setBlock(TinyProblem.block());
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                            .optOptimizer(ai.djl.training.optimizer.Optimizer.adam().build())
+                            .addTrainingListeners(hydra);
+            IllegalStateException e =
+                    assertThrows(IllegalStateException.class, () -> model.newTrainer(config));
+            assertTrue(e.getMessage().contains("Adam"), e.getMessage());
         }
     }
 
