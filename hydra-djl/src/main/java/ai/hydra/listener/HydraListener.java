@@ -392,7 +392,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private void requireFinite(NDArray array, String what) {
-        if (array.size() > 0 && array.isInfinite().logicalOr(array.isNaN()).any().getBoolean()) {
+        // one reduction: the sum is NaN or infinite if any element is (or if it overflows)
+        if (array.size() > 0 && !Double.isFinite(array.sum().toType(DataType.FLOAT64, false).getDouble())) {
             throw new IllegalStateException(
                     "Training diverged at step "
                             + step

@@ -93,20 +93,27 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
             }
             lastStep[rows[k]] = to;
         }
-        NDArray d = state.readD(scope, rows);
-        NDArray m = state.readM(scope, rows, d);
+        NDArray d = state.readD(scope, rows); // a fresh copy: updated in place below
+        NDArray u = injection == null ? null : injection.toType(d.getDataType(), false);
         NDArray a = column(scope, coefficients[0], d);
-        NDArray b = column(scope, coefficients[1], d);
-        NDArray c = column(scope, coefficients[2], d);
-        NDArray e = column(scope, coefficients[3], d);
-        NDArray newD = d.mul(a).add(m.mul(b));
-        NDArray newM = d.mul(c).add(m.mul(e));
-        if (injection != null) {
-            NDArray u = injection.toType(d.getDataType(), false);
-            newD = newD.sub(u);
-            newM = newM.add(u);
+        if (!state.hasMomentum()) {
+            // p = 0: b = 0 and m is never read again, so only d' = a d - u g is needed
+            d.muli(a);
+            if (u != null) {
+                d.subi(u);
+            }
+            state.write(rows, d, null);
+            return;
         }
-        state.write(rows, newD, newM);
+        NDArray m = state.readM(scope, rows, d);
+        NDArray newM = d.mul(column(scope, coefficients[2], d))
+                .addi(m.mul(column(scope, coefficients[3], d)));
+        d.muli(a).addi(m.muli(column(scope, coefficients[1], d)));
+        if (u != null) {
+            d.subi(u);
+            newM.addi(u);
+        }
+        state.write(rows, d, newM);
     }
 
     /** Composes the maps of steps {@code from+1 .. to}. */
