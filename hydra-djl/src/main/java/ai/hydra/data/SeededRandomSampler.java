@@ -19,6 +19,7 @@ public final class SeededRandomSampler implements Sampler.SubSampler {
     private final long seed;
     private final Random random;
     private int epoch;
+    private int skip;
 
     /**
      * Creates a sampler.
@@ -26,8 +27,23 @@ public final class SeededRandomSampler implements Sampler.SubSampler {
      * @param seed the seed of the sampler's own random generator
      */
     public SeededRandomSampler(long seed) {
+        this(seed, 0);
+    }
+
+    /**
+     * Creates a sampler that starts at a later epoch, giving the orders a fresh sampler would give
+     * from that epoch on: to continue an interrupted training.
+     *
+     * @param seed the seed of the sampler's own random generator
+     * @param firstEpoch the epoch to start at, counting from 0
+     */
+    public SeededRandomSampler(long seed, int firstEpoch) {
+        if (firstEpoch < 0) {
+            throw new IllegalArgumentException("firstEpoch must be >= 0, got " + firstEpoch);
+        }
         this.seed = seed;
         this.random = new Random(seed);
+        this.skip = firstEpoch;
     }
 
     /**
@@ -51,7 +67,12 @@ public final class SeededRandomSampler implements Sampler.SubSampler {
     /** {@inheritDoc} */
     @Override
     public synchronized Iterator<Long> sample(RandomAccessDataset dataset) {
-        int[] order = nextPermutation(random, Math.toIntExact(dataset.size()));
+        int size = Math.toIntExact(dataset.size());
+        for (; skip > 0; skip--) { // the draws of the epochs already trained
+            nextPermutation(random, size);
+            epoch++;
+        }
+        int[] order = nextPermutation(random, size);
         epoch++;
         return new Iterator<>() {
             private int next;

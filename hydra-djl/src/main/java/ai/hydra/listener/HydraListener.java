@@ -21,7 +21,12 @@ import ai.hydra.store.StorePlanner;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.Trainers;
 import ai.hydra.train.UpdateLog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -51,6 +56,10 @@ import java.util.Map;
  */
 public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
 
+    private static final String PARAMETERS = "parameters.ndlist";
+    private static final String OPTIMIZER = "optimizer.ndlist";
+    private static final String PROPERTIES = "hydra.properties";
+
     private final HydraSgd optimizer;
     private final long trainingSetSize;
     private final int[] trackedIndices;
@@ -58,6 +67,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final StorePlanner planner;
     private final double hessianStep;
     private final int chunkSize;
+    private final Path checkpointDirectory;
 
     private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
     private int[] rowOfIndex;
@@ -78,6 +88,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         planner = builder.planner;
         hessianStep = builder.hessianStep;
         chunkSize = builder.chunkSize;
+        checkpointDirectory = builder.checkpointDirectory;
     }
 
     /**
@@ -159,6 +170,21 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
 
     /** {@inheritDoc} */
     @Override
+    public void onEpoch(Trainer trainer) {
+        if (checkpointDirectory != null && manager != null && !failed) {
+            try {
+                saveCheckpoint(checkpointDirectory);
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "Cannot write the HYDRA checkpoint to " + checkpointDirectory + ": "
+                                + e.getMessage(),
+                        e);
+            }
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public void onTrainingEnd(Trainer trainer) {
         if (!failed) {
             finish();
@@ -234,6 +260,93 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
      */
     public String describeStore() {
         return storeDescription;
+    }
+
+    /**
+     * Writes a checkpoint from which {@link #resume} continues the training exactly: the model's
+     * parameters, the optimizer's state (DJL's checkpoints omit it) and the hypergradient state.
+     * Call it between steps, e.g. at the end of an epoch. The folder is replaced atomically: a
+     * run interrupted while writing keeps the previous checkpoint.
+     *
+     * @param directory the checkpoint folder
+     * @throws IOException if writing fails
+     */
+    public void saveCheckpoint(Path directory) throws IOException {
+        if (manager == null || failed) {
+            throw new IllegalStateException("Nothing to checkpoint: no successful training step yet");
+        }
+        verifyPreviousStep();
+        Path absolute = directory.toAbsolutePath();
+        Path partial = absolute.resolveSibling(absolute.getFileName() + ".partial");
+        Checkpoints.deleteRecursively(partial);
+        Files.createDirectories(partial);
+        Checkpoints.saveParameters(trainer.getModel().getBlock(), partial.resolve(PARAMETERS));
+        optimizer.saveState(partial.resolve(OPTIMIZER), Checkpoints.namesById(trainer.getModel().getBlock()));
+        for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
+            entry.getValue().save(partial, prefix(entry.getKey()));
+        }
+        Checkpoints.writeProperties(partial.resolve(PROPERTIES), describe());
+        Checkpoints.replace(partial, absolute);
+    }
+
+    /**
+     * Continues from a checkpoint of an identically configured run: call it after
+     * {@code Trainers.newTrainer(...)} (or {@code trainer.initialize}) and before the first batch.
+     * Restores the parameters, the optimizer state and the hypergradients; the data must continue
+     * in the same order (e.g. {@code SeededRandomSampler(seed, firstEpoch)}).
+     *
+     * @param trainer the new trainer, using this listener and its optimizer
+     * @param directory a folder written by {@link #saveCheckpoint}
+     * @throws IOException if reading fails
+     * @throws IllegalStateException if the checkpoint belongs to a different configuration
+     */
+    public void resume(Trainer trainer, Path directory) throws IOException {
+        if (step != 0) {
+            throw new IllegalStateException("resume(...) must be called before the first batch");
+        }
+        if (this.trainer == null) {
+            onTrainingBegin(trainer);
+        }
+        initialize(trainer);
+        Map<String, String> saved = Checkpoints.readProperties(directory.resolve(PROPERTIES));
+        Map<String, String> expected = describe();
+        for (String key : List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum")) {
+            if (!expected.get(key).equals(saved.get(key))) {
+                throw new IllegalStateException("The checkpoint in " + directory + " was written with "
+                        + key + " = " + saved.get(key) + ", this run has " + expected.get(key)
+                        + ": resume with the same model, data, tracked samples and mode.");
+            }
+        }
+        Checkpoints.loadParameters(trainer.getModel().getBlock(), directory.resolve(PARAMETERS), manager);
+        optimizer.loadState(directory.resolve(OPTIMIZER), manager, Checkpoints.idsByName(trainer.getModel().getBlock()));
+        for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
+            entry.getValue().load(directory, prefix(entry.getKey()));
+        }
+        step = Integer.parseInt(saved.get("step"));
+        firstNumUpdate = Integer.parseInt(saved.get("firstNumUpdate"));
+        if (optimizer.getUpdateLog().getLatestNumUpdate() != firstNumUpdate + step) {
+            throw new IllegalStateException("The optimizer state in " + directory
+                    + " does not match its hypergradient state (update "
+                    + optimizer.getUpdateLog().getLatestNumUpdate() + " vs step " + step + ")");
+        }
+    }
+
+    private Map<String, String> describe() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("format", "hydra-djl checkpoint 1");
+        properties.put("mode", mode.name());
+        properties.put("trainingSetSize", Long.toString(trainingSetSize));
+        properties.put("rows", Integer.toString(recurrences.values().iterator().next().hypergradients().rows()));
+        properties.put("columns", Long.toString(shadow.space().size()));
+        properties.put("dataType", trainer.getModel().getDataType().name());
+        properties.put("momentum", Float.toString(optimizer.getMomentum()));
+        properties.put("step", Integer.toString(step));
+        properties.put("firstNumUpdate", Integer.toString(firstNumUpdate));
+        return properties;
+    }
+
+    private static String prefix(HydraMode recurrence) {
+        return recurrence == HydraMode.HESSIAN_FREE ? "free" : "aware";
     }
 
     /** Frees the hypergradient state. */
@@ -419,6 +532,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private StorePlanner planner = StorePlanner.builder().build();
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
         private int chunkSize = 256;
+        private Path checkpointDirectory;
 
         Builder(HydraSgd optimizer, long trainingSetSize) {
             if (optimizer == null) {
@@ -500,6 +614,19 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 throw new IllegalArgumentException("chunk size must be positive");
             }
             this.chunkSize = chunkSize;
+            return this;
+        }
+
+        /**
+         * Writes a checkpoint ({@link HydraListener#saveCheckpoint}) into this folder at the end
+         * of every epoch ({@code onEpoch}), so that an interrupted run can {@link
+         * HydraListener#resume}; none by default.
+         *
+         * @param directory the checkpoint folder
+         * @return this builder
+         */
+        public Builder optCheckpointDirectory(Path directory) {
+            this.checkpointDirectory = directory;
             return this;
         }
 

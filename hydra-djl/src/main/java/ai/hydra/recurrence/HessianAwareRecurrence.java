@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.hydra.gradient.HessianVectorProduct;
 import ai.hydra.store.HypergradientStore;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
@@ -104,6 +106,18 @@ public final class HessianAwareRecurrence implements Recurrence {
     @Override
     public void catchUp() {
         // every step updates every row
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void save(Path directory, String prefix) throws IOException {
+        state.save(manager, directory, prefix);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void load(Path directory, String prefix) throws IOException {
+        state.load(manager, directory, prefix);
     }
 
     /** {@inheritDoc} */

@@ -3,6 +3,9 @@ package ai.hydra.recurrence;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.hydra.store.HypergradientStore;
+import ai.hydra.store.StoreFiles;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * The pair (d, m) of every tracked sample: two stores, or one when momentum is 0 (then m never
@@ -43,6 +46,20 @@ final class HypergradientState implements AutoCloseable {
         d.write(rows, newD);
         if (m != null) {
             m.write(rows, newM);
+        }
+    }
+
+    void save(NDManager manager, Path directory, String prefix) throws IOException {
+        StoreFiles.save(d, manager, directory.resolve(prefix + "-d.bin"));
+        if (m != null) {
+            StoreFiles.save(m, manager, directory.resolve(prefix + "-m.bin"));
+        }
+    }
+
+    void load(NDManager manager, Path directory, String prefix) throws IOException {
+        StoreFiles.load(d, manager, directory.resolve(prefix + "-d.bin"));
+        if (m != null) {
+            StoreFiles.load(m, manager, directory.resolve(prefix + "-m.bin"));
         }
     }
 

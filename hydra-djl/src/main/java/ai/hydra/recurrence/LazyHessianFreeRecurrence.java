@@ -4,6 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.hydra.store.HypergradientStore;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -135,6 +142,45 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
         int[] out = new int[n];
         Arrays.setAll(out, i -> i);
         return out;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void save(Path directory, String prefix) throws IOException {
+        state.save(manager, directory, prefix);
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+                Files.newOutputStream(directory.resolve(prefix + "-steps.bin"))))) {
+            out.writeInt(maps.size());
+            for (StepMap map : maps) {
+                for (double c : map.coefficients()) {
+                    out.writeDouble(c);
+                }
+            }
+            out.writeInt(lastStep.length);
+            for (int step : lastStep) {
+                out.writeInt(step);
+            }
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void load(Path directory, String prefix) throws IOException {
+        state.load(manager, directory, prefix);
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(directory.resolve(prefix + "-steps.bin"))))) {
+            int count = in.readInt();
+            maps.clear();
+            for (int t = 0; t < count; t++) {
+                maps.add(new StepMap(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble()));
+            }
+            if (in.readInt() != lastStep.length) {
+                throw new IOException("The checkpoint tracks a different number of samples");
+            }
+            for (int r = 0; r < lastStep.length; r++) {
+                lastStep[r] = in.readInt();
+            }
+        }
     }
 
     /** {@inheritDoc} */

@@ -1,6 +1,8 @@
 package ai.hydra.recurrence;
 
 import ai.hydra.store.HypergradientStore;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * One hypergradient recurrence over a set of tracked samples: it carries {@code d = dw/deps_i} and
@@ -28,6 +30,24 @@ public interface Recurrence extends AutoCloseable {
      * @return the store of d
      */
     HypergradientStore hypergradients();
+
+    /**
+     * Writes the recurrence's state (hypergradients and bookkeeping) into a checkpoint folder.
+     *
+     * @param directory the folder
+     * @param prefix a file-name prefix distinguishing recurrences
+     * @throws IOException if writing fails
+     */
+    void save(Path directory, String prefix) throws IOException;
+
+    /**
+     * Restores the state written by {@link #save} into this fresh recurrence.
+     *
+     * @param directory the folder
+     * @param prefix the prefix used when saving
+     * @throws IOException if reading fails or the files do not fit
+     */
+    void load(Path directory, String prefix) throws IOException;
 
     /** Frees the state. */
     @Override

@@ -126,11 +126,8 @@ public abstract class BufferStore implements HypergradientStore {
         return chunk.slice();
     }
 
-    /**
-     * Returns the element type.
-     *
-     * @return FLOAT32 or FLOAT64
-     */
+    /** {@inheritDoc} */
+    @Override
     public DataType dataType() {
         return dataType;
     }

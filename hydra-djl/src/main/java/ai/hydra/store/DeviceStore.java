@@ -41,6 +41,12 @@ public final class DeviceStore implements HypergradientStore {
 
     /** {@inheritDoc} */
     @Override
+    public DataType dataType() {
+        return matrix.getDataType();
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public NDArray read(NDManager target, int[] rows) {
         try (NDManager scope = manager.newSubManager()) {
             scope.tempAttachAll(matrix); // the gathered copy must not land in the store's manager

@@ -2,6 +2,7 @@ package ai.hydra.store;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 
 /**
  * A matrix of {@code rows} vectors of the parameter space, one per tracked training sample: where
@@ -25,6 +26,13 @@ public interface HypergradientStore extends AutoCloseable {
      * @return the column count
      */
     long columns();
+
+    /**
+     * Returns the element type.
+     *
+     * @return FLOAT32 or FLOAT64, usually the model's
+     */
+    DataType dataType();
 
     /**
      * Reads rows into a new array on the manager's device, shape (rows.length, columns), in the

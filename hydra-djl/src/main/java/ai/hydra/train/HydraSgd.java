@@ -3,7 +3,20 @@ package ai.hydra.train;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.optimizer.Sgd;
 import ai.djl.training.tracker.Tracker;
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * DJL's {@link Sgd}, built by hydra-djl so that the hypergradient recurrence knows exactly the
@@ -100,6 +113,120 @@ public final class HydraSgd extends Sgd {
      */
     public UpdateLog getUpdateLog() {
         return updateLog;
+    }
+
+    /**
+     * Saves the optimizer's state (momentum buffers and update counts) so that an interrupted
+     * training can continue exactly: DJL's checkpoints save parameters, not optimizer state. The
+     * state lives in private fields of DJL's {@code Sgd} and {@code Optimizer}; it is read by
+     * reflection.
+     *
+     * @param file the file to write (NDList encoding)
+     * @param names a stable name for each parameter id (ids are unique per model instance, so a
+     *     restored model has other ids): e.g. the block's parameter paths
+     * @throws IOException if writing fails
+     */
+    public void saveState(Path file, Map<String, String> names) throws IOException {
+        NDList arrays = new NDList();
+        for (Map.Entry<String, Map<Device, NDArray>> entry : momentumStates().entrySet()) {
+            NDArray state = entry.getValue().values().iterator().next();
+            NDArray copy = state.duplicate();
+            copy.setName(names.get(entry.getKey()));
+            arrays.add(copy);
+        }
+        try (OutputStream out = Files.newOutputStream(file)) {
+            arrays.encode(out);
+        } finally {
+            arrays.close();
+        }
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        updateCounts().forEach((id, count) -> counts.put(names.get(id), count));
+        Files.writeString(file.resolveSibling(file.getFileName() + ".counts"), encodeCounts(counts));
+    }
+
+    /**
+     * Restores state written by {@link #saveState} into this (fresh) optimizer.
+     *
+     * @param file the file
+     * @param manager a manager on the training device, which will own the momentum buffers
+     * @param ids the parameter id of each name used when saving
+     * @throws IOException if reading fails
+     */
+    public void loadState(Path file, NDManager manager, Map<String, String> ids) throws IOException {
+        Map<String, Map<Device, NDArray>> states = momentumStates();
+        try (InputStream in = Files.newInputStream(file)) {
+            for (NDArray array : NDList.decode(manager, in)) {
+                array.detach(); // like DJL's own state: owned by the optimizer, freed with it
+                Map<Device, NDArray> perDevice = new ConcurrentHashMap<>();
+                perDevice.put(array.getDevice(), array);
+                states.put(idOf(ids, array.getName()), perDevice);
+            }
+        }
+        String counts = Files.readString(file.resolveSibling(file.getFileName() + ".counts"));
+        Map<String, Integer> target = updateCounts();
+        int max = 0;
+        for (String line : counts.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            int tab = line.lastIndexOf('\t');
+            int count = Integer.parseInt(line.substring(tab + 1).trim());
+            target.put(idOf(ids, line.substring(0, tab)), count);
+            max = Math.max(max, count);
+        }
+        setField(Optimizer.class, "numUpdate", max);
+        updateLog.restore(max);
+    }
+
+    private static String idOf(Map<String, String> ids, String name) {
+        String id = ids.get(name);
+        if (id == null) {
+            throw new IllegalStateException(
+                    "The optimizer state names parameter " + name + ", which this model lacks");
+        }
+        return id;
+    }
+
+    private static String encodeCounts(Map<String, Integer> counts) {
+        StringBuilder text = new StringBuilder();
+        counts.forEach((id, count) -> text.append(id).append('\t').append(count).append('\n'));
+        return text.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Map<Device, NDArray>> momentumStates() {
+        return (Map<String, Map<Device, NDArray>>) getField(Sgd.class, "momentumStates");
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Integer> updateCounts() {
+        return (Map<String, Integer>) getField(Optimizer.class, "updateCounts");
+    }
+
+    private Object getField(Class<?> type, String name) {
+        try {
+            Field field = type.getDeclaredField(name);
+            field.setAccessible(true);
+            return field.get(this);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(
+                    "This DJL version keeps its optimizer state differently; saving it is not"
+                            + " supported",
+                    e);
+        }
+    }
+
+    private void setField(Class<?> type, String name, Object value) {
+        try {
+            Field field = type.getDeclaredField(name);
+            field.setAccessible(true);
+            field.set(this, value);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(
+                    "This DJL version keeps its optimizer state differently; restoring it is not"
+                            + " supported",
+                    e);
+        }
     }
 
     /** {@inheritDoc} */

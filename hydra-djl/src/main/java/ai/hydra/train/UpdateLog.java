@@ -38,6 +38,16 @@ public final class UpdateLog implements Tracker {
     }
 
     /**
+     * Sets the update count reached, when an optimizer's state is restored from a checkpoint.
+     *
+     * @param numUpdate the update count of the last update before the checkpoint
+     */
+    synchronized void restore(int numUpdate) {
+        latestRates.clear();
+        latestNumUpdate = numUpdate;
+    }
+
+    /**
      * Returns the update count of the most recent optimizer call (0 before any).
      *
      * @return the latest update count

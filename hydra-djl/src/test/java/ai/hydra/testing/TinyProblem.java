@@ -15,7 +15,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.BatchSampler;
-import ai.djl.training.dataset.RandomSampler;
+import ai.hydra.data.SeededRandomSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.ndarray.index.NDIndex;
@@ -115,29 +115,35 @@ public final class TinyProblem {
 
     /** Training set with labels (class, sample weight); weight of {@code sample} is 1 + N eps. */
     public ArrayDataset trainSet(NDManager manager, int sample, double eps) {
+        return trainSet(manager, sample, eps, 0);
+    }
+
+    /** Training set whose shuffling starts at epoch {@code firstEpoch} (to resume a run). */
+    public ArrayDataset trainSet(NDManager manager, int sample, double eps, int firstEpoch) {
         double[] weights = new double[N];
         java.util.Arrays.fill(weights, 1.0);
         if (sample >= 0) {
             weights[sample] = 1.0 + N * eps;
         }
-        return dataset(manager, trainX, trainY, weights, true);
+        return dataset(manager, trainX, trainY, weights, firstEpoch);
     }
 
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
         java.util.Arrays.fill(weights, 1.0);
-        return dataset(manager, testX, testY, weights, false);
+        return dataset(manager, testX, testY, weights, -1);
     }
 
     private static ArrayDataset dataset(
-            NDManager manager, double[][] x, int[] y, double[] w, boolean shuffle) {
+            NDManager manager, double[][] x, int[] y, double[] w, int firstEpoch) {
         NDArray data = manager.create(x);
         NDArray labels = manager.create(y).toType(DataType.FLOAT64, false);
         NDArray weights = manager.create(w);
         ArrayDataset.BaseBuilder<ArrayDataset.Builder> builder =
                 new ArrayDataset.Builder().setData(data).optLabels(labels, weights);
-        if (shuffle) {
-            builder.setSampling(new BatchSampler(new RandomSampler(), BATCH, false));
+        if (firstEpoch >= 0) {
+            builder.setSampling(
+                    new BatchSampler(new SeededRandomSampler(SEED, firstEpoch), BATCH, false));
         } else {
             builder.setSampling(x.length, false);
         }
