@@ -23,7 +23,8 @@ final class AttributeAction {
 
     private AttributeAction() {}
 
-    static int run(HydraSubcommand command, ExperimentConfig config, TrainOptions options)
+    static int run(
+            HydraSubcommand command, ExperimentConfig config, TrainOptions options, boolean resume)
             throws Exception {
         PrintWriter out = command.out();
         Path outDir = options.out != null ? options.out : Path.of("reports", config.name());
@@ -35,7 +36,12 @@ final class AttributeAction {
         ConsoleProgress progress = new ConsoleProgress(out, command.err(),
                 options.progress && ConsoleProgress.interactive());
         try (AttributionResult result =
-                AttributionRun.builder().setConfig(config).optProgress(progress).build().run()) {
+                AttributionRun.builder()
+                        .setConfig(config)
+                        .optProgress(progress)
+                        .optResume(resume)
+                        .build()
+                        .run()) {
             out.printf(Locale.ROOT, "test accuracy: %.4f; hypergradients of %,d training samples"
                             + " over %,d steps (%s)%n",
                     result.training().testAccuracy(), result.trackedIndices().length,

@@ -122,6 +122,34 @@ class HydraCommandTest {
         }
     }
 
+    /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */
+    @Test
+    void resumedAttributionEqualsUninterrupted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String checkpoint = "hydra.checkpointDir=" + dir.resolve("checkpoint");
+        String[] small = {"--set", "data.trainLimit=300", "--set", "data.testLimit=100", "--no-progress"};
+        Run straight = run(concat(new String[] {"demo", "--set", "train.epochs=2", "--out",
+                dir.resolve("straight").toString()}, small));
+        assertEquals(0, straight.exitCode(), straight.err());
+        Run first = run(concat(new String[] {"demo", "--set", "train.epochs=1", "--set", checkpoint,
+                "--out", dir.resolve("first").toString()}, small));
+        assertEquals(0, first.exitCode(), first.err());
+        Run resumed = run(concat(new String[] {"demo", "--resume", "--set", "train.epochs=2", "--set",
+                checkpoint, "--out", dir.resolve("resumed").toString()}, small));
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        assertEquals(
+                java.nio.file.Files.readString(dir.resolve("straight/contributions.csv")),
+                java.nio.file.Files.readString(dir.resolve("resumed/contributions.csv")));
+        assertTrue(!java.nio.file.Files.readString(dir.resolve("first/contributions.csv")).equals(
+                java.nio.file.Files.readString(dir.resolve("resumed/contributions.csv"))));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void missingConfigFileIsUsageErrorNamingTheFile() {
         Run run = run("train", "--config", "configs/does-not-exist.yaml");

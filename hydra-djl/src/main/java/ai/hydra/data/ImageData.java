@@ -287,6 +287,28 @@ public final class ImageData {
      */
     public ArrayDataset toDataset(
             NDManager manager, DataType dataType, int batchSize, boolean shuffle, long seed) {
+        return toDataset(manager, dataType, batchSize, shuffle, seed, 0);
+    }
+
+    /**
+     * Creates a DJL dataset whose shuffled order starts at a later epoch: the orders a fresh
+     * dataset gives from that epoch on, to continue an interrupted training.
+     *
+     * @param manager owns the created arrays
+     * @param dataType {@link DataType#FLOAT32} or {@link DataType#FLOAT64}
+     * @param batchSize the batch size
+     * @param shuffle whether to visit the images in a new seeded order each epoch
+     * @param seed the seed of the {@link SeededRandomSampler} (ignored without shuffle)
+     * @param firstEpoch the epoch the first pass over the data is (0 for a new training)
+     * @return the dataset
+     */
+    public ArrayDataset toDataset(
+            NDManager manager,
+            DataType dataType,
+            int batchSize,
+            boolean shuffle,
+            long seed,
+            int firstEpoch) {
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
             throw new IllegalArgumentException(
                     "dataType must be FLOAT32 or FLOAT64, got " + dataType);
@@ -304,7 +326,8 @@ public final class ImageData {
         try (NDArray raw = manager.create(labels)) {
             labelArray = raw.toType(dataType, false);
         }
-        Sampler.SubSampler order = shuffle ? new SeededRandomSampler(seed) : new SequenceSampler();
+        Sampler.SubSampler order =
+                shuffle ? new SeededRandomSampler(seed, firstEpoch) : new SequenceSampler();
         return new ArrayDataset.Builder()
                 .setData(data)
                 .optLabels(labelArray)

@@ -15,6 +15,7 @@ import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.Hypergradients;
 import ai.hydra.recurrence.HydraMode;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,10 +36,12 @@ public final class AttributionRun {
 
     private final ExperimentConfig config;
     private final TrainingProgress progress;
+    private final boolean resume;
 
     private AttributionRun(Builder builder) {
         config = builder.config;
         progress = builder.progress;
+        resume = builder.resume;
     }
 
     /**
@@ -61,13 +64,15 @@ public final class AttributionRun {
         progress.onStage("loading " + config.data().dataset());
         ExperimentData data = ExperimentData.load(config.data(), config.source());
         HydraListener[] listener = new HydraListener[1];
-        TrainingResult training =
+        TrainingRun.Builder run =
                 TrainingRun.builder()
                         .setConfig(config)
                         .optProgress(progress)
-                        .addListenerFactory((sgd, d) -> listener[0] = newListener(sgd, d))
-                        .build()
-                        .run(data);
+                        .addListenerFactory((sgd, d) -> listener[0] = newListener(sgd, d));
+        if (resume) {
+            run.optResume(resumeFromCheckpoint(listener));
+        }
+        TrainingResult training = run.build().run(data);
         try {
             progress.onStage("computing contributions (" + config.hydra().mode() + ")");
             return attribute(training, listener[0], data);
@@ -78,13 +83,34 @@ public final class AttributionRun {
         }
     }
 
+    private TrainingRun.Resume resumeFromCheckpoint(HydraListener[] listener) throws IOException {
+        Path dir = config.hydra().checkpointDir();
+        if (dir == null) {
+            throw new ConfigException("resuming needs hydra.checkpointDir: the folder the"
+                    + " interrupted run wrote its checkpoints to");
+        }
+        int epochs = HydraListener.checkpointEpochs(dir);
+        return new TrainingRun.Resume() {
+            @Override
+            public int firstEpoch() {
+                return epochs;
+            }
+
+            @Override
+            public void restore(ai.djl.training.Trainer trainer) throws IOException {
+                listener[0].resume(trainer, dir);
+            }
+        };
+    }
+
     private HydraListener newListener(ai.hydra.train.HydraSgd sgd, ExperimentData data) {
         HydraConfig hydra = config.hydra();
         HydraListener.Builder builder =
                 HydraListener.builder(sgd, data.train().size())
                         .optMode(hydra.mode())
                         .optStorePlanner(hydra.planner())
-                        .optHessianStep(hydra.hessianStep());
+                        .optHessianStep(hydra.hessianStep())
+                        .optCheckpointDirectory(hydra.checkpointDir());
         if (hydra.trackLimit() != null && hydra.trackLimit() < data.train().size()) {
             int[] first = new int[hydra.trackLimit()];
             Arrays.setAll(first, i -> i);
@@ -152,8 +178,20 @@ public final class AttributionRun {
 
         private ExperimentConfig config;
         private TrainingProgress progress = TrainingProgress.NONE;
+        private boolean resume;
 
         Builder() {}
+
+        /**
+         * Continues an interrupted run from the checkpoint in {@code hydra.checkpointDir}.
+         *
+         * @param resume true to resume
+         * @return this builder
+         */
+        public Builder optResume(boolean resume) {
+            this.resume = resume;
+            return this;
+        }
 
         /**
          * Sets the experiment.

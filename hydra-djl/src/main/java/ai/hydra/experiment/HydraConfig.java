@@ -17,6 +17,8 @@ import java.util.Map;
  *     classes)
  * @param topK how many most helpful and most harmful training samples to report per test sample
  * @param hessianStep perturbation norm of finite-difference Hessian-vector products
+ * @param checkpointDir where a checkpoint is written at every epoch end (null: none); a run
+ *     continues from it with {@code hydra attribute --resume}
  */
 public record HydraConfig(
         HydraMode mode,
@@ -25,10 +27,12 @@ public record HydraConfig(
         Path storeDir,
         int testSamples,
         int topK,
-        double hessianStep) {
+        double hessianStep,
+        Path checkpointDir) {
 
     static HydraConfig from(ConfigNode node) {
-        node.allowOnly("mode", "trackLimit", "store", "storeDir", "testSamples", "topK", "hessianStep");
+        node.allowOnly("mode", "trackLimit", "store", "storeDir", "testSamples", "topK",
+                "hessianStep", "checkpointDir");
         return new HydraConfig(
                 node.enumValue("mode", HydraMode.HESSIAN_FREE, HydraMode.class),
                 node.optionalInteger("trackLimit", 1, Integer.MAX_VALUE),
@@ -36,7 +40,8 @@ public record HydraConfig(
                 node.path("storeDir"),
                 node.integer("testSamples", 6, 1, 1000),
                 node.integer("topK", 5, 1, 100),
-                node.number("hessianStep", 1e-6, 1e-12, 1e-2));
+                node.number("hessianStep", 1e-6, 1e-12, 1e-2),
+                node.path("checkpointDir"));
     }
 
     /**
@@ -61,6 +66,7 @@ public record HydraConfig(
         map.put("testSamples", testSamples);
         map.put("topK", topK);
         map.put("hessianStep", hessianStep);
+        map.put("checkpointDir", checkpointDir == null ? null : checkpointDir.toString());
         return map;
     }
 }

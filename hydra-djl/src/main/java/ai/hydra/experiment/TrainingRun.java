@@ -49,12 +49,14 @@ public final class TrainingRun {
     private final List<TrainingListener> listeners;
     private final List<ListenerFactory> listenerFactories;
     private final LossProbe lossProbe = new LossProbe();
+    private final Resume resume;
 
     private TrainingRun(Builder builder) {
         this.config = builder.config;
         this.progress = builder.progress;
         this.listeners = builder.listeners;
         this.listenerFactories = builder.listenerFactories;
+        this.resume = builder.resume;
     }
 
     /**
@@ -107,8 +109,14 @@ public final class TrainingRun {
             model.setDataType(dataType);
             model.setBlock(Models.newBlock(config.model()));
             int batchSize = train.batchSize();
+            int firstEpoch = resume == null ? 0 : resume.firstEpoch();
+            if (firstEpoch >= train.epochs()) {
+                throw new ConfigException("the checkpoint already covers " + firstEpoch
+                        + " epoch(s) and train.epochs is " + train.epochs()
+                        + ": raise train.epochs to train further");
+            }
             Dataset trainSet = data.train().toDataset(dataManager, dataType, batchSize, true,
-                    config.seed());
+                    config.seed(), firstEpoch);
             Dataset testSet = data.test().toDataset(dataManager, dataType, batchSize);
             int stepsPerEpoch = (data.train().size() + batchSize - 1) / batchSize;
             Tracker schedule = Schedules.tracker(train, stepsPerEpoch);
@@ -118,7 +126,11 @@ public final class TrainingRun {
             try (Trainer trainer = Trainers.newTrainer(model, trainingConfig(schedule, device, data),
                     Models.inputShape(config.model()))) {
                 parameters = countTrainable(model);
-                for (int epoch = 1; epoch <= train.epochs(); epoch++) {
+                if (resume != null) {
+                    progress.onStage("resuming after epoch " + firstEpoch);
+                    resume.restore(trainer);
+                }
+                for (int epoch = firstEpoch + 1; epoch <= train.epochs(); epoch++) {
                     epochs.add(trainEpoch(trainer, trainSet, epoch, stepsPerEpoch, schedule));
                 }
                 progress.onEvaluationStart((data.test().size() + batchSize - 1) / batchSize);
@@ -243,6 +255,25 @@ public final class TrainingRun {
         return "loading " + data.dataset() + where;
     }
 
+    /** Continues an interrupted run: where it stopped, and how to restore its state. */
+    public interface Resume {
+
+        /**
+         * Returns the number of epochs the interrupted run completed.
+         *
+         * @return the epochs already trained
+         */
+        int firstEpoch();
+
+        /**
+         * Restores the state into the new, initialized trainer before its first batch.
+         *
+         * @param trainer the trainer
+         * @throws IOException if the state cannot be read
+         */
+        void restore(Trainer trainer) throws IOException;
+    }
+
     /** Makes a training listener for a run's optimizer and data. */
     @FunctionalInterface
     public interface ListenerFactory {
@@ -264,8 +295,20 @@ public final class TrainingRun {
         private TrainingProgress progress = TrainingProgress.NONE;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private final List<ListenerFactory> listenerFactories = new ArrayList<>();
+        private Resume resume;
 
         Builder() {}
+
+        /**
+         * Continues an interrupted run instead of starting afresh.
+         *
+         * @param resume where the run stopped and how to restore it
+         * @return this builder
+         */
+        public Builder optResume(Resume resume) {
+            this.resume = resume;
+            return this;
+        }
 
         /**
          * Adds a listener made once the run has built its optimizer and loaded its data (the HYDRA

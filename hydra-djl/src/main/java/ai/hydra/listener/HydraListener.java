@@ -75,6 +75,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private ShadowModel shadow;
     private Trainer trainer;
     private int step;
+    private int epochs;
     private boolean failed;
     private int firstNumUpdate;
     private float plannedRate;
@@ -171,6 +172,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onEpoch(Trainer trainer) {
+        epochs++;
         if (checkpointDirectory != null && manager != null && !failed) {
             try {
                 saveCheckpoint(checkpointDirectory);
@@ -323,12 +325,26 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             entry.getValue().load(directory, prefix(entry.getKey()));
         }
         step = Integer.parseInt(saved.get("step"));
+        epochs = Integer.parseInt(saved.getOrDefault("epochs", "0"));
         firstNumUpdate = Integer.parseInt(saved.get("firstNumUpdate"));
         if (optimizer.getUpdateLog().getLatestNumUpdate() != firstNumUpdate + step) {
             throw new IllegalStateException("The optimizer state in " + directory
                     + " does not match its hypergradient state (update "
                     + optimizer.getUpdateLog().getLatestNumUpdate() + " vs step " + step + ")");
         }
+    }
+
+    /**
+     * Returns how many epochs (calls of {@code onEpoch}) the run had completed when it wrote a
+     * checkpoint: where a resumed run starts.
+     *
+     * @param directory a folder written by {@link #saveCheckpoint}
+     * @return the completed epochs
+     * @throws IOException if the checkpoint cannot be read
+     */
+    public static int checkpointEpochs(Path directory) throws IOException {
+        return Integer.parseInt(
+                Checkpoints.readProperties(directory.resolve(PROPERTIES)).getOrDefault("epochs", "0"));
     }
 
     private Map<String, String> describe() {
@@ -341,6 +357,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         properties.put("dataType", trainer.getModel().getDataType().name());
         properties.put("momentum", Float.toString(optimizer.getMomentum()));
         properties.put("step", Integer.toString(step));
+        properties.put("epochs", Integer.toString(epochs));
         properties.put("firstNumUpdate", Integer.toString(firstNumUpdate));
         return properties;
     }
