@@ -62,8 +62,7 @@ public final class ContributionAnalysis {
             throws IOException, TranslateException {
         try (NDManager scope = manager.newSubManager()) {
             NDArray gradient = meanTestGradient(scope, testSet);
-            NDArray matrix = contributions(scope, gradient.reshape(1, -1));
-            return matrix.toType(DataType.FLOAT64, false).toDoubleArray();
+            return contributions(scope, gradient.reshape(1, -1));
         }
     }
 
@@ -82,11 +81,14 @@ public final class ContributionAnalysis {
             ShadowModel model = hypergradients.model();
             NDArray w = weights(scope);
             int m = (int) testInputs.head().getShape().get(0);
+            if (testIndices.length != m) {
+                throw new IllegalArgumentException("testIndices has " + testIndices.length
+                        + " ids for " + m + " test samples: give one id per sample");
+            }
             int[] rows = new int[m];
             Arrays.setAll(rows, j -> j);
             NDArray gradients = model.sampleGradients(w, testInputs, testLabels, rows, false);
-            NDArray matrix = contributions(scope, gradients);
-            double[] flat = matrix.toType(DataType.FLOAT64, false).toDoubleArray();
+            double[] flat = contributions(scope, gradients);
             int n = hypergradients.size();
             double[][] values = new double[n][];
             for (int i = 0; i < n; i++) {
@@ -141,10 +143,17 @@ public final class ContributionAnalysis {
             int[] rows = new int[Math.min(chunkSize, n - start)];
             int first = start;
             Arrays.setAll(rows, k -> first + k);
-            NDArray d = hypergradients.read(scope, rows);
             int[] labels = Arrays.copyOfRange(trainLabels, start, start + rows.length);
-            NDArray part = oneHot(scope, labels, numClasses, d).transpose().matMul(d);
-            sums = sums == null ? part : sums.add(part);
+            try (NDManager chunk = scope.newSubManager()) {
+                NDArray d = hypergradients.read(chunk, rows);
+                if (sums == null) {
+                    sums = scope.zeros(new Shape(numClasses, d.getShape().get(1)), d.getDataType())
+                            .toDevice(d.getDevice(), false);
+                    sums.attach(scope);
+                }
+                chunk.tempAttachAll(sums);
+                sums.addi(oneHot(chunk, labels, numClasses, d).transpose().matMul(d));
+            }
         }
         return sums;
     }
@@ -154,21 +163,25 @@ public final class ContributionAnalysis {
             throws IOException, TranslateException {
         ShadowModel model = hypergradients.model();
         NDArray w = weights(scope);
-        NDArray sums = scope.zeros(new Shape(numClasses, model.space().size()), w.getDataType());
+        NDArray sums = scope.zeros(new Shape(numClasses, model.space().size()), w.getDataType())
+                .toDevice(w.getDevice(), false);
+        sums.attach(scope);
         for (Batch batch : testSet.getData(scope)) {
-            try (batch) {
+            try (batch;
+                    NDManager step = scope.newSubManager()) {
+                step.tempAttachAll(w, sums); // per-batch temporaries die with the batch
                 NDArray labels = batch.getLabels().head();
-                int[] classes = labels.toType(DataType.INT32, false).toIntArray();
+                int[] classes = checkedLabels(labels, numClasses, "test");
                 for (int c = 0; c < numClasses; c++) {
                     int[] rows = rowsOf(classes, c);
                     if (rows.length == 0) {
                         continue;
                     }
-                    NDArray index = scope.create(rows).toDevice(labels.getDevice(), false);
+                    NDArray index = step.create(rows).toDevice(labels.getDevice(), false);
                     NDList x = select(batch.getData(), index);
                     NDList y = select(batch.getLabels(), index);
-                    NDArray gradient = model.gradient(w, x, y, false).mul(rows.length);
-                    sums.set(new NDIndex(c), sums.get(c).add(gradient));
+                    NDArray gradient = model.gradient(w, x, y, false).muli(rows.length);
+                    sums.set(new NDIndex(c), sums.get(c).addi(gradient));
                 }
             }
         }
@@ -187,7 +200,24 @@ public final class ContributionAnalysis {
         return IntStream.range(0, classes.length).filter(k -> classes[k] == c).toArray();
     }
 
+    private static int[] checkedLabels(NDArray labels, int numClasses, String what) {
+        int[] classes = labels.toType(DataType.INT32, false).toIntArray();
+        for (int c : classes) {
+            if (c < 0 || c >= numClasses) {
+                throw new IllegalArgumentException(
+                        "A " + what + " label is " + c + ", outside [0, " + numClasses + ")");
+            }
+        }
+        return classes;
+    }
+
     private static NDArray oneHot(NDManager scope, int[] labels, int numClasses, NDArray like) {
+        for (int c : labels) {
+            if (c < 0 || c >= numClasses) {
+                throw new IllegalArgumentException(
+                        "A training label is " + c + ", outside [0, " + numClasses + ")");
+            }
+        }
         double[] values = new double[labels.length * numClasses];
         for (int k = 0; k < labels.length; k++) {
             values[k * numClasses + labels[k]] = 1;
@@ -202,13 +232,16 @@ public final class ContributionAnalysis {
             throws IOException, TranslateException {
         ShadowModel model = hypergradients.model();
         NDArray w = weights(scope);
-        NDArray sum = null;
+        NDArray sum = scope.zeros(new Shape(model.space().size()), w.getDataType())
+                .toDevice(w.getDevice(), false);
+        sum.attach(scope);
         long count = 0;
         for (Batch batch : testSet.getData(scope)) {
-            try (batch) {
-                NDArray g = model.gradient(w, batch.getData(), batch.getLabels(), false);
-                NDArray weighted = g.mul(batch.getSize());
-                sum = sum == null ? weighted : sum.add(weighted);
+            try (batch;
+                    NDManager step = scope.newSubManager()) {
+                step.tempAttachAll(w, sum); // per-batch temporaries die with the batch
+                sum.addi(model.gradient(w, batch.getData(), batch.getLabels(), false)
+                        .muli(batch.getSize()));
                 count += batch.getSize();
             }
         }
@@ -219,18 +252,24 @@ public final class ContributionAnalysis {
     }
 
     /** Returns -(1/N) D G^T, read chunk by chunk: shape (tracked, rows of G). */
-    private NDArray contributions(NDManager scope, NDArray testGradients) {
+    private double[] contributions(NDManager scope, NDArray testGradients) {
         int n = hypergradients.size();
-        NDArray out = null;
-        NDArray gt = testGradients.transpose();
+        int m = (int) testGradients.getShape().get(0);
+        double[] out = new double[Math.multiplyExact(n, m)];
         double factor = -1.0 / hypergradients.trainingSetSize();
         for (int start = 0; start < n; start += chunkSize) {
             int[] rows = new int[Math.min(chunkSize, n - start)];
             int first = start;
             Arrays.setAll(rows, k -> first + k);
-            NDArray d = hypergradients.read(scope, rows);
-            NDArray part = d.matMul(gt.toType(d.getDataType(), false)).mul(factor);
-            out = out == null ? part : out.concat(part, 0);
+            // one chunk of the store on the device at a time
+            try (NDManager chunk = scope.newSubManager()) {
+                chunk.tempAttachAll(testGradients);
+                NDArray d = hypergradients.read(chunk, rows);
+                NDArray part = d.matMul(testGradients.toType(d.getDataType(), false).transpose())
+                        .mul(factor);
+                double[] values = part.toType(DataType.FLOAT64, false).toDoubleArray();
+                System.arraycopy(values, 0, out, start * m, values.length);
+            }
         }
         return out;
     }

@@ -72,7 +72,15 @@ public final class AttributionRun {
         if (resume) {
             run.optResume(resumeFromCheckpoint(listener));
         }
-        TrainingResult training = run.build().run(data);
+        TrainingResult training;
+        try {
+            training = run.build().run(data);
+        } catch (IOException | TranslateException | RuntimeException e) {
+            if (listener[0] != null) {
+                listener[0].close(); // frees the store (and deletes disk-store files)
+            }
+            throw e;
+        }
         try {
             progress.onStage("computing contributions (" + config.hydra().mode() + ")");
             return attribute(training, listener[0], data);

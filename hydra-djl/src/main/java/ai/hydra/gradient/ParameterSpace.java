@@ -151,7 +151,7 @@ public final class ParameterSpace {
         // that no intermediate lands in the model's long-lived manager.
         try (NDManager scope = manager.newSubManager()) {
             scope.tempAttachAll(arrays);
-            NDArray flat = flatten(arrays).toType(dataType, true);
+            NDArray flat = flatten(arrays).toType(dataType, true).toDevice(manager.getDevice(), false);
             flat.attach(manager);
             return flat;
         }

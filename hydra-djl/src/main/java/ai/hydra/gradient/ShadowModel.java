@@ -90,8 +90,8 @@ public final class ShadowModel {
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
-            NDList x = cast(scope, inputs, w.getDataType());
-            NDList y = borrow(scope, labels);
+            NDList x = cast(scope, inputs, w);
+            NDList y = borrow(scope, labels, w);
             try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
                 NDList predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
@@ -160,8 +160,8 @@ public final class ShadowModel {
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
-            NDList x = cast(scope, inputs, w.getDataType());
-            NDList y = borrow(scope, labels);
+            NDList x = cast(scope, inputs, w);
+            NDList y = borrow(scope, labels, w);
             for (int k = 0; k < rows.length; k++) {
                 try (NDManager step = scope.newSubManager()) {
                     // Borrow everything into the row's scope: results attach to the first
@@ -201,20 +201,22 @@ public final class ShadowModel {
         return out;
     }
 
-    private static NDList cast(NDManager scope, NDList inputs, DataType type) {
+    /** Copies inputs to the weights' device and, if floating point, to their data type. */
+    private static NDList cast(NDManager scope, NDList inputs, NDArray w) {
         NDList out = new NDList(inputs.size());
         for (NDArray array : inputs) {
-            NDArray copy = array.getDataType().isFloating() ? array.toType(type, true) : array.duplicate();
+            NDArray copy = array.toDevice(w.getDevice(), true);
             copy.attach(scope);
-            out.add(copy);
+            out.add(array.getDataType().isFloating() ? copy.toType(w.getDataType(), false) : copy);
         }
         return out;
     }
 
-    private static NDList borrow(NDManager scope, NDList labels) {
+    /** Copies labels to the weights' device, types unchanged. */
+    private static NDList borrow(NDManager scope, NDList labels, NDArray w) {
         NDList out = new NDList(labels.size());
         for (NDArray array : labels) {
-            NDArray copy = array.duplicate();
+            NDArray copy = array.toDevice(w.getDevice(), true);
             copy.attach(scope);
             out.add(copy);
         }

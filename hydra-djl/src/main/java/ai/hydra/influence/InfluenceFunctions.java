@@ -152,8 +152,9 @@ public final class InfluenceFunctions implements AutoCloseable {
             long count = 0;
             for (Batch batch : testSet.getData(scope)) {
                 try (batch) {
-                    NDArray g = model.gradient(weights, batch.getData(), batch.getLabels(), false);
-                    sum.addi(g.muli(batch.getSize()));
+                    try (NDArray g = model.gradient(weights, batch.getData(), batch.getLabels(), false)) {
+                        sum.addi(g.muli(batch.getSize()));
+                    }
                     count += batch.getSize();
                 }
             }

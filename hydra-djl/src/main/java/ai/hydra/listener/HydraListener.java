@@ -188,8 +188,15 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onTrainingEnd(Trainer trainer) {
-        if (!failed) {
+        if (failed) {
+            return;
+        }
+        try {
             finish();
+        } catch (RuntimeException e) {
+            // reached from trainer.close(), often while another exception unwinds: report once
+            failed = true;
+            throw e;
         }
     }
 
@@ -320,7 +327,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             }
         }
         Checkpoints.loadParameters(trainer.getModel().getBlock(), directory.resolve(PARAMETERS), manager);
-        optimizer.loadState(directory.resolve(OPTIMIZER), manager, Checkpoints.idsByName(trainer.getModel().getBlock()));
+        optimizer.loadState(directory.resolve(OPTIMIZER), trainer.getModel().getNDManager(), Checkpoints.idsByName(trainer.getModel().getBlock()));
         for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
             entry.getValue().load(directory, prefix(entry.getKey()));
         }

@@ -88,7 +88,13 @@ public abstract class BufferStore implements HypergradientStore {
     /** {@inheritDoc} */
     @Override
     public NDArray read(NDManager manager, int[] rowNumbers) {
-        ByteBuffer packed = ByteBuffer.allocateDirect(rowNumbers.length * rowBytes);
+        long bytes = (long) rowNumbers.length * rowBytes;
+        if (bytes > MAX_CHUNK_BYTES) {
+            throw new IllegalArgumentException("Reading " + rowNumbers.length + " rows needs "
+                    + bytes + " bytes, more than one buffer holds: read fewer rows at once"
+                    + " (at most " + MAX_CHUNK_BYTES / rowBytes + ")");
+        }
+        ByteBuffer packed = ByteBuffer.allocateDirect((int) bytes);
         packed.order(ByteOrder.nativeOrder());
         for (int row : rowNumbers) {
             packed.put(row(row));

@@ -20,7 +20,7 @@ import java.util.List;
 public final class MappedFileStore extends BufferStore {
 
     private final List<Path> files = new ArrayList<>();
-    private final Path directory;
+    private Path directory;
 
     /**
      * Creates zero-filled mapped files.
@@ -33,19 +33,19 @@ public final class MappedFileStore extends BufferStore {
      */
     public MappedFileStore(Path directory, String name, int rows, long columns, DataType dataType) {
         super(rows, columns, dataType);
-        this.directory = directory;
         List<ByteBuffer> chunks = new ArrayList<>();
         try {
             Files.createDirectories(directory);
+            // a folder of its own: concurrent runs sharing the store directory must not share files
+            this.directory = Files.createTempDirectory(directory, name + "-");
             long[] sizes = chunkSizes();
             for (int c = 0; c < sizes.length; c++) {
-                Path file = directory.resolve(name + "-" + c + ".bin");
+                Path file = this.directory.resolve(name + "-" + c + ".bin");
                 files.add(file);
                 try (FileChannel channel =
                         FileChannel.open(
                                 file,
-                                StandardOpenOption.CREATE,
-                                StandardOpenOption.TRUNCATE_EXISTING,
+                                StandardOpenOption.CREATE_NEW,
                                 StandardOpenOption.READ,
                                 StandardOpenOption.WRITE)) {
                     chunks.add(
@@ -75,6 +75,7 @@ public final class MappedFileStore extends BufferStore {
     @Override
     public void close() {
         setChunks(List.of());
+        files.add(directory);
         for (Path file : files) {
             try {
                 Files.deleteIfExists(file);

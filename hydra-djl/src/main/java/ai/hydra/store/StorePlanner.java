@@ -117,9 +117,12 @@ public final class StorePlanner {
         return defaultHostBudget();
     }
 
-    /** Half of the physical memory free now, and no more than the JVM's direct-memory cap. */
+    /**
+     * Half of the physical memory free now, and half of the JVM's direct-memory cap (by default
+     * the maximum heap): host stores and their read buffers are direct memory.
+     */
     private static long defaultHostBudget() {
-        return Math.min(Runtime.getRuntime().maxMemory(), freePhysicalMemory() / 2);
+        return Math.min(Runtime.getRuntime().maxMemory() / 2, freePhysicalMemory() / 2);
     }
 
     /** Free physical memory; a minimal Java runtime may lack the jdk.management module. */
@@ -247,7 +250,7 @@ public final class StorePlanner {
 
         /**
          * Caps the host memory used; defaults to half the free physical memory, and no more than
-         * the JVM's maximum heap (Java's default direct-memory cap).
+         * half the JVM's maximum heap (Java's default direct-memory cap).
          *
          * @param bytes the budget
          * @return this builder

@@ -148,7 +148,8 @@ public final class HydraSgd extends Sgd {
      * Restores state written by {@link #saveState} into this (fresh) optimizer.
      *
      * @param file the file
-     * @param manager a manager on the training device, which will own the momentum buffers
+     * @param manager a manager on the training device that lives as long as the training (e.g. a
+     *     sub-manager of the model's): it owns the momentum buffers
      * @param ids the parameter id of each name used when saving
      * @throws IOException if reading fails
      */
@@ -156,7 +157,7 @@ public final class HydraSgd extends Sgd {
         Map<String, Map<Device, NDArray>> states = momentumStates();
         try (InputStream in = Files.newInputStream(file)) {
             for (NDArray array : NDList.decode(manager, in)) {
-                array.detach(); // like DJL's own state: owned by the optimizer, freed with it
+                array.attach(manager); // freed with the caller's manager (the model's, usually)
                 Map<Device, NDArray> perDevice = new ConcurrentHashMap<>();
                 perDevice.put(array.getDevice(), array);
                 states.put(idOf(ids, array.getName()), perDevice);
