@@ -31,15 +31,11 @@ public class AttributeCommand extends HydraSubcommand {
 
     @Mixin TrainOptions options;
 
-    @Option(
-            names = "--resume",
-            description = "Continue an interrupted run from the checkpoint in hydra.checkpointDir"
-                    + " (written at every epoch end when that key is set).")
-    boolean resume;
+    @Mixin ResumeOption resume;
 
     @Override
     protected int execute() throws Exception {
         ExperimentConfig experiment = ConfigLocator.load(config, options.overrides);
-        return AttributeAction.run(this, experiment, options, resume);
+        return AttributeAction.run(this, experiment, options, resume.resume);
     }
 }

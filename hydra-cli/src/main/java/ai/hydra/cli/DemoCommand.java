@@ -3,7 +3,6 @@ package ai.hydra.cli;
 import ai.hydra.experiment.ExperimentConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /**
  * {@code hydra demo}: the quick-start job. Trains LeNet-5 on the bundled real Fashion-MNIST subset
@@ -27,15 +26,11 @@ public class DemoCommand extends HydraSubcommand {
 
     @Mixin TrainOptions options;
 
-    @Option(
-            names = "--resume",
-            description = "Continue an interrupted run from the checkpoint in hydra.checkpointDir"
-                    + " (written at every epoch end when that key is set).")
-    boolean resume;
+    @Mixin ResumeOption resume;
 
     @Override
     protected int execute() throws Exception {
         ExperimentConfig experiment = ConfigLocator.load(CONFIG, options.overrides);
-        return AttributeAction.run(this, experiment, options, resume);
+        return AttributeAction.run(this, experiment, options, resume.resume);
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
+import ai.hydra.gradient.NDLists;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.Hypergradients;
 import java.io.IOException;
@@ -178,22 +179,14 @@ public final class ContributionAnalysis {
                         continue;
                     }
                     NDArray index = step.create(rows).toDevice(labels.getDevice(), false);
-                    NDList x = select(batch.getData(), index);
-                    NDList y = select(batch.getLabels(), index);
+                    NDList x = NDLists.get(batch.getData(), index);
+                    NDList y = NDLists.get(batch.getLabels(), index);
                     NDArray gradient = model.gradient(w, x, y, false).muli(rows.length);
                     sums.set(new NDIndex(c), sums.get(c).addi(gradient));
                 }
             }
         }
         return sums;
-    }
-
-    private static NDList select(NDList arrays, NDArray index) {
-        NDList out = new NDList(arrays.size());
-        for (NDArray array : arrays) {
-            out.add(array.get(index));
-        }
-        return out;
     }
 
     private static int[] rowsOf(int[] classes, int c) {

@@ -90,8 +90,8 @@ public final class ShadowModel {
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
-            NDList x = cast(scope, inputs, w);
-            NDList y = borrow(scope, labels, w);
+            NDList x = onWeights(scope, inputs, w, true);
+            NDList y = onWeights(scope, labels, w, false);
             try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
                 NDList predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
@@ -160,8 +160,8 @@ public final class ShadowModel {
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
-            NDList x = cast(scope, inputs, w);
-            NDList y = borrow(scope, labels, w);
+            NDList x = onWeights(scope, inputs, w, true);
+            NDList y = onWeights(scope, labels, w, false);
             for (int k = 0; k < rows.length; k++) {
                 try (NDManager step = scope.newSubManager()) {
                     // Borrow everything into the row's scope: results attach to the first
@@ -194,31 +194,20 @@ public final class ShadowModel {
     }
 
     private static NDList rows(NDList list, int row) {
-        NDList out = new NDList(list.size());
-        for (NDArray array : list) {
-            out.add(array.get(new NDIndex("{}:{}", row, row + 1)));
-        }
-        return out;
+        return NDLists.get(list, new NDIndex("{}:{}", row, row + 1));
     }
 
-    /** Copies inputs to the weights' device and, if floating point, to their data type. */
-    private static NDList cast(NDManager scope, NDList inputs, NDArray w) {
-        NDList out = new NDList(inputs.size());
-        for (NDArray array : inputs) {
+    /**
+     * Copies arrays to the weights' device; floating-point inputs also to the weights' data type
+     * (labels keep theirs).
+     */
+    private static NDList onWeights(NDManager scope, NDList arrays, NDArray w, boolean castFloats) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
             NDArray copy = array.toDevice(w.getDevice(), true);
             copy.attach(scope);
-            out.add(array.getDataType().isFloating() ? copy.toType(w.getDataType(), false) : copy);
-        }
-        return out;
-    }
-
-    /** Copies labels to the weights' device, types unchanged. */
-    private static NDList borrow(NDManager scope, NDList labels, NDArray w) {
-        NDList out = new NDList(labels.size());
-        for (NDArray array : labels) {
-            NDArray copy = array.toDevice(w.getDevice(), true);
-            copy.attach(scope);
-            out.add(copy);
+            boolean cast = castFloats && array.getDataType().isFloating();
+            out.add(cast ? copy.toType(w.getDataType(), false) : copy);
         }
         return out;
     }

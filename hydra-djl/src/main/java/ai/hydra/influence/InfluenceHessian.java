@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.hydra.gradient.HessianVectorProduct;
+import ai.hydra.gradient.NDLists;
 
 /**
  * The Hessian influence functions invert: that of the training objective {@code (1/N) sum_i
@@ -117,7 +118,7 @@ public final class InfluenceHessian {
                 int end = Math.min(size, start + chunkSize);
                 try (NDManager chunk = scope.newSubManager()) {
                     NDIndex rows = new NDIndex("{}:{}", start, end);
-                    NDArray part = product(chunk, slice(inputs, rows), slice(labels, rows), vectors);
+                    NDArray part = product(chunk, NDLists.get(inputs, rows), NDLists.get(labels, rows), vectors);
                     // the HVP is of the chunk's mean loss: weigh it by the chunk's share of N
                     sum.addi(part.muli((double) (end - start) / size));
                 }
@@ -140,7 +141,7 @@ public final class InfluenceHessian {
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(weights, vectors, inputs, labels);
             NDIndex index = new NDIndex("{}", scope.create(toLong(rows)));
-            NDArray result = product(scope, slice(inputs, index), slice(labels, index), vectors);
+            NDArray result = product(scope, NDLists.get(inputs, index), NDLists.get(labels, index), vectors);
             result.addi(vectors.mul(diagonalShift()));
             result.attach(out);
             return result;
@@ -155,13 +156,6 @@ public final class InfluenceHessian {
         return result;
     }
 
-    private static NDList slice(NDList list, NDIndex index) {
-        NDList out = new NDList(list.size());
-        for (NDArray array : list) {
-            out.add(array.get(index));
-        }
-        return out;
-    }
 
     private static long[] toLong(int[] rows) {
         long[] out = new long[rows.length];
