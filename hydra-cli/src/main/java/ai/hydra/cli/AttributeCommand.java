@@ -10,10 +10,11 @@ import picocli.CommandLine.Option;
         name = "attribute",
         mixinStandardHelpOptions = true,
         description = {
-            "Train a model with the HYDRA listener and report, for test samples, the most helpful",
-            "and most harmful training samples (contributions CSV/NPZ, image grid, heatmap).",
-            "The config's hydra section sets the mode (hessian-free, hessian-aware, both), the",
-            "tracked samples and the report; see configs/README.md."
+            "Train a model with the HYDRA listener and report, for test samples,",
+            "the most helpful and most harmful training samples (contributions",
+            "CSV/NPZ, image grid, heatmap). The config's hydra section sets the",
+            "mode (hessian-free, hessian-aware, both), the tracked samples, the",
+            "report and checkpoints; see configs/README.md."
         },
         footer = {
             "",

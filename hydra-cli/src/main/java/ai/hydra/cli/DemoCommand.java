@@ -13,9 +13,10 @@ import picocli.CommandLine.Mixin;
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {
-            "Run the demo: train LeNet-5 on the bundled Fashion-MNIST subset (no download) with",
-            "HYDRA, print the most helpful and harmful training samples of a few test samples and",
-            "write a report (contributions CSV/NPZ, image grid, inter-class heatmap) to --out",
+            "Run the demo: train LeNet-5 with HYDRA on the bundled Fashion-MNIST",
+            "subset (no download), print the most helpful and most harmful",
+            "training images of a few test images, and write a report",
+            "(contributions CSV/NPZ, image grid, inter-class heatmap) to --out",
             "(default reports/lenet5-fashion-bundled).",
             "Same as: hydra attribute --config " + DemoCommand.CONFIG
         })
