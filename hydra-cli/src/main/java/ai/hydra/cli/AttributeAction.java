@@ -70,7 +70,6 @@ final class AttributeAction {
                 .optSetting("dataset", config.data().dataset())
                 .optSetting("epochs", config.train().epochs())
                 .optSetting("hydra mode", config.hydra().mode())
-                .optSetting("tracked training samples", result.trackedIndices().length)
                 .optSetting("test accuracy", String.format(Locale.ROOT, "%.4f",
                         result.training().testAccuracy()))
                 .build();
