@@ -86,8 +86,7 @@ public final class ContributionAnalysis {
                 throw new IllegalArgumentException("testIndices has " + testIndices.length
                         + " ids for " + m + " test samples: give one id per sample");
             }
-            int[] rows = new int[m];
-            Arrays.setAll(rows, j -> j);
+            int[] rows = IntStream.range(0, m).toArray();
             NDArray gradients = model.sampleGradients(w, testInputs, testLabels, rows, false);
             double[] flat = contributions(scope, gradients);
             int n = hypergradients.size();
@@ -141,9 +140,7 @@ public final class ContributionAnalysis {
         int n = hypergradients.size();
         NDArray sums = null;
         for (int start = 0; start < n; start += chunkSize) {
-            int[] rows = new int[Math.min(chunkSize, n - start)];
-            int first = start;
-            Arrays.setAll(rows, k -> first + k);
+            int[] rows = IntStream.range(start, Math.min(n, start + chunkSize)).toArray();
             int[] labels = Arrays.copyOfRange(trainLabels, start, start + rows.length);
             try (NDManager chunk = scope.newSubManager()) {
                 NDArray d = hypergradients.read(chunk, rows);
@@ -251,9 +248,7 @@ public final class ContributionAnalysis {
         double[] out = new double[Math.multiplyExact(n, m)];
         double factor = -1.0 / hypergradients.trainingSetSize();
         for (int start = 0; start < n; start += chunkSize) {
-            int[] rows = new int[Math.min(chunkSize, n - start)];
-            int first = start;
-            Arrays.setAll(rows, k -> first + k);
+            int[] rows = IntStream.range(start, Math.min(n, start + chunkSize)).toArray();
             // one chunk of the store on the device at a time
             try (NDManager chunk = scope.newSubManager()) {
                 chunk.tempAttachAll(testGradients);

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * Trains an experiment with the HYDRA listener attached and computes contributions: C(i) of every
@@ -120,9 +121,7 @@ public final class AttributionRun {
                         .optHessianStep(hydra.hessianStep())
                         .optCheckpointDirectory(hydra.checkpointDir());
         if (hydra.trackLimit() != null && hydra.trackLimit() < data.train().size()) {
-            int[] first = new int[hydra.trackLimit()];
-            Arrays.setAll(first, i -> i);
-            builder.optTrackedSamples(first);
+            builder.optTrackedSamples(IntStream.range(0, hydra.trackLimit()).toArray());
         }
         return builder.build();
     }

@@ -31,6 +31,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of the
@@ -541,9 +542,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private int[] allIndices() {
-        int[] all = new int[checkedRows()];
-        Arrays.setAll(all, i -> i);
-        return all;
+        return IntStream.range(0, checkedRows()).toArray();
     }
 
     /** Builds a {@link HydraListener}. */

@@ -8,6 +8,7 @@ import ai.hydra.store.HypergradientStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * The exact recurrence: every step updates every tracked sample with a Hessian-vector product of
@@ -76,8 +77,7 @@ public final class HessianAwareRecurrence implements Recurrence {
     }
 
     private void stepChunk(NDManager scope, StepInput input, int start, int end, int[] position) {
-        int[] rows = new int[end - start];
-        Arrays.setAll(rows, k -> start + k);
+        int[] rows = IntStream.range(start, end).toArray();
         NDArray d = state.readD(scope, rows);
         NDArray m = state.readM(scope, rows, d);
         double eta = input.learningRate();

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The Hessian-free recurrence, touching a tracked sample only in the steps where it is in the
@@ -81,7 +82,7 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
     @Override
     public void catchUp() {
         int now = maps.size() - 1;
-        int[] behind = Arrays.stream(rangeOf(lastStep.length)).filter(r -> lastStep[r] < now).toArray();
+        int[] behind = IntStream.range(0, lastStep.length).filter(r -> lastStep[r] < now).toArray();
         for (int start = 0; start < behind.length; start += chunkSize) {
             int[] rows = Arrays.copyOfRange(behind, start, Math.min(behind.length, start + chunkSize));
             try (NDManager scope = manager.newSubManager()) {
@@ -136,12 +137,6 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
         return scope.create(values, new Shape(values.length, 1))
                 .toDevice(like.getDevice(), false)
                 .toType(like.getDataType(), false);
-    }
-
-    private static int[] rangeOf(int n) {
-        int[] out = new int[n];
-        Arrays.setAll(out, i -> i);
-        return out;
     }
 
     /** {@inheritDoc} */

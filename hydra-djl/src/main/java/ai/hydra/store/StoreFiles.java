@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * Copies a {@link HypergradientStore} to and from a raw file (rows in order, native byte order),
@@ -82,8 +82,6 @@ public final class StoreFiles {
     }
 
     private static int[] rows(int start, int total) {
-        int[] rows = new int[Math.min(CHUNK_ROWS, total - start)];
-        Arrays.setAll(rows, k -> start + k);
-        return rows;
+        return IntStream.range(start, Math.min(total, start + CHUNK_ROWS)).toArray();
     }
 }
