@@ -83,21 +83,18 @@ public final class HessianAwareRecurrence implements Recurrence {
         double eta = input.learningRate();
         NDArray hd = hvp.multiply(input.weights(), input.inputs(), input.labels(), d);
         hd.attach(scope);
-        NDArray drive = hd.toType(d.getDataType(), false).mul(eta * rescaleGrad).add(d.mul(eta * weightDecay));
-        NDArray injected = drive;
+        // eta (r H d + lambda d), then the tracked samples of this batch add eta r N/B g
+        NDArray drive = hd.toType(d.getDataType(), false).mul(eta * rescaleGrad).addi(d.mul(eta * weightDecay));
         for (int k = 0; k < rows.length; k++) {
             int p = position[rows[k]];
             if (p >= 0) {
-                if (injected == drive) {
-                    injected = drive.duplicate();
-                }
                 NDArray g = input.sampleGradients().get(p);
                 g.attach(scope);
-                NDArray row = injected.get(k).add(g.toType(d.getDataType(), false).mul(input.injectionScale()));
-                injected.set(new NDIndex(k), row);
+                NDArray row = drive.get(k).add(g.toType(d.getDataType(), false).mul(input.injectionScale()));
+                drive.set(new NDIndex(k), row);
             }
         }
-        NDArray newM = m.mul(momentum).add(injected);
+        NDArray newM = m.mul(momentum).add(drive);
         NDArray newD = d.sub(newM);
         state.write(rows, newD, newM);
     }
