@@ -40,8 +40,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Measures what HYDRA costs on top of plain DJL training: LeNet-5 on MNIST, batch 64, float32,
- * SGD with momentum 0.9.
+ * Measures what HYDRA costs on top of plain DJL training: LeNet-5 on MNIST, batch 64, float32, SGD
+ * with momentum 0.9.
  *
  * <p>It prints a table and writes {@code bench-hydra.json} to the output directory:
  *
@@ -50,8 +50,8 @@ import java.util.Map;
  *   <li>the epoch time with a {@link HydraListener} tracking every training sample in the
  *       Hessian-free mode, the ratio of the two, the time of the final catch-up, where the
  *       hypergradient store was placed, and the peak resident set size;
- *   <li>the cost of the Hessian-aware mode per tracked sample and step (a few samples tracked for
- *       a few steps, minus the same steps without the listener);
+ *   <li>the cost of the Hessian-aware mode per tracked sample and step (a few samples tracked for a
+ *       few steps, minus the same steps without the listener);
  *   <li>the cost of one per-sample gradient (a batch of {@code ShadowModel.sampleGradients}).
  * </ul>
  *
@@ -133,15 +133,19 @@ public final class HydraBenchmark {
         return train;
     }
 
-    /** Lets the JIT and PyTorch's kernels warm up so that the first timed epoch is not penalized. */
+    /**
+     * Lets the JIT and PyTorch's kernels warm up so that the first timed epoch is not penalized.
+     */
     private void warmUp(ArrayDataset dataset) throws Exception {
-        try (Model model = newModel(); Trainer trainer = newTrainer(model, plainOptimizer())) {
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, plainOptimizer())) {
             runSteps(trainer, dataset, WARMUP_BATCHES);
         }
     }
 
     private void measurePlain(ArrayDataset dataset) throws Exception {
-        try (Model model = newModel(); Trainer trainer = newTrainer(model, plainOptimizer())) {
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, plainOptimizer())) {
             double[] epochs = timeEpochs(trainer, dataset);
             results.put("plain_epoch_s", mean(epochs));
             results.put("plain_epoch_s_each", epochs);
@@ -197,8 +201,8 @@ public final class HydraBenchmark {
     }
 
     /**
-     * Tracks the first samples of the first batch (a fresh dataset's epoch-0 order), so that
-     * their hypergradients are non-zero, and every Hessian-vector product is real, from step 1.
+     * Tracks the first samples of the first batch (a fresh dataset's epoch-0 order), so that their
+     * hypergradients are non-zero, and every Hessian-vector product is real, from step 1.
      */
     private void measureHessianAware(ImageData train, NDManager manager) throws Exception {
         int steps = options.awareSteps;
@@ -206,8 +210,13 @@ public final class HydraBenchmark {
         int[] order = SeededRandomSampler.permutation(SEED, 0, size);
         int[] tracked = Arrays.copyOf(order, Math.min(Math.min(options.awareSamples, BATCH), size));
         double plain;
-        try (Model model = newModel(); Trainer trainer = newTrainer(model, hydraOptimizer())) {
-            plain = runSteps(trainer, train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED), steps);
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, hydraOptimizer())) {
+            plain =
+                    runSteps(
+                            trainer,
+                            train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED),
+                            steps);
         }
         HydraSgd sgd = hydraOptimizer();
         double aware;
@@ -218,14 +227,19 @@ public final class HydraBenchmark {
                                 .build();
                 Model model = newModel();
                 Trainer trainer = newTrainer(model, sgd, hydra)) {
-            aware = runSteps(trainer, train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED), steps);
+            aware =
+                    runSteps(
+                            trainer,
+                            train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED),
+                            steps);
         }
         results.put("aware_tracked_samples", tracked.length);
         results.put("aware_steps", steps);
         results.put("aware_steps_s", aware);
         results.put("aware_plain_steps_s", plain);
         results.put(
-                "aware_ms_per_sample_step", (aware - plain) * 1000 / ((double) tracked.length * steps));
+                "aware_ms_per_sample_step",
+                (aware - plain) * 1000 / ((double) tracked.length * steps));
     }
 
     private double[] timeEpochs(Trainer trainer, ArrayDataset dataset) throws Exception {
@@ -295,8 +309,8 @@ public final class HydraBenchmark {
     }
 
     /**
-     * The one-minute system load average: other processes sharing the cores distort the timings,
-     * so the result records it.
+     * The one-minute system load average: other processes sharing the cores distort the timings, so
+     * the result records it.
      */
     private static double loadAverage() {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
@@ -345,7 +359,10 @@ public final class HydraBenchmark {
         StringBuilder json = new StringBuilder("{\n");
         int n = 0;
         for (Map.Entry<String, Object> entry : results.entrySet()) {
-            json.append("  \"").append(entry.getKey()).append("\": ").append(jsonValue(entry.getValue()));
+            json.append("  \"")
+                    .append(entry.getKey())
+                    .append("\": ")
+                    .append(jsonValue(entry.getValue()));
             json.append(++n < results.size() ? ",\n" : "\n");
         }
         json.append("}\n");
@@ -395,7 +412,9 @@ public final class HydraBenchmark {
                     case "--out" -> o.out = Paths.get(value);
                     case "--aware-samples" -> o.awareSamples = positive(flag, value, false);
                     case "--aware-steps" -> o.awareSteps = positive(flag, value, false);
-                    default -> throw new IllegalArgumentException("Unknown option " + flag + ". " + USAGE);
+                    default ->
+                            throw new IllegalArgumentException(
+                                    "Unknown option " + flag + ". " + USAGE);
                 }
             }
             return o;

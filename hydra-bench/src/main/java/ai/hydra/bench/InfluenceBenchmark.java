@@ -63,8 +63,10 @@ public final class InfluenceBenchmark {
             HydraSgd sgd = trainOneEpoch(manager, model, train);
             ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
             NDList inputs = new NDList(images(manager, train));
-            NDList labels = new NDList(manager.create(train.labels()).toType(DataType.FLOAT32, false));
-            LissaSolver lissa = LissaSolver.hydraPreset().optDepth(depth).optRepeats(repeats).build();
+            NDList labels =
+                    new NDList(manager.create(train.labels()).toType(DataType.FLOAT32, false));
+            LissaSolver lissa =
+                    LissaSolver.hydraPreset().optDepth(depth).optRepeats(repeats).build();
             long[] last = {System.nanoTime()};
             try (InfluenceFunctions influence =
                     InfluenceFunctions.builder(shadow, inputs, labels)
@@ -75,22 +77,35 @@ public final class InfluenceBenchmark {
                                         if (done % 1000 == 0 || done == total) {
                                             long now = System.nanoTime();
                                             System.out.printf(
-                                                    "  %s %d/%d  metric %.3g  VmRSS %,d kB  (%.1f s)%n",
-                                                    stage, done, total, metric, rssKb(), (now - last[0]) / 1e9);
+                                                    "  %s %d/%d  metric %.3g  VmRSS %,d kB  (%.1f"
+                                                            + " s)%n",
+                                                    stage,
+                                                    done,
+                                                    total,
+                                                    metric,
+                                                    rssKb(),
+                                                    (now - last[0]) / 1e9);
                                             last[0] = now;
                                         }
                                     })
                             .optGradientChunkSize(1000)
                             .build()) {
                 NDList testX = new NDList(images(manager, test.subset(new int[] {0})));
-                NDList testY = new NDList(manager.create(new int[] {test.label(0)}).toType(DataType.FLOAT32, false));
+                NDList testY =
+                        new NDList(
+                                manager.create(new int[] {test.label(0)})
+                                        .toType(DataType.FLOAT32, false));
                 long start = System.nanoTime();
                 NDArray s = influence.sTest(manager, testX, testY);
                 double solve = (System.nanoTime() - start) / 1e9;
                 System.out.printf(
-                        "one s_test solve (LiSSA depth %d x %d repeats, batch 32, FD HVP float64): %.1f s"
-                                + " (%.2f ms/iteration), |s_test| %.4g%n",
-                        depth, repeats, solve, solve * 1000 / (depth * (double) repeats), s.norm().getDouble());
+                        "one s_test solve (LiSSA depth %d x %d repeats, batch 32, FD HVP float64):"
+                                + " %.1f s (%.2f ms/iteration), |s_test| %.4g%n",
+                        depth,
+                        repeats,
+                        solve,
+                        solve * 1000 / (depth * (double) repeats),
+                        s.norm().getDouble());
                 ArrayDataset testSet = test.toDataset(manager, DataType.FLOAT32, 500);
                 start = System.nanoTime();
                 double[] c = influence.testLossContributions(manager, testSet);
@@ -126,7 +141,9 @@ public final class InfluenceBenchmark {
             EasyTrain.fit(trainer, 1, data, null);
             System.out.printf(
                     "trained LeNet-5 for 1 epoch on %d images in %.1f s, training accuracy %.3f%n",
-                    train.size(), (System.nanoTime() - start) / 1e9, Trainers.accuracy(trainer, data));
+                    train.size(),
+                    (System.nanoTime() - start) / 1e9,
+                    Trainers.accuracy(trainer, data));
         }
         return sgd;
     }

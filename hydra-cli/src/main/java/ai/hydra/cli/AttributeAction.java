@@ -28,13 +28,20 @@ final class AttributeAction {
             throws Exception {
         PrintWriter out = command.out();
         Path outDir = options.out != null ? options.out : Path.of("reports", config.name());
-        out.printf(Locale.ROOT, "%s: %s on %s, %d epoch(s), batch %d, %s, HYDRA %s%n",
-                config.name(), config.model(), config.data().dataset(), config.train().epochs(),
-                config.train().batchSize(), ConfigNames.precision(config),
+        out.printf(
+                Locale.ROOT,
+                "%s: %s on %s, %d epoch(s), batch %d, %s, HYDRA %s%n",
+                config.name(),
+                config.model(),
+                config.data().dataset(),
+                config.train().epochs(),
+                config.train().batchSize(),
+                ConfigNames.precision(config),
                 config.hydra().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         out.flush();
-        ConsoleProgress progress = new ConsoleProgress(out, command.err(),
-                options.progress && ConsoleProgress.interactive());
+        ConsoleProgress progress =
+                new ConsoleProgress(
+                        out, command.err(), options.progress && ConsoleProgress.interactive());
         try (AttributionResult result =
                 AttributionRun.builder()
                         .setConfig(config)
@@ -42,16 +49,26 @@ final class AttributeAction {
                         .optResume(resume)
                         .build()
                         .run()) {
-            out.printf(Locale.ROOT, "test accuracy: %.4f; hypergradients of %,d training samples"
+            out.printf(
+                    Locale.ROOT,
+                    "test accuracy: %.4f; hypergradients of %,d training samples"
                             + " over %,d steps (%s)%n",
-                    result.training().testAccuracy(), result.trackedIndices().length,
-                    result.listener().getSteps(), result.listener().describeStore());
+                    result.training().testAccuracy(),
+                    result.trackedIndices().length,
+                    result.listener().getSteps(),
+                    result.listener().describeStore());
             printTopSamples(out, result, config.hydra().topK());
             Files.createDirectories(outDir);
-            List<Path> written = report(result, config).write(
-                    result.training().model().getNDManager(), outDir);
-            out.println("report: " + outDir.toAbsolutePath().normalize() + " (" + written.size()
-                    + " files: " + names(written) + ")");
+            List<Path> written =
+                    report(result, config).write(result.training().model().getNDManager(), outDir);
+            out.println(
+                    "report: "
+                            + outDir.toAbsolutePath().normalize()
+                            + " ("
+                            + written.size()
+                            + " files: "
+                            + names(written)
+                            + ")");
             out.flush();
         }
         return 0;
@@ -70,8 +87,9 @@ final class AttributeAction {
                 .optSetting("dataset", config.data().dataset())
                 .optSetting("epochs", config.train().epochs())
                 .optSetting("hydra mode", config.hydra().mode())
-                .optSetting("test accuracy", String.format(Locale.ROOT, "%.4f",
-                        result.training().testAccuracy()))
+                .optSetting(
+                        "test accuracy",
+                        String.format(Locale.ROOT, "%.4f", result.training().testAccuracy()))
                 .build();
     }
 
@@ -82,7 +100,11 @@ final class AttributeAction {
         List<String> names = test.classNames();
         for (int j = 0; j < Math.min(PRINTED, c.columns()); j++) {
             int testIndex = c.testIndices()[j];
-            out.printf(Locale.ROOT, "%ntest sample %d (%s):%n", testIndex, names.get(test.label(testIndex)));
+            out.printf(
+                    Locale.ROOT,
+                    "%ntest sample %d (%s):%n",
+                    testIndex,
+                    names.get(test.label(testIndex)));
             out.println("  most helpful:  " + describe(c, c.mostHelpful(j, topK), j, train, names));
             out.println("  most harmful:  " + describe(c, c.mostHarmful(j, topK), j, train, names));
         }
@@ -97,8 +119,13 @@ final class AttributeAction {
             if (text.length() > 0) {
                 text.append(", ");
             }
-            text.append(String.format(Locale.ROOT, "#%d %s %+.2e", index,
-                    names.get(train.label(index)), c.get(row, column)));
+            text.append(
+                    String.format(
+                            Locale.ROOT,
+                            "#%d %s %+.2e",
+                            index,
+                            names.get(train.label(index)),
+                            c.get(row, column)));
         }
         return text.toString();
     }
@@ -110,5 +137,4 @@ final class AttributeAction {
         }
         return text.toString();
     }
-
 }

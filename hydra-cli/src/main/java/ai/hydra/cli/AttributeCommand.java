@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
         footer = {
             "",
             "Example:",
-            "  hydra attribute --config configs/lenet5-fashion-mnist.yaml --set data.trainLimit=10000"
+            "  hydra attribute --config configs/lenet5-fashion-mnist.yaml --set"
+                    + " data.trainLimit=10000"
         })
 public class AttributeCommand extends HydraSubcommand {
 

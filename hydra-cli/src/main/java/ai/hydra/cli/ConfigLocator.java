@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Finds a config file given on the command line: as given (relative to the working directory),
- * then relative to the hydra installation ({@code -Dhydra.home}, set by the {@code ./hydra}
- * launcher), then among the configs packaged in the jar ({@code configs/<name>.yaml}).
+ * Finds a config file given on the command line: as given (relative to the working directory), then
+ * relative to the hydra installation ({@code -Dhydra.home}, set by the {@code ./hydra} launcher),
+ * then among the configs packaged in the jar ({@code configs/<name>.yaml}).
  */
 final class ConfigLocator {
 
@@ -39,8 +39,13 @@ final class ConfigLocator {
         }
         Path cwd = Path.of("").toAbsolutePath();
         boolean homeDiffers = home != null && !Path.of(home).toAbsolutePath().equals(cwd);
-        throw new ConfigException("config file not found: " + given + " (looked in " + cwd
-                + (homeDiffers ? " and " + home : "")
-                + "; the shipped configs are in configs/, e.g. configs/lenet5-fashion-bundled.yaml)");
+        throw new ConfigException(
+                "config file not found: "
+                        + given
+                        + " (looked in "
+                        + cwd
+                        + (homeDiffers ? " and " + home : "")
+                        + "; the shipped configs are in configs/, e.g."
+                        + " configs/lenet5-fashion-bundled.yaml)");
     }
 }

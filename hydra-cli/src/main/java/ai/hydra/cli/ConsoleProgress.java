@@ -9,8 +9,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Shows training progress on the console: a progress bar per epoch on standard error (when
- * enabled) and one summary line per epoch on the output writer.
+ * Shows training progress on the console: a progress bar per epoch on standard error (when enabled)
+ * and one summary line per epoch on the output writer.
  */
 final class ConsoleProgress implements TrainingProgress {
 
@@ -52,8 +52,13 @@ final class ConsoleProgress implements TrainingProgress {
     @Override
     public void onEpochEnd(EpochStats stats) {
         close();
-        out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  lr %.5f  %.1f s%n",
-                stats.epoch(), stats.epochs(), stats.meanLoss(), stats.learningRate(),
+        out.printf(
+                Locale.ROOT,
+                "epoch %d/%d  train loss %.4f  lr %.5f  %.1f s%n",
+                stats.epoch(),
+                stats.epochs(),
+                stats.meanLoss(),
+                stats.learningRate(),
                 stats.seconds());
         out.flush();
     }
@@ -68,14 +73,15 @@ final class ConsoleProgress implements TrainingProgress {
         close();
         if (bar) {
             err.flush();
-            progressBar = new ProgressBarBuilder()
-                    .setTaskName(task)
-                    .setInitialMax(max)
-                    .setStyle(ProgressBarStyle.ASCII)
-                    .setUpdateIntervalMillis(250)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err))
-                    .hideEta()
-                    .build();
+            progressBar =
+                    new ProgressBarBuilder()
+                            .setTaskName(task)
+                            .setInitialMax(max)
+                            .setStyle(ProgressBarStyle.ASCII)
+                            .setUpdateIntervalMillis(250)
+                            .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                            .hideEta()
+                            .build();
         }
     }
 

@@ -11,9 +11,9 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * Base class of the {@code hydra} subcommands: turns exceptions into {@code error: <message>}
- * lines with exit code 2 (usage or configuration) or 1 (runtime failure); {@code --debug} adds the
- * stack trace.
+ * Base class of the {@code hydra} subcommands: turns exceptions into {@code error: <message>} lines
+ * with exit code 2 (usage or configuration) or 1 (runtime failure); {@code --debug} adds the stack
+ * trace.
  */
 @Command
 public abstract class HydraSubcommand implements Callable<Integer> {
@@ -75,8 +75,8 @@ public abstract class HydraSubcommand implements Callable<Integer> {
     }
 
     /**
-     * The message of {@code e}; for exceptions that only wrap another (no message of their own,
-     * or the cause's {@code toString()}), the message of the cause.
+     * The message of {@code e}; for exceptions that only wrap another (no message of their own, or
+     * the cause's {@code toString()}), the message of the cause.
      */
     static String describe(Throwable e) {
         Throwable shown = e;

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "model-info",
         mixinStandardHelpOptions = true,
-        description = "Print the number of trainable parameters of a model (all models by default).")
+        description =
+                "Print the number of trainable parameters of a model (all models by default).")
 public class ModelInfoCommand extends HydraSubcommand {
 
     @Option(
@@ -31,8 +32,12 @@ public class ModelInfoCommand extends HydraSubcommand {
             try (NDManager manager = NDManager.newBaseManager()) {
                 count = Models.countTrainableParameters(Models.newBlock(name), input, manager);
             }
-            out().printf(Locale.US, "%s: %,d trainable parameters (input %s)%n", name, count,
-                    imageShape(input));
+            out().printf(
+                            Locale.US,
+                            "%s: %,d trainable parameters (input %s)%n",
+                            name,
+                            count,
+                            imageShape(input));
         }
         out().flush();
         return 0;
@@ -50,8 +55,11 @@ public class ModelInfoCommand extends HydraSubcommand {
     private static String checked(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
         if (!Models.NAMES.contains(lower)) {
-            throw new UsageException("unknown model '" + name + "'; choose one of "
-                    + String.join(", ", Models.NAMES));
+            throw new UsageException(
+                    "unknown model '"
+                            + name
+                            + "'; choose one of "
+                            + String.join(", ", Models.NAMES));
         }
         return lower;
     }

@@ -7,7 +7,8 @@ public class ResumeOption {
 
     @Option(
             names = "--resume",
-            description = "Continue an interrupted run from the checkpoint in hydra.checkpointDir"
-                    + " (written at every epoch end when that key is set).")
+            description =
+                    "Continue an interrupted run from the checkpoint in hydra.checkpointDir"
+                            + " (written at every epoch end when that key is set).")
     boolean resume;
 }

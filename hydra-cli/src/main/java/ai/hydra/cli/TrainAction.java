@@ -20,18 +20,30 @@ final class TrainAction {
             throws Exception {
         PrintWriter out = command.out();
         Path outDir = prepareOutDir(options.out);
-        out.printf(Locale.ROOT, "%s: %s on %s, %d epoch(s), batch %d, %s%n", config.name(),
-                config.model(), config.data().dataset(), config.train().epochs(),
-                config.train().batchSize(), ConfigNames.precision(config));
+        out.printf(
+                Locale.ROOT,
+                "%s: %s on %s, %d epoch(s), batch %d, %s%n",
+                config.name(),
+                config.model(),
+                config.data().dataset(),
+                config.train().epochs(),
+                config.train().batchSize(),
+                ConfigNames.precision(config));
         out.flush();
         boolean bar = options.progress && ConsoleProgress.interactive();
         ConsoleProgress progress = new ConsoleProgress(out, command.err(), bar);
-        try (TrainingResult result = TrainingRun.builder().setConfig(config)
-                .optProgress(progress).build().run()) {
-            out.printf(Locale.ROOT, "test accuracy: %.4f (%d test samples; %d training samples, "
+        try (TrainingResult result =
+                TrainingRun.builder().setConfig(config).optProgress(progress).build().run()) {
+            out.printf(
+                    Locale.ROOT,
+                    "test accuracy: %.4f (%d test samples; %d training samples, "
                             + "%,d parameters, %s, %.1f s)%n",
-                    result.testAccuracy(), result.testSamples(), result.trainSamples(),
-                    result.parameters(), result.device(), result.totalSeconds());
+                    result.testAccuracy(),
+                    result.testSamples(),
+                    result.trainSamples(),
+                    result.parameters(),
+                    result.device(),
+                    result.totalSeconds());
             if (outDir != null) {
                 write(outDir, result);
                 out.println("wrote " + outDir.resolve("summary.yaml"));
@@ -48,8 +60,12 @@ final class TrainAction {
         try {
             return Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UsageException("cannot create output folder " + dir + " (" + e
-                    + "); give a writable --out DIR");
+            throw new UsageException(
+                    "cannot create output folder "
+                            + dir
+                            + " ("
+                            + e
+                            + "); give a writable --out DIR");
         }
     }
 

@@ -11,16 +11,18 @@ public class TrainOptions {
     @Option(
             names = "--set",
             paramLabel = "KEY=VALUE",
-            description = "Override a config value with a dotted key, e.g. --set train.epochs=2 "
-                    + "--set data.dir=/data/fashion-mnist. Repeatable.")
+            description =
+                    "Override a config value with a dotted key, e.g. --set train.epochs=2 "
+                            + "--set data.dir=/data/fashion-mnist. Repeatable.")
     List<String> overrides = new ArrayList<>();
 
     @Option(
             names = "--out",
             paramLabel = "DIR",
-            description = "Output folder. train: summary.yaml (effective config and results) "
-                    + "and the trained parameters; demo/attribute: the report "
-                    + "(default reports/<experiment name>).")
+            description =
+                    "Output folder. train: summary.yaml (effective config and results) "
+                            + "and the trained parameters; demo/attribute: the report "
+                            + "(default reports/<experiment name>).")
     Path out;
 
     @Option(
@@ -28,7 +30,8 @@ public class TrainOptions {
             negatable = true,
             defaultValue = "true",
             fallbackValue = "true",
-            description = "Show a progress bar on standard error when it is a terminal "
-                    + "(--no-progress to hide it).")
+            description =
+                    "Show a progress bar on standard error when it is a terminal "
+                            + "(--no-progress to hide it).")
     boolean progress;
 }

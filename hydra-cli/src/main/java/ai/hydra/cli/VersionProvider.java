@@ -21,15 +21,22 @@ public class VersionProvider implements IVersionProvider {
     public String[] getVersion() {
         return new String[] {
             "hydra " + version(),
-            "Deep Java Library " + property("djl.version") + ", PyTorch " + property("pytorch.version"),
-            "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor")
+            "Deep Java Library "
+                    + property("djl.version")
+                    + ", PyTorch "
+                    + property("pytorch.version"),
+            "Java "
+                    + System.getProperty("java.version")
+                    + " ("
+                    + System.getProperty("java.vendor")
                     + ")"
         };
     }
 
     private static String property(String key) {
         Properties properties = new Properties();
-        try (InputStream in = VersionProvider.class.getResourceAsStream("/hydra-version.properties")) {
+        try (InputStream in =
+                VersionProvider.class.getResourceAsStream("/hydra-version.properties")) {
             if (in != null) {
                 properties.load(in);
             }

@@ -84,15 +84,26 @@ class HydraCommandTest {
     void modelInfoUnknownModel() {
         Run run = run("model-info", "--model", "resnet");
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().contains("error: unknown model 'resnet'; choose one of lenet5, "
-                + "densenet-bc-40"), run.err());
+        assertTrue(
+                run.err()
+                        .contains(
+                                "error: unknown model 'resnet'; choose one of lenet5, "
+                                        + "densenet-bc-40"),
+                run.err());
     }
 
     @Test
     void trainOneEpochOnBundledData() throws Exception {
         Path out = tmp.resolve("run");
-        Run run = run("train", "--config", BUNDLED, "--set", "train.epochs=1",
-                "--out", out.toString());
+        Run run =
+                run(
+                        "train",
+                        "--config",
+                        BUNDLED,
+                        "--set",
+                        "train.epochs=1",
+                        "--out",
+                        out.toString());
         assertEquals(0, run.exitCode(), run.err());
         Matcher matcher = Pattern.compile("test accuracy: (\\d\\.\\d+)").matcher(run.out());
         assertTrue(matcher.find(), run.out());
@@ -106,42 +117,95 @@ class HydraCommandTest {
     }
 
     @Test
-    void demoAttributesAndWritesTheReport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
-        Run run = run("demo", "--set", "train.epochs=1", "--set", "data.trainLimit=300",
-                "--set", "data.testLimit=100", "--out", out.toString());
+    void demoAttributesAndWritesTheReport(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
+        Run run =
+                run(
+                        "demo",
+                        "--set",
+                        "train.epochs=1",
+                        "--set",
+                        "data.trainLimit=300",
+                        "--set",
+                        "data.testLimit=100",
+                        "--out",
+                        out.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("lenet5-fashion-bundled: lenet5 on bundled"), run.out());
         assertTrue(run.out().contains("HYDRA hessian-free"), run.out());
         assertTrue(run.out().contains("hypergradients of 300 training samples"), run.out());
         assertTrue(run.out().contains("most helpful:  #"), run.out());
         assertTrue(run.out().contains("most harmful:  #"), run.out());
-        for (String file : new String[] {"contributions.csv", "contributions.npz",
-                "test-loss-contributions.csv", "top-samples.png", "interclass-heatmap.png",
-                "summary.md"}) {
+        for (String file :
+                new String[] {
+                    "contributions.csv",
+                    "contributions.npz",
+                    "test-loss-contributions.csv",
+                    "top-samples.png",
+                    "interclass-heatmap.png",
+                    "summary.md"
+                }) {
             assertTrue(java.nio.file.Files.isRegularFile(out.resolve(file)), file);
         }
     }
 
     /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */
     @Test
-    void resumedAttributionEqualsUninterrupted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-            throws Exception {
+    void resumedAttributionEqualsUninterrupted(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         String checkpoint = "hydra.checkpointDir=" + dir.resolve("checkpoint");
-        String[] small = {"--set", "data.trainLimit=300", "--set", "data.testLimit=100", "--no-progress"};
-        Run straight = run(concat(new String[] {"demo", "--set", "train.epochs=2", "--out",
-                dir.resolve("straight").toString()}, small));
+        String[] small = {
+            "--set", "data.trainLimit=300", "--set", "data.testLimit=100", "--no-progress"
+        };
+        Run straight =
+                run(
+                        concat(
+                                new String[] {
+                                    "demo",
+                                    "--set",
+                                    "train.epochs=2",
+                                    "--out",
+                                    dir.resolve("straight").toString()
+                                },
+                                small));
         assertEquals(0, straight.exitCode(), straight.err());
-        Run first = run(concat(new String[] {"demo", "--set", "train.epochs=1", "--set", checkpoint,
-                "--out", dir.resolve("first").toString()}, small));
+        Run first =
+                run(
+                        concat(
+                                new String[] {
+                                    "demo",
+                                    "--set",
+                                    "train.epochs=1",
+                                    "--set",
+                                    checkpoint,
+                                    "--out",
+                                    dir.resolve("first").toString()
+                                },
+                                small));
         assertEquals(0, first.exitCode(), first.err());
-        Run resumed = run(concat(new String[] {"demo", "--resume", "--set", "train.epochs=2", "--set",
-                checkpoint, "--out", dir.resolve("resumed").toString()}, small));
+        Run resumed =
+                run(
+                        concat(
+                                new String[] {
+                                    "demo",
+                                    "--resume",
+                                    "--set",
+                                    "train.epochs=2",
+                                    "--set",
+                                    checkpoint,
+                                    "--out",
+                                    dir.resolve("resumed").toString()
+                                },
+                                small));
         assertEquals(0, resumed.exitCode(), resumed.err());
         assertEquals(
                 java.nio.file.Files.readString(dir.resolve("straight/contributions.csv")),
                 java.nio.file.Files.readString(dir.resolve("resumed/contributions.csv")));
-        assertTrue(!java.nio.file.Files.readString(dir.resolve("first/contributions.csv")).equals(
-                java.nio.file.Files.readString(dir.resolve("resumed/contributions.csv"))));
+        assertTrue(
+                !java.nio.file.Files.readString(dir.resolve("first/contributions.csv"))
+                        .equals(
+                                java.nio.file.Files.readString(
+                                        dir.resolve("resumed/contributions.csv"))));
     }
 
     private static String[] concat(String[] a, String[] b) {
@@ -154,7 +218,8 @@ class HydraCommandTest {
     void missingConfigFileIsUsageErrorNamingTheFile() {
         Run run = run("train", "--config", "configs/does-not-exist.yaml");
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().startsWith("error: config file not found: configs/does-not-exist.yaml"),
+        assertTrue(
+                run.err().startsWith("error: config file not found: configs/does-not-exist.yaml"),
                 run.err());
     }
 
@@ -162,17 +227,26 @@ class HydraCommandTest {
     void badOverrideIsUsageError() {
         Run run = run("train", "--config", BUNDLED, "--set", "train.epochs=0");
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().contains("error: invalid 'train.epochs' from --set train.epochs=0"),
+        assertTrue(
+                run.err().contains("error: invalid 'train.epochs' from --set train.epochs=0"),
                 run.err());
         assertTrue(run.err().contains("expected an integer from 1 to 100000"), run.err());
     }
 
     @Test
     void missingDataIsRuntimeErrorWithAdvice() {
-        Run run = run("train", "--config", BUNDLED, "--set", "data.dataset=mnist",
-                "--set", "data.dir=" + tmp.resolve("nothing-here"));
+        Run run =
+                run(
+                        "train",
+                        "--config",
+                        BUNDLED,
+                        "--set",
+                        "data.dataset=mnist",
+                        "--set",
+                        "data.dir=" + tmp.resolve("nothing-here"));
         assertEquals(2, run.exitCode(), run.err());
-        assertTrue(run.err().contains("is not a folder; give the folder holding the mnist files"),
+        assertTrue(
+                run.err().contains("is not a folder; give the folder holding the mnist files"),
                 run.err());
         assertTrue(!run.err().contains("\tat "), "no stack trace without --debug: " + run.err());
     }

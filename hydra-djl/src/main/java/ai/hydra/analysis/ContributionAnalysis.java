@@ -17,12 +17,12 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
- * Turns hypergradients into contributions of training samples to test losses:
- * {@code C(i) = -(1/N) grad L_test(w_T) . d_T(i)} for the mean test loss, and
- * {@code C(i, j) = -(1/N) grad l_j(w_T) . d_T(i)} for one test sample.
+ * Turns hypergradients into contributions of training samples to test losses: {@code C(i) = -(1/N)
+ * grad L_test(w_T) . d_T(i)} for the mean test loss, and {@code C(i, j) = -(1/N) grad l_j(w_T) .
+ * d_T(i)} for one test sample.
  *
- * <p>Sign convention (the paper's): positive means removing sample i would raise the test loss,
- * so sample i helped. Test gradients are taken in prediction mode (batch normalization uses its
+ * <p>Sign convention (the paper's): positive means removing sample i would raise the test loss, so
+ * sample i helped. Test gradients are taken in prediction mode (batch normalization uses its
  * running statistics), as the model is used at test time.
  */
 public final class ContributionAnalysis {
@@ -83,8 +83,12 @@ public final class ContributionAnalysis {
             NDArray w = weights(scope);
             int m = (int) testInputs.head().getShape().get(0);
             if (testIndices.length != m) {
-                throw new IllegalArgumentException("testIndices has " + testIndices.length
-                        + " ids for " + m + " test samples: give one id per sample");
+                throw new IllegalArgumentException(
+                        "testIndices has "
+                                + testIndices.length
+                                + " ids for "
+                                + m
+                                + " test samples: give one id per sample");
             }
             int[] rows = IntStream.range(0, m).toArray();
             NDArray gradients = model.sampleGradients(w, testInputs, testLabels, rows, false);
@@ -94,7 +98,8 @@ public final class ContributionAnalysis {
             for (int i = 0; i < n; i++) {
                 values[i] = Arrays.copyOfRange(flat, i * m, (i + 1) * m);
             }
-            return new ContributionMatrix(values, hypergradients.trackedIndices(), testIndices.clone());
+            return new ContributionMatrix(
+                    values, hypergradients.trackedIndices(), testIndices.clone());
         }
     }
 
@@ -122,10 +127,14 @@ public final class ContributionAnalysis {
         try (NDManager scope = manager.newSubManager()) {
             NDArray classHypergradients = classSums(scope, trainLabels, numClasses);
             NDArray classTestGradients = classTestGradients(scope, testSet, numClasses);
-            NDArray raw = classHypergradients
-                    .matMul(classTestGradients.toType(classHypergradients.getDataType(), false).transpose())
-                    .mul(-1.0 / hypergradients.trainingSetSize())
-                    .toType(DataType.FLOAT64, false);
+            NDArray raw =
+                    classHypergradients
+                            .matMul(
+                                    classTestGradients
+                                            .toType(classHypergradients.getDataType(), false)
+                                            .transpose())
+                            .mul(-1.0 / hypergradients.trainingSetSize())
+                            .toType(DataType.FLOAT64, false);
             double[] flat = raw.toDoubleArray();
             double[][] matrix = new double[numClasses][];
             for (int a = 0; a < numClasses; a++) {
@@ -145,8 +154,9 @@ public final class ContributionAnalysis {
             try (NDManager chunk = scope.newSubManager()) {
                 NDArray d = hypergradients.read(chunk, rows);
                 if (sums == null) {
-                    sums = scope.zeros(new Shape(numClasses, d.getShape().get(1)), d.getDataType())
-                            .toDevice(d.getDevice(), false);
+                    sums =
+                            scope.zeros(new Shape(numClasses, d.getShape().get(1)), d.getDataType())
+                                    .toDevice(d.getDevice(), false);
                     sums.attach(scope);
                 }
                 chunk.tempAttachAll(sums);
@@ -161,8 +171,9 @@ public final class ContributionAnalysis {
             throws IOException, TranslateException {
         ShadowModel model = hypergradients.model();
         NDArray w = weights(scope);
-        NDArray sums = scope.zeros(new Shape(numClasses, model.space().size()), w.getDataType())
-                .toDevice(w.getDevice(), false);
+        NDArray sums =
+                scope.zeros(new Shape(numClasses, model.space().size()), w.getDataType())
+                        .toDevice(w.getDevice(), false);
         sums.attach(scope);
         for (Batch batch : testSet.getData(scope)) {
             try (batch;
@@ -222,16 +233,18 @@ public final class ContributionAnalysis {
             throws IOException, TranslateException {
         ShadowModel model = hypergradients.model();
         NDArray w = weights(scope);
-        NDArray sum = scope.zeros(new Shape(model.space().size()), w.getDataType())
-                .toDevice(w.getDevice(), false);
+        NDArray sum =
+                scope.zeros(new Shape(model.space().size()), w.getDataType())
+                        .toDevice(w.getDevice(), false);
         sum.attach(scope);
         long count = 0;
         for (Batch batch : testSet.getData(scope)) {
             try (batch;
                     NDManager step = scope.newSubManager()) {
                 step.tempAttachAll(w, sum); // per-batch temporaries die with the batch
-                sum.addi(model.gradient(w, batch.getData(), batch.getLabels(), false)
-                        .muli(batch.getSize()));
+                sum.addi(
+                        model.gradient(w, batch.getData(), batch.getLabels(), false)
+                                .muli(batch.getSize()));
                 count += batch.getSize();
             }
         }
@@ -253,8 +266,9 @@ public final class ContributionAnalysis {
             try (NDManager chunk = scope.newSubManager()) {
                 chunk.tempAttachAll(testGradients);
                 NDArray d = hypergradients.read(chunk, rows);
-                NDArray part = d.matMul(testGradients.toType(d.getDataType(), false).transpose())
-                        .mul(factor);
+                NDArray part =
+                        d.matMul(testGradients.toType(d.getDataType(), false).transpose())
+                                .mul(factor);
                 double[] values = part.toType(DataType.FLOAT64, false).toDoubleArray();
                 System.arraycopy(values, 0, out, start * m, values.length);
             }
@@ -264,6 +278,7 @@ public final class ContributionAnalysis {
 
     private NDArray weights(NDManager scope) {
         ShadowModel model = hypergradients.model();
-        return model.space().values(scope, model.space().trainable().get(0).getArray().getDataType());
+        return model.space()
+                .values(scope, model.space().trainable().get(0).getArray().getDataType());
     }
 }

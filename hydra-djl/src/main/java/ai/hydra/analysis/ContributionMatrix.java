@@ -163,7 +163,8 @@ public final class ContributionMatrix {
             header[j + 1] = "test_" + testIndices[j];
         }
         try (Writer writer = Files.newBufferedWriter(file);
-                CSVPrinter csv = CSVFormat.DEFAULT.builder().setHeader(header).build().print(writer)) {
+                CSVPrinter csv =
+                        CSVFormat.DEFAULT.builder().setHeader(header).build().print(writer)) {
             for (int i = 0; i < values.length; i++) {
                 Object[] record = new Object[testIndices.length + 1];
                 record[0] = trainIndices[i];
@@ -176,8 +177,8 @@ public final class ContributionMatrix {
     }
 
     /**
-     * Writes the matrix as a NumPy {@code .npz} with arrays {@code contributions} (float64,
-     * rows x columns), {@code train_indices} and {@code test_indices} (int32).
+     * Writes the matrix as a NumPy {@code .npz} with arrays {@code contributions} (float64, rows x
+     * columns), {@code train_indices} and {@code test_indices} (int32).
      *
      * @param manager a manager for the temporary arrays
      * @param file the file

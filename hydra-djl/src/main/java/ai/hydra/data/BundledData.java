@@ -7,9 +7,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A small real subset of Fashion-MNIST shipped on the classpath (works from a jar), for tests,
- * demos and machines without the full data: the first 200 training images of each class (2,000)
- * and the first 40 test images of each class (400), in original order. See the README.md next to
- * the files; {@link SubsetTool} recreates them.
+ * demos and machines without the full data: the first 200 training images of each class (2,000) and
+ * the first 40 test images of each class (400), in original order. See the README.md next to the
+ * files; {@link SubsetTool} recreates them.
  */
 public final class BundledData {
 
@@ -60,8 +60,12 @@ public final class BundledData {
         String images = prefix + "-images-idx3-ubyte.gz";
         String labels = prefix + "-labels-idx1-ubyte.gz";
         try {
-            return IdxFormat.read(resource(images), RESOURCE_DIR + images,
-                    resource(labels), RESOURCE_DIR + labels, DatasetName.FASHION_MNIST);
+            return IdxFormat.read(
+                    resource(images),
+                    RESOURCE_DIR + images,
+                    resource(labels),
+                    RESOURCE_DIR + labels,
+                    DatasetName.FASHION_MNIST);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -70,8 +74,11 @@ public final class BundledData {
     private static int[] indices(String file) {
         try {
             String text = new String(resource(file), StandardCharsets.US_ASCII);
-            return text.lines().map(String::trim).filter(s -> !s.isEmpty() && !s.startsWith("#"))
-                    .mapToInt(Integer::parseInt).toArray();
+            return text.lines()
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty() && !s.startsWith("#"))
+                    .mapToInt(Integer::parseInt)
+                    .toArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -81,7 +88,10 @@ public final class BundledData {
         InputStream in = BundledData.class.getResourceAsStream(RESOURCE_DIR + file);
         if (in == null) {
             throw new IOException(
-                    "Classpath resource " + RESOURCE_DIR + file + " is missing; the hydra-djl"
+                    "Classpath resource "
+                            + RESOURCE_DIR
+                            + file
+                            + " is missing; the hydra-djl"
                             + " jar is incomplete (rebuild it, see SubsetTool)");
         }
         return IdxFormat.readAll(in, RESOURCE_DIR + file);

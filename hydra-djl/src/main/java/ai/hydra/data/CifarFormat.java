@@ -28,24 +28,40 @@ final class CifarFormat {
             byte[] bytes = Files.readAllBytes(file);
             if (bytes.length % RECORD_BYTES != 0) {
                 throw new IOException(
-                        "File " + file + " has " + bytes.length + " bytes, not a multiple of the "
-                                + RECORD_BYTES + "-byte CIFAR-10 record (1 label + 3072 pixels);"
+                        "File "
+                                + file
+                                + " has "
+                                + bytes.length
+                                + " bytes, not a multiple of the "
+                                + RECORD_BYTES
+                                + "-byte CIFAR-10 record (1 label + 3072 pixels);"
                                 + " it is truncated or not a CIFAR-10 binary batch");
             }
             for (int offset = 0; offset < bytes.length; offset += RECORD_BYTES) {
                 int label = bytes[offset] & 0xff;
                 if (label >= classes.size()) {
                     throw new IOException(
-                            "File " + file + " has label " + label + " in record "
-                                    + offset / RECORD_BYTES + ", outside 0.." + (classes.size() - 1)
+                            "File "
+                                    + file
+                                    + " has label "
+                                    + label
+                                    + " in record "
+                                    + offset / RECORD_BYTES
+                                    + ", outside 0.."
+                                    + (classes.size() - 1)
                                     + "; is it CIFAR-100?");
                 }
                 labels.add(label);
                 pixels.write(bytes, offset + 1, IMAGE_BYTES);
             }
         }
-        return ImageData.wrap(pixels.toByteArray(), labels.stream().mapToInt(i -> i).toArray(),
-                3, 32, 32, classes);
+        return ImageData.wrap(
+                pixels.toByteArray(),
+                labels.stream().mapToInt(i -> i).toArray(),
+                3,
+                32,
+                32,
+                classes);
     }
 
     /**
@@ -60,8 +76,11 @@ final class CifarFormat {
             Path classDir = splitDir.resolve(classes.get(label));
             if (!Files.isDirectory(classDir)) {
                 throw new IOException(
-                        "CIFAR-10 image folder " + splitDir + " lacks the class folder "
-                                + classes.get(label) + "; expected one folder per class: "
+                        "CIFAR-10 image folder "
+                                + splitDir
+                                + " lacks the class folder "
+                                + classes.get(label)
+                                + "; expected one folder per class: "
                                 + String.join(", ", classes));
             }
             for (Path file : listImages(classDir)) {
@@ -69,8 +88,13 @@ final class CifarFormat {
                 labels.add(label);
             }
         }
-        return ImageData.wrap(pixels.toByteArray(), labels.stream().mapToInt(i -> i).toArray(),
-                3, 32, 32, classes);
+        return ImageData.wrap(
+                pixels.toByteArray(),
+                labels.stream().mapToInt(i -> i).toArray(),
+                3,
+                32,
+                32,
+                classes);
     }
 
     private static List<Path> listImages(Path classDir) throws IOException {
@@ -93,7 +117,12 @@ final class CifarFormat {
         }
         if (image.getWidth() != 32 || image.getHeight() != 32) {
             throw new IOException(
-                    "File " + file + " is " + image.getWidth() + "x" + image.getHeight()
+                    "File "
+                            + file
+                            + " is "
+                            + image.getWidth()
+                            + "x"
+                            + image.getHeight()
                             + ", CIFAR-10 images must be 32x32");
         }
         byte[] planes = new byte[IMAGE_BYTES];

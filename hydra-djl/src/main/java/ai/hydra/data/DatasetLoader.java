@@ -10,7 +10,6 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,10 +31,10 @@ import java.util.Optional;
  *       train_labels}, {@code test_data}, {@code test_labels}. Compression is detected from the
  *       content.
  *   <li>CIFAR-10: binary batches {@code data_batch_1.bin}..{@code data_batch_5.bin} and {@code
- *       test_batch.bin} (also DJL's single {@code data_batch.bin}), in the directory or its
- *       {@code cifar-10-batches-bin} subfolder; otherwise an image-folder tree {@code
- *       train/<class>/*.jpg|png}, {@code test/<class>/*.jpg|png}, read class-major (airplane
- *       first) with the files of a class sorted by name.
+ *       test_batch.bin} (also DJL's single {@code data_batch.bin}), in the directory or its {@code
+ *       cifar-10-batches-bin} subfolder; otherwise an image-folder tree {@code
+ *       train/<class>/*.jpg|png}, {@code test/<class>/*.jpg|png}, read class-major (airplane first)
+ *       with the files of a class sorted by name.
  * </ul>
  */
 public final class DatasetLoader {
@@ -66,7 +65,8 @@ public final class DatasetLoader {
     public static ImageData load(DatasetName name, Split split, Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new NoSuchFileException(
-                    dir.toString(), null,
+                    dir.toString(),
+                    null,
                     "the " + name + " data directory does not exist or is not a directory");
         }
         return name == DatasetName.CIFAR10 ? loadCifar(split, dir) : loadIdx(name, split, dir);
@@ -88,8 +88,8 @@ public final class DatasetLoader {
 
     /**
      * Finds a local copy: {@code <root>/<name.directoryName()>} below the root named by system
-     * property {@value #DATA_DIR_PROPERTY} or else environment variable {@value #DATA_DIR_ENV};
-     * for Fashion-MNIST, then Debian's {@code /usr/share/datasets/fashion-mnist}.
+     * property {@value #DATA_DIR_PROPERTY} or else environment variable {@value #DATA_DIR_ENV}; for
+     * Fashion-MNIST, then Debian's {@code /usr/share/datasets/fashion-mnist}.
      *
      * @param name the dataset
      * @return an existing directory, or empty if none was found
@@ -122,8 +122,8 @@ public final class DatasetLoader {
      * @param name the dataset
      * @param split the split
      * @return the split
-     * @throws IOException if DJL cannot download or read the dataset; the message says how to
-     *     pass a local directory instead
+     * @throws IOException if DJL cannot download or read the dataset; the message says how to pass
+     *     a local directory instead
      */
     public static ImageData loadWithDjl(DatasetName name, Split split) throws IOException {
         Dataset.Usage usage = split == Split.TRAIN ? Dataset.Usage.TRAIN : Dataset.Usage.TEST;
@@ -133,11 +133,23 @@ public final class DatasetLoader {
                 dataset.prepare();
             } catch (IOException | TranslateException | RuntimeException e) {
                 throw new IOException(
-                        "DJL could not download or read " + name + " " + split + " ("
-                                + e + "). Without internet access, pass a local"
-                                + " directory: DatasetLoader.load(" + name + ", " + split
-                                + ", dir), or set -D" + DATA_DIR_PROPERTY + "=<root> or "
-                                + DATA_DIR_ENV + " to a folder holding " + name.directoryName()
+                        "DJL could not download or read "
+                                + name
+                                + " "
+                                + split
+                                + " ("
+                                + e
+                                + "). Without internet access, pass a local"
+                                + " directory: DatasetLoader.load("
+                                + name
+                                + ", "
+                                + split
+                                + ", dir), or set -D"
+                                + DATA_DIR_PROPERTY
+                                + "=<root> or "
+                                + DATA_DIR_ENV
+                                + " to a folder holding "
+                                + name.directoryName()
                                 + "/",
                         e);
             }
@@ -148,12 +160,24 @@ public final class DatasetLoader {
     private static ArrayDataset djlDataset(
             DatasetName name, Dataset.Usage usage, NDManager manager) {
         return switch (name) {
-            case MNIST -> Mnist.builder().optManager(manager).optUsage(usage)
-                    .setSampling(1, false).build();
-            case FASHION_MNIST -> FashionMnist.builder().optManager(manager).optUsage(usage)
-                    .setSampling(1, false).build();
-            case CIFAR10 -> Cifar10.builder().optManager(manager).optUsage(usage)
-                    .setSampling(1, false).build();
+            case MNIST ->
+                    Mnist.builder()
+                            .optManager(manager)
+                            .optUsage(usage)
+                            .setSampling(1, false)
+                            .build();
+            case FASHION_MNIST ->
+                    FashionMnist.builder()
+                            .optManager(manager)
+                            .optUsage(usage)
+                            .setSampling(1, false)
+                            .build();
+            case CIFAR10 ->
+                    Cifar10.builder()
+                            .optManager(manager)
+                            .optUsage(usage)
+                            .setSampling(1, false)
+                            .build();
         };
     }
 
@@ -163,22 +187,27 @@ public final class DatasetLoader {
         try (Batch all = dataset.getByRange(manager, 0, dataset.size())) {
             NDArray images = all.getData().singletonOrThrow();
             NDArray labels = all.getLabels().singletonOrThrow();
-            byte[] pixels = images.transpose(0, 3, 1, 2).toType(DataType.UINT8, false)
-                    .toByteArray();
+            byte[] pixels =
+                    images.transpose(0, 3, 1, 2).toType(DataType.UINT8, false).toByteArray();
             int[] ints = labels.toType(DataType.INT32, false).toIntArray();
-            return ImageData.wrap(pixels, ints, name.channels(), name.height(), name.width(),
-                    name.classNames());
+            return ImageData.wrap(
+                    pixels, ints, name.channels(), name.height(), name.width(), name.classNames());
         }
     }
 
-    private static ImageData loadIdx(DatasetName name, Split split, Path dir)
-            throws IOException {
+    private static ImageData loadIdx(DatasetName name, Split split, Path dir) throws IOException {
         String prefix = split == Split.TRAIN ? "train" : "t10k";
         String djl = split == Split.TRAIN ? "train" : "test";
-        List<String> imageNames = List.of(prefix + "-images-idx3-ubyte.gz",
-                prefix + "-images-idx3-ubyte", djl + "_data");
-        List<String> labelNames = List.of(prefix + "-labels-idx1-ubyte.gz",
-                prefix + "-labels-idx1-ubyte", djl + "_labels");
+        List<String> imageNames =
+                List.of(
+                        prefix + "-images-idx3-ubyte.gz",
+                        prefix + "-images-idx3-ubyte",
+                        djl + "_data");
+        List<String> labelNames =
+                List.of(
+                        prefix + "-labels-idx1-ubyte.gz",
+                        prefix + "-labels-idx1-ubyte",
+                        djl + "_labels");
         Path images = find(dir, imageNames, name + " " + split + " images");
         Path labels = find(dir, labelNames, name + " " + split + " labels");
         return IdxFormat.read(
@@ -197,7 +226,8 @@ public final class DatasetLoader {
             }
         }
         throw new NoSuchFileException(
-                dir.toString(), null,
+                dir.toString(),
+                null,
                 "no " + what + " file; looked for " + String.join(", ", names));
     }
 
@@ -215,7 +245,8 @@ public final class DatasetLoader {
         }
         looked.add(folder + "/<class>/*.jpg|png");
         throw new NoSuchFileException(
-                dir.toString(), null,
+                dir.toString(),
+                null,
                 "no CIFAR-10 " + split + " data; looked for " + String.join(", ", looked));
     }
 
@@ -238,8 +269,11 @@ public final class DatasetLoader {
         }
         if (present > 0) {
             throw new NoSuchFileException(
-                    base.toString(), null,
-                    "only " + present + " of the 5 CIFAR-10 training batches data_batch_1.bin.."
+                    base.toString(),
+                    null,
+                    "only "
+                            + present
+                            + " of the 5 CIFAR-10 training batches data_batch_1.bin.."
                             + "data_batch_5.bin are present");
         }
         Path single = base.resolve("data_batch.bin"); // DJL's cache holds one concatenated file

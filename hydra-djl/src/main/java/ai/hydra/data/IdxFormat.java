@@ -42,7 +42,10 @@ final class IdxFormat {
             return in.readAllBytes();
         } catch (EOFException | ZipException e) {
             throw new IOException(
-                    "File " + name + " is a corrupt or truncated gzip file (" + e.getMessage()
+                    "File "
+                            + name
+                            + " is a corrupt or truncated gzip file ("
+                            + e.getMessage()
                             + "); download it again",
                     e);
         }
@@ -57,8 +60,14 @@ final class IdxFormat {
         int cols = buf.getInt(12);
         if (count < 0 || rows <= 0 || cols <= 0) {
             throw new IOException(
-                    "File " + name + " has an invalid header: " + count + " images of " + rows
-                            + "x" + cols);
+                    "File "
+                            + name
+                            + " has an invalid header: "
+                            + count
+                            + " images of "
+                            + rows
+                            + "x"
+                            + cols);
         }
         long expected = 16L + (long) count * rows * cols;
         checkLength(bytes, name, expected, count + " images of " + rows + "x" + cols);
@@ -86,14 +95,25 @@ final class IdxFormat {
             throws IOException {
         if (bytes.length < size) {
             throw new IOException(
-                    "File " + name + " is truncated: expected at least a " + size
-                            + "-byte IDX header but the file has " + bytes.length + " bytes");
+                    "File "
+                            + name
+                            + " is truncated: expected at least a "
+                            + size
+                            + "-byte IDX header but the file has "
+                            + bytes.length
+                            + " bytes");
         }
         int actual = ByteBuffer.wrap(bytes).getInt(0);
         if (actual != magic) {
             throw new IOException(
-                    "File " + name + " is not an IDX " + kind + " file: magic number " + actual
-                            + ", expected " + magic);
+                    "File "
+                            + name
+                            + " is not an IDX "
+                            + kind
+                            + " file: magic number "
+                            + actual
+                            + ", expected "
+                            + magic);
         }
     }
 
@@ -101,15 +121,27 @@ final class IdxFormat {
             throws IOException {
         if (bytes.length < expected) {
             throw new IOException(
-                    "File " + name + " is truncated: its header declares " + what
-                            + ", so expected " + expected + " bytes but the file has "
-                            + bytes.length + " bytes (after decompression); download it again");
+                    "File "
+                            + name
+                            + " is truncated: its header declares "
+                            + what
+                            + ", so expected "
+                            + expected
+                            + " bytes but the file has "
+                            + bytes.length
+                            + " bytes (after decompression); download it again");
         }
         if (bytes.length > expected) {
             throw new IOException(
-                    "File " + name + " is too long: its header declares " + what
-                            + ", so expected " + expected + " bytes but the file has "
-                            + bytes.length + " bytes (after decompression)");
+                    "File "
+                            + name
+                            + " is too long: its header declares "
+                            + what
+                            + ", so expected "
+                            + expected
+                            + " bytes but the file has "
+                            + bytes.length
+                            + " bytes (after decompression)");
         }
     }
 
@@ -153,19 +185,34 @@ final class IdxFormat {
         int[] labels = readLabels(labelBytes, labelName);
         if (images.count() != labels.length) {
             throw new IOException(
-                    "Image file " + imageName + " holds " + images.count()
-                            + " images but label file " + labelName + " holds " + labels.length
+                    "Image file "
+                            + imageName
+                            + " holds "
+                            + images.count()
+                            + " images but label file "
+                            + labelName
+                            + " holds "
+                            + labels.length
                             + " labels; they must come from the same split");
         }
         if (images.rows() != dataset.height() || images.cols() != dataset.width()) {
             throw new IOException(
-                    "File " + imageName + " holds " + images.rows() + "x" + images.cols()
-                            + " images, expected " + dataset.height() + "x" + dataset.width()
-                            + " for " + dataset);
+                    "File "
+                            + imageName
+                            + " holds "
+                            + images.rows()
+                            + "x"
+                            + images.cols()
+                            + " images, expected "
+                            + dataset.height()
+                            + "x"
+                            + dataset.width()
+                            + " for "
+                            + dataset);
         }
         checkLabelRange(labels, dataset.classNames(), labelName);
-        return ImageData.wrap(images.pixels(), labels, 1, images.rows(), images.cols(),
-                dataset.classNames());
+        return ImageData.wrap(
+                images.pixels(), labels, 1, images.rows(), images.cols(), dataset.classNames());
     }
 
     static void checkLabelRange(int[] labels, List<String> classes, String name)
@@ -173,8 +220,14 @@ final class IdxFormat {
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] >= classes.size()) {
                 throw new IOException(
-                        "File " + name + " has label " + labels[i] + " at index " + i
-                                + ", outside 0.." + (classes.size() - 1));
+                        "File "
+                                + name
+                                + " has label "
+                                + labels[i]
+                                + " at index "
+                                + i
+                                + ", outside 0.."
+                                + (classes.size() - 1));
             }
         }
     }

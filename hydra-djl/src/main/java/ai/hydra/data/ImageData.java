@@ -8,7 +8,6 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.dataset.Sampler;
 import ai.djl.training.dataset.SequenceSampler;
-
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -70,7 +69,12 @@ public final class ImageData {
     private void validate() {
         if (channels <= 0 || height <= 0 || width <= 0) {
             throw new IllegalArgumentException(
-                    "Image dimensions must be positive, got " + channels + "x" + height + "x" + width);
+                    "Image dimensions must be positive, got "
+                            + channels
+                            + "x"
+                            + height
+                            + "x"
+                            + width);
         }
         long expected = (long) labels.length * imageSize();
         if (pixels.length != expected) {
@@ -274,9 +278,8 @@ public final class ImageData {
     /**
      * Copies this split into a DJL dataset. Data: one array of shape (N,C,H,W) scaled to [0,1];
      * labels: one array of shape (N) holding the class indices in {@code dataType}, as {@link
-     * ai.djl.training.loss.Loss#softmaxCrossEntropyLoss()} expects. The last batch is kept even
-     * if smaller. {@link ai.djl.training.dataset.Batch#getIndices()} gives indices into this
-     * split.
+     * ai.djl.training.loss.Loss#softmaxCrossEntropyLoss()} expects. The last batch is kept even if
+     * smaller. {@link ai.djl.training.dataset.Batch#getIndices()} gives indices into this split.
      *
      * @param manager owns the created arrays
      * @param dataType {@link DataType#FLOAT32} or {@link DataType#FLOAT64}
@@ -351,7 +354,18 @@ public final class ImageData {
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "ImageData[" + size() + " x " + channels + "x" + height + "x" + width
-                + ", classes=" + numClasses() + ", counts=" + Arrays.toString(classCounts()) + "]";
+        return "ImageData["
+                + size()
+                + " x "
+                + channels
+                + "x"
+                + height
+                + "x"
+                + width
+                + ", classes="
+                + numClasses()
+                + ", counts="
+                + Arrays.toString(classCounts())
+                + "]";
     }
 }

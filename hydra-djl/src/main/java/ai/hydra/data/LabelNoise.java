@@ -6,17 +6,17 @@ import java.util.stream.IntStream;
 
 /**
  * Seeded label corruption for mislabel-detection experiments. Both methods choose {@code
- * round(fraction * N)} samples uniformly without replacement with a {@link Random} seeded by
- * {@code seed}, so the same arguments always give the same result.
+ * round(fraction * N)} samples uniformly without replacement with a {@link Random} seeded by {@code
+ * seed}, so the same arguments always give the same result.
  */
 public final class LabelNoise {
 
     private LabelNoise() {}
 
     /**
-     * Randomly permutes the labels of the chosen samples among themselves (the HYDRA paper's
-     * Table 3 setting). The label multiset is preserved; a chosen sample may draw its own label
-     * back, so {@code changedIndices} can be smaller than {@code chosenIndices}.
+     * Randomly permutes the labels of the chosen samples among themselves (the HYDRA paper's Table
+     * 3 setting). The label multiset is preserved; a chosen sample may draw its own label back, so
+     * {@code changedIndices} can be smaller than {@code chosenIndices}.
      *
      * @param labels the clean labels
      * @param fraction the fraction of samples to choose, in [0, 1]
@@ -88,8 +88,8 @@ public final class LabelNoise {
     }
 
     private static NoisyLabels result(int[] original, int[] noisy, int[] chosen) {
-        int[] changed = IntStream.range(0, original.length)
-                .filter(i -> noisy[i] != original[i]).toArray();
+        int[] changed =
+                IntStream.range(0, original.length).filter(i -> noisy[i] != original[i]).toArray();
         return new NoisyLabels(noisy, chosen, changed, original);
     }
 }

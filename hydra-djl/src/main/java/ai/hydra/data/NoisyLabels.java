@@ -8,8 +8,8 @@ import java.util.Arrays;
  * @param labels the noisy labels, one per sample
  * @param chosenIndices the ascending indices selected for corruption
  * @param changedIndices the ascending indices whose label actually differs from the original (a
- *     subset of {@code chosenIndices}; with {@link LabelNoise#permute} a chosen sample can keep
- *     its label)
+ *     subset of {@code chosenIndices}; with {@link LabelNoise#permute} a chosen sample can keep its
+ *     label)
  * @param originalLabels the clean labels
  */
 public record NoisyLabels(
@@ -86,15 +86,21 @@ public record NoisyLabels(
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return 31 * (31 * (31 * Arrays.hashCode(labels) + Arrays.hashCode(chosenIndices))
-                        + Arrays.hashCode(changedIndices))
+        return 31
+                        * (31 * (31 * Arrays.hashCode(labels) + Arrays.hashCode(chosenIndices))
+                                + Arrays.hashCode(changedIndices))
                 + Arrays.hashCode(originalLabels);
     }
 
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "NoisyLabels[n=" + labels.length + ", chosen=" + chosenIndices.length
-                + ", changed=" + changedIndices.length + "]";
+        return "NoisyLabels[n="
+                + labels.length
+                + ", chosen="
+                + chosenIndices.length
+                + ", changed="
+                + changedIndices.length
+                + "]";
     }
 }

@@ -2,7 +2,6 @@ package ai.hydra.data;
 
 import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.dataset.Sampler;
-
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -10,9 +9,9 @@ import java.util.Random;
 
 /**
  * A {@link Sampler.SubSampler} that visits a dataset in a new random order each epoch, drawn from
- * its own {@link Random} rather than DJL's global {@code RandomUtils}. Each call of {@link
- * #sample} (one per {@code getData}, i.e. per epoch) draws the next permutation, so for a dataset
- * of fixed size the order of epoch k depends only on (seed, k) - see {@link #permutation}.
+ * its own {@link Random} rather than DJL's global {@code RandomUtils}. Each call of {@link #sample}
+ * (one per {@code getData}, i.e. per epoch) draws the next permutation, so for a dataset of fixed
+ * size the order of epoch k depends only on (seed, k) - see {@link #permutation}.
  */
 public final class SeededRandomSampler implements Sampler.SubSampler {
 

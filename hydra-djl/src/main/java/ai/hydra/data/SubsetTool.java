@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes a class-balanced subset of an IDX dataset: the first {@code perClass} images of each
- * class of a split, kept in original order (no randomness), as gzipped IDX files plus {@code
+ * Writes a class-balanced subset of an IDX dataset: the first {@code perClass} images of each class
+ * of a split, kept in original order (no randomness), as gzipped IDX files plus {@code
  * train-indices.txt} / {@code test-indices.txt} listing the original indices. This is how the
  * bundled Fashion-MNIST subset ({@link BundledData}) was made:
  *
@@ -28,8 +28,8 @@ public final class SubsetTool {
     /**
      * Runs the tool.
      *
-     * @param args dataset (mnist or fashion-mnist), source directory, output directory, images
-     *     per class from the training split, images per class from the test split
+     * @param args dataset (mnist or fashion-mnist), source directory, output directory, images per
+     *     class from the training split, images per class from the test split
      * @throws IOException if reading or writing fails
      */
     public static void main(String[] args) throws IOException {
@@ -42,9 +42,15 @@ public final class SubsetTool {
         DatasetName name = DatasetName.parse(args[0]);
         Path out = Paths.get(args[2]);
         Files.createDirectories(out);
-        write(DatasetLoader.load(name, Split.TRAIN, Paths.get(args[1])), out, "train",
+        write(
+                DatasetLoader.load(name, Split.TRAIN, Paths.get(args[1])),
+                out,
+                "train",
                 Integer.parseInt(args[3]));
-        write(DatasetLoader.load(name, Split.TEST, Paths.get(args[1])), out, "test",
+        write(
+                DatasetLoader.load(name, Split.TEST, Paths.get(args[1])),
+                out,
+                "test",
                 Integer.parseInt(args[4]));
     }
 
@@ -69,7 +75,12 @@ public final class SubsetTool {
         for (int c = 0; c < numClasses; c++) {
             if (taken[c] < perClass) {
                 throw new IllegalArgumentException(
-                        "Class " + c + " has only " + taken[c] + " images, " + perClass
+                        "Class "
+                                + c
+                                + " has only "
+                                + taken[c]
+                                + " images, "
+                                + perClass
                                 + " requested");
             }
         }
@@ -80,11 +91,16 @@ public final class SubsetTool {
             throws IOException {
         int[] indices = firstPerClass(full.labels(), full.numClasses(), perClass);
         String prefix = "train".equals(split) ? "train" : "t10k";
-        IdxFormat.write(full.subset(indices),
+        IdxFormat.write(
+                full.subset(indices),
                 out.resolve(prefix + "-images-idx3-ubyte.gz"),
-                out.resolve(prefix + "-labels-idx1-ubyte.gz"), true);
+                out.resolve(prefix + "-labels-idx1-ubyte.gz"),
+                true);
         StringBuilder text = new StringBuilder();
-        text.append("# original ").append(split).append(" indices, first ").append(perClass)
+        text.append("# original ")
+                .append(split)
+                .append(" indices, first ")
+                .append(perClass)
                 .append(" per class, in subset order\n");
         for (int index : indices) {
             text.append(index).append('\n');

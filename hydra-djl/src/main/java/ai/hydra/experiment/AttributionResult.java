@@ -6,7 +6,8 @@ import ai.hydra.listener.HydraListener;
 
 /**
  * What an {@link AttributionRun} produced: the training result (with the trained model), the data,
- * C(i) for the mean test loss and C(i, j) for the chosen test samples, and the inter-class matrix over the whole test set.
+ * C(i) for the mean test loss and C(i, j) for the chosen test samples, and the inter-class matrix
+ * over the whole test set.
  *
  * @param training the training result, with the model
  * @param listener the HYDRA listener holding the hypergradients

@@ -95,8 +95,9 @@ public final class AttributionRun {
     private TrainingRun.Resume resumeFromCheckpoint(HydraListener[] listener) throws IOException {
         Path dir = config.hydra().checkpointDir();
         if (dir == null) {
-            throw new ConfigException("resuming needs hydra.checkpointDir: the folder the"
-                    + " interrupted run wrote its checkpoints to");
+            throw new ConfigException(
+                    "resuming needs hydra.checkpointDir: the folder the"
+                            + " interrupted run wrote its checkpoints to");
         }
         int epochs = HydraListener.checkpointEpochs(dir);
         return new TrainingRun.Resume() {
@@ -129,9 +130,10 @@ public final class AttributionRun {
     private AttributionResult attribute(
             TrainingResult training, HydraListener listener, ExperimentData data)
             throws IOException, TranslateException {
-        HydraMode reported = config.hydra().mode() == HydraMode.HESSIAN_AWARE
-                ? HydraMode.HESSIAN_AWARE
-                : HydraMode.HESSIAN_FREE;
+        HydraMode reported =
+                config.hydra().mode() == HydraMode.HESSIAN_AWARE
+                        ? HydraMode.HESSIAN_AWARE
+                        : HydraMode.HESSIAN_FREE;
         Hypergradients hypergradients = listener.getHypergradients(reported);
         ContributionAnalysis analysis = new ContributionAnalysis(hypergradients);
         Model model = training.model();
@@ -142,20 +144,29 @@ public final class AttributionRun {
                     data.test().toDataset(manager, dataType, config.train().batchSize());
             double[] testLoss = analysis.testLossContributions(manager, testSet);
             ArrayDataset chosen =
-                    data.test().subset(testColumns).toDataset(manager, dataType, testColumns.length);
+                    data.test()
+                            .subset(testColumns)
+                            .toDataset(manager, dataType, testColumns.length);
             ContributionMatrix perSample;
             try (Batch batch = chosen.getData(manager).iterator().next()) {
                 NDList inputs = batch.getData();
                 NDList labels = batch.getLabels();
                 perSample = analysis.contributionMatrix(manager, inputs, labels, testColumns);
             }
-            int[] trainLabels = Arrays.stream(hypergradients.trackedIndices())
-                    .map(data.train()::label)
-                    .toArray();
-            InterClassMatrix interClass = analysis.interClass(
-                    manager, testSet, trainLabels, data.train().numClasses());
-            return new AttributionResult(training, listener, data, testLoss, perSample,
-                    interClass, hypergradients.trackedIndices());
+            int[] trainLabels =
+                    Arrays.stream(hypergradients.trackedIndices())
+                            .map(data.train()::label)
+                            .toArray();
+            InterClassMatrix interClass =
+                    analysis.interClass(manager, testSet, trainLabels, data.train().numClasses());
+            return new AttributionResult(
+                    training,
+                    listener,
+                    data,
+                    testLoss,
+                    perSample,
+                    interClass,
+                    hypergradients.trackedIndices());
         }
     }
 

@@ -12,9 +12,9 @@ import java.util.Map;
  * A validating view of one mapping of a YAML configuration tree.
  *
  * <p>Every accessor reads one key, converts it and checks its range; failures raise a {@link
- * ConfigException} naming the full dotted key, its origin (file or {@code --set} override) and
- * the accepted values. New config sections are added by writing a {@code from(ConfigNode)} factory
- * that calls {@link #allowOnly(String...)} and then these accessors.
+ * ConfigException} naming the full dotted key, its origin (file or {@code --set} override) and the
+ * accepted values. New config sections are added by writing a {@code from(ConfigNode)} factory that
+ * calls {@link #allowOnly(String...)} and then these accessors.
  */
 final class ConfigNode {
 

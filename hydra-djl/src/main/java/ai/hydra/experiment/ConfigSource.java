@@ -21,7 +21,9 @@ final class ConfigSource {
         overrides.put(key, text);
     }
 
-    /** Describes where {@code key} was set, e.g. "in configs/a.yaml" or "from --set a.b=1 (...)". */
+    /**
+     * Describes where {@code key} was set, e.g. "in configs/a.yaml" or "from --set a.b=1 (...)".
+     */
     String describe(String key) {
         for (Map.Entry<String, String> entry : overrides.entrySet()) {
             String set = entry.getKey();

@@ -9,14 +9,18 @@ import java.util.Map;
  * and label noise.
  *
  * @param dataset one of {@link #DATASETS}
- * @param dir the folder holding the dataset files, or null for the bundled data, auto-detection
- *     or DJL's download
+ * @param dir the folder holding the dataset files, or null for the bundled data, auto-detection or
+ *     DJL's download
  * @param trainLimit if not null, only the first that many training samples are used
  * @param testLimit if not null, only the first that many test samples are used
  * @param labelNoise training label corruption
  */
 public record DataConfig(
-        String dataset, Path dir, Integer trainLimit, Integer testLimit, LabelNoiseConfig labelNoise) {
+        String dataset,
+        Path dir,
+        Integer trainLimit,
+        Integer testLimit,
+        LabelNoiseConfig labelNoise) {
 
     /** The accepted values of {@code data.dataset}. */
     public static final String[] DATASETS = {"mnist", "fashion-mnist", "cifar10", "bundled"};

@@ -23,9 +23,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * {@link ConfigException} naming the key, the file and the allowed values on unknown keys, wrong
  * types and out-of-range values. Missing keys take the documented defaults.
  *
- * <p>To add a section (e.g. {@code hydra:}), write a record with a {@code from(ConfigNode)}
- * factory and a {@code toMap()} method, add the key to {@link #TOP_LEVEL_KEYS} and a component
- * here.
+ * <p>To add a section (e.g. {@code hydra:}), write a record with a {@code from(ConfigNode)} factory
+ * and a {@code toMap()} method, add the key to {@link #TOP_LEVEL_KEYS} and a component here.
  *
  * @param name the experiment name, used for output folders and reports
  * @param seed the random seed for initialization and shuffling
@@ -47,14 +46,16 @@ public record ExperimentConfig(
     /** The accepted values of {@code model}. */
     public static final String[] MODELS = {"lenet5", "densenet-bc-40"};
 
-    private static final String[] TOP_LEVEL_KEYS = {"name", "seed", "data", "model", "train", "hydra"};
+    private static final String[] TOP_LEVEL_KEYS = {
+        "name", "seed", "data", "model", "train", "hydra"
+    };
 
     /**
      * Loads a configuration file and applies overrides.
      *
      * @param yaml the YAML file
-     * @param overrides {@code key=value} strings with dotted keys; values are parsed as YAML
-     *     (so {@code null}, numbers, booleans and {@code [1, 2]} lists work)
+     * @param overrides {@code key=value} strings with dotted keys; values are parsed as YAML (so
+     *     {@code null}, numbers, booleans and {@code [1, 2]} lists work)
      * @return the validated configuration
      * @throws ConfigException if the file cannot be read or holds invalid values
      */
@@ -63,8 +64,12 @@ public record ExperimentConfig(
         try {
             text = Files.readString(yaml, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new ConfigException("config file not found: " + yaml
-                    + " (give a path to a YAML file, e.g. configs/lenet5-fashion-bundled.yaml)", e);
+            throw new ConfigException(
+                    "config file not found: "
+                            + yaml
+                            + " (give a path to a YAML file, e.g."
+                            + " configs/lenet5-fashion-bundled.yaml)",
+                    e);
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + yaml + ": " + e.getMessage(), e);
         }
@@ -97,16 +102,21 @@ public record ExperimentConfig(
         root.allowOnly(TOP_LEVEL_KEYS);
         String name = root.string("name", defaultName);
         if (!name.matches("[A-Za-z0-9._-]+")) {
-            throw root.error("name", "use only letters, digits, '.', '_' and '-', got '" + name
-                    + "'");
+            throw root.error(
+                    "name", "use only letters, digits, '.', '_' and '-', got '" + name + "'");
         }
         DataConfig data = DataConfig.from(root.section("data"));
         String model = root.choice("model", "lenet5", MODELS);
         boolean lenet = "lenet5".equals(model);
         if (lenet != data.isGrayscale28()) {
-            throw root.error("model", "model " + model + " does not fit data.dataset "
-                    + data.dataset() + "; use lenet5 with mnist, fashion-mnist or bundled, and "
-                    + "densenet-bc-40 with cifar10");
+            throw root.error(
+                    "model",
+                    "model "
+                            + model
+                            + " does not fit data.dataset "
+                            + data.dataset()
+                            + "; use lenet5 with mnist, fashion-mnist or bundled, and "
+                            + "densenet-bc-40 with cifar10");
         }
         TrainConfig train = TrainConfig.from(root.section("train"));
         HydraConfig hydra = HydraConfig.from(root.section("hydra"));
@@ -121,15 +131,21 @@ public record ExperimentConfig(
             Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
             document = yaml.load(text);
         } catch (YAMLException e) {
-            throw new ConfigException("config file " + sourceName + " is not valid YAML: "
-                    + e.getMessage().replace('\n', ' '), e);
+            throw new ConfigException(
+                    "config file "
+                            + sourceName
+                            + " is not valid YAML: "
+                            + e.getMessage().replace('\n', ' '),
+                    e);
         }
         if (document == null) {
             return new LinkedHashMap<>();
         }
         if (!(document instanceof Map)) {
-            throw new ConfigException("config file " + sourceName
-                    + " must be a YAML mapping (key: value lines), e.g. 'model: lenet5'");
+            throw new ConfigException(
+                    "config file "
+                            + sourceName
+                            + " must be a YAML mapping (key: value lines), e.g. 'model: lenet5'");
         }
         return (Map<String, Object>) document;
     }

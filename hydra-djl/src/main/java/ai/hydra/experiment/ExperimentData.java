@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.stream.IntStream;
 
 /**
- * The host-side data of an experiment: training and test splits after the config's limits and
- * label noise.
+ * The host-side data of an experiment: training and test splits after the config's limits and label
+ * noise.
  *
  * @param train the training split (labels possibly corrupted)
  * @param test the test split
@@ -37,10 +37,15 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
         if (!noiseConfig.isActive()) {
             return new ExperimentData(train, test, null);
         }
-        NoisyLabels noise = noiseConfig.mode() == LabelNoiseConfig.Mode.PERMUTE
-                ? LabelNoise.permute(train.labels(), noiseConfig.fraction(), noiseConfig.seed())
-                : LabelNoise.wrongLabels(train.labels(), noiseConfig.fraction(),
-                        train.numClasses(), noiseConfig.seed());
+        NoisyLabels noise =
+                noiseConfig.mode() == LabelNoiseConfig.Mode.PERMUTE
+                        ? LabelNoise.permute(
+                                train.labels(), noiseConfig.fraction(), noiseConfig.seed())
+                        : LabelNoise.wrongLabels(
+                                train.labels(),
+                                noiseConfig.fraction(),
+                                train.numClasses(),
+                                noiseConfig.seed());
         return new ExperimentData(train.withLabels(noise.labels()), test, noise);
     }
 
@@ -53,9 +58,16 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
         Path dir = config.dir();
         if (dir != null) {
             if (!Files.isDirectory(dir)) {
-                throw new ConfigException("data.dir " + dir + " (in " + source + ") is not a "
-                        + "folder; give the folder holding the " + name.directoryName()
-                        + " files, e.g. --set data.dir=/data/" + name.directoryName());
+                throw new ConfigException(
+                        "data.dir "
+                                + dir
+                                + " (in "
+                                + source
+                                + ") is not a "
+                                + "folder; give the folder holding the "
+                                + name.directoryName()
+                                + " files, e.g. --set data.dir=/data/"
+                                + name.directoryName());
             }
             return DatasetLoader.load(name, split, dir);
         }
@@ -65,12 +77,18 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
         try {
             return DatasetLoader.loadWithDjl(name, split);
         } catch (IOException | RuntimeException e) {
-            throw new IOException("no local copy of " + name.directoryName() + " found and DJL "
-                    + "could not download it" + (Boolean.getBoolean("ai.djl.offline")
-                            ? " (offline mode)" : "")
-                    + ". Pass --set data.dir=DIR (the folder with the dataset files), set "
-                    + DatasetLoader.DATA_DIR_ENV + " to a folder holding "
-                    + name.directoryName() + "/, or run online with HYDRA_OFFLINE=false", e);
+            throw new IOException(
+                    "no local copy of "
+                            + name.directoryName()
+                            + " found and DJL "
+                            + "could not download it"
+                            + (Boolean.getBoolean("ai.djl.offline") ? " (offline mode)" : "")
+                            + ". Pass --set data.dir=DIR (the folder with the dataset files), set "
+                            + DatasetLoader.DATA_DIR_ENV
+                            + " to a folder holding "
+                            + name.directoryName()
+                            + "/, or run online with HYDRA_OFFLINE=false",
+                    e);
         }
     }
 

@@ -13,8 +13,7 @@ import java.util.Map;
  * @param trackLimit track the first N training samples; null tracks all
  * @param store where hypergradient state lives: auto, device, host or disk
  * @param storeDir the folder of disk stores; null = the system's temporary folder
- * @param testSamples how many test samples the per-test-sample report covers (spread over
- *     classes)
+ * @param testSamples how many test samples the per-test-sample report covers (spread over classes)
  * @param topK how many most helpful and most harmful training samples to report per test sample
  * @param hessianStep perturbation norm of finite-difference Hessian-vector products
  * @param checkpointDir where a checkpoint is written at every epoch end (null: none); a run
@@ -31,8 +30,15 @@ public record HydraConfig(
         Path checkpointDir) {
 
     static HydraConfig from(ConfigNode node) {
-        node.allowOnly("mode", "trackLimit", "store", "storeDir", "testSamples", "topK",
-                "hessianStep", "checkpointDir");
+        node.allowOnly(
+                "mode",
+                "trackLimit",
+                "store",
+                "storeDir",
+                "testSamples",
+                "topK",
+                "hessianStep",
+                "checkpointDir");
         return new HydraConfig(
                 node.enumValue("mode", HydraMode.HESSIAN_FREE, HydraMode.class),
                 node.optionalInteger("trackLimit", 1, Integer.MAX_VALUE),

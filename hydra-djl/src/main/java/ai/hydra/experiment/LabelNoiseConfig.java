@@ -27,8 +27,11 @@ public record LabelNoiseConfig(Mode mode, double fraction, long seed) {
         Mode mode = node.enumValue("mode", Mode.NONE, Mode.class);
         double fraction = node.number("fraction", 0.0, 0.0, 1.0);
         if (mode != Mode.NONE && fraction == 0.0) {
-            throw node.error("fraction", "labelNoise.mode is " + ConfigNode.configName(mode)
-                    + " but the fraction is 0; set a fraction in (0, 1] or use mode: none");
+            throw node.error(
+                    "fraction",
+                    "labelNoise.mode is "
+                            + ConfigNode.configName(mode)
+                            + " but the fraction is 0; set a fraction in (0, 1] or use mode: none");
         }
         return new LabelNoiseConfig(mode, fraction, node.longValue("seed", 7));
     }

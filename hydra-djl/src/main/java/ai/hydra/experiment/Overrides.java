@@ -17,8 +17,10 @@ final class Overrides {
         int eq = override.indexOf('=');
         String key = eq < 0 ? "" : override.substring(0, eq).trim();
         if (eq < 0 || !key.matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*")) {
-            throw new ConfigException("bad override '" + override
-                    + "': expected key=value with a dotted key, e.g. train.epochs=2");
+            throw new ConfigException(
+                    "bad override '"
+                            + override
+                            + "': expected key=value with a dotted key, e.g. train.epochs=2");
         }
         Object value = parseValue(override, override.substring(eq + 1));
         source.addOverride(key, override);
@@ -32,8 +34,14 @@ final class Overrides {
                 child = new LinkedHashMap<String, Object>();
                 node.put(parts[i], child);
             } else if (!(child instanceof Map)) {
-                throw new ConfigException("bad override '" + override + "': '" + path
-                        + "' is a single value in " + source.file() + ", not a section");
+                throw new ConfigException(
+                        "bad override '"
+                                + override
+                                + "': '"
+                                + path
+                                + "' is a single value in "
+                                + source.file()
+                                + ", not a section");
             }
             node = (Map<String, Object>) child;
         }
@@ -47,8 +55,12 @@ final class Overrides {
         try {
             return new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
         } catch (YAMLException e) {
-            throw new ConfigException("bad override '" + override + "': the value is not valid "
-                    + "YAML (quote strings with special characters)", e);
+            throw new ConfigException(
+                    "bad override '"
+                            + override
+                            + "': the value is not valid "
+                            + "YAML (quote strings with special characters)",
+                    e);
         }
     }
 }

@@ -40,13 +40,16 @@ public record ScheduleConfig(
         }
         int[] milestones = node.integerList("milestones", 1, Integer.MAX_VALUE);
         if (type == Type.MULTISTEP && milestones.length == 0) {
-            throw node.error("milestones", "schedule type multistep needs a non-empty list of "
-                    + "epochs, e.g. milestones: [150, 225]");
+            throw node.error(
+                    "milestones",
+                    "schedule type multistep needs a non-empty list of "
+                            + "epochs, e.g. milestones: [150, 225]");
         }
         for (int i = 1; i < milestones.length; i++) {
             if (milestones[i] <= milestones[i - 1]) {
-                throw node.error("milestones", "epochs must be strictly increasing, got "
-                        + Arrays.toString(milestones));
+                throw node.error(
+                        "milestones",
+                        "epochs must be strictly increasing, got " + Arrays.toString(milestones));
             }
         }
         return new ScheduleConfig(

@@ -16,11 +16,13 @@ final class Schedules {
         int total = train.epochs() * stepsPerEpoch;
         switch (schedule.type()) {
             case STEP:
-                return LearningRates.step(base, factor, schedule.everyEpochs() * stepsPerEpoch,
-                        total);
+                return LearningRates.step(
+                        base, factor, schedule.everyEpochs() * stepsPerEpoch, total);
             case MULTISTEP:
-                int[] updates = Arrays.stream(schedule.milestones())
-                        .map(epoch -> epoch * stepsPerEpoch).toArray();
+                int[] updates =
+                        Arrays.stream(schedule.milestones())
+                                .map(epoch -> epoch * stepsPerEpoch)
+                                .toArray();
                 return LearningRates.multiStep(base, factor, updates);
             case COSINE:
                 return LearningRates.cosine(base, (float) schedule.finalLearningRate(), total);

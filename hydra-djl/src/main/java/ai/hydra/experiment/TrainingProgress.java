@@ -1,8 +1,8 @@
 package ai.hydra.experiment;
 
 /**
- * Receives progress events from a {@link TrainingRun}, so that a user interface can show them
- * while the library itself prints nothing. All methods have empty defaults.
+ * Receives progress events from a {@link TrainingRun}, so that a user interface can show them while
+ * the library itself prints nothing. All methods have empty defaults.
  */
 public interface TrainingProgress {
 
@@ -66,5 +66,6 @@ public interface TrainingProgress {
      * @param learningRate the learning rate of the epoch's last update
      * @param seconds the wall-clock time of the epoch
      */
-    record EpochStats(int epoch, int epochs, double meanLoss, double learningRate, double seconds) {}
+    record EpochStats(
+            int epoch, int epochs, double meanLoss, double learningRate, double seconds) {}
 }

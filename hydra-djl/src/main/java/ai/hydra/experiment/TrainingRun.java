@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
@@ -101,8 +100,16 @@ public final class TrainingRun {
         TrainConfig train = config.train();
         DataType dataType = train.precision().dataType();
         Device device = device();
-        progress.onStage("training " + config.model() + " on " + data.train().size()
-                + " images (" + device + ", " + dataType + ")");
+        progress.onStage(
+                "training "
+                        + config.model()
+                        + " on "
+                        + data.train().size()
+                        + " images ("
+                        + device
+                        + ", "
+                        + dataType
+                        + ")");
         Model model = Model.newInstance(config.name(), device);
         boolean done = false;
         try (NDManager dataManager = NDManager.newBaseManager(device)) {
@@ -111,20 +118,33 @@ public final class TrainingRun {
             int batchSize = train.batchSize();
             int firstEpoch = resume == null ? 0 : resume.firstEpoch();
             if (firstEpoch >= train.epochs()) {
-                throw new ConfigException("the checkpoint already covers " + firstEpoch
-                        + " epoch(s) and train.epochs is " + train.epochs()
-                        + ": raise train.epochs to train further");
+                throw new ConfigException(
+                        "the checkpoint already covers "
+                                + firstEpoch
+                                + " epoch(s) and train.epochs is "
+                                + train.epochs()
+                                + ": raise train.epochs to train further");
             }
-            Dataset trainSet = data.train().toDataset(dataManager, dataType, batchSize, true,
-                    config.seed(), firstEpoch);
+            Dataset trainSet =
+                    data.train()
+                            .toDataset(
+                                    dataManager,
+                                    dataType,
+                                    batchSize,
+                                    true,
+                                    config.seed(),
+                                    firstEpoch);
             Dataset testSet = data.test().toDataset(dataManager, dataType, batchSize);
             int stepsPerEpoch = (data.train().size() + batchSize - 1) / batchSize;
             Tracker schedule = Schedules.tracker(train, stepsPerEpoch);
             List<TrainingProgress.EpochStats> epochs = new ArrayList<>();
             double accuracy;
             long parameters;
-            try (Trainer trainer = Trainers.newTrainer(model, trainingConfig(schedule, device, data),
-                    Models.inputShape(config.model()))) {
+            try (Trainer trainer =
+                    Trainers.newTrainer(
+                            model,
+                            trainingConfig(schedule, device, data),
+                            Models.inputShape(config.model()))) {
                 parameters = countTrainable(model);
                 if (resume != null) {
                     progress.onStage("resuming after epoch " + firstEpoch);
@@ -138,9 +158,17 @@ public final class TrainingRun {
                 progress.onEvaluationEnd();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            TrainingResult result = new TrainingResult(config, data, parameters,
-                    device.toString(), epochs, epochs.get(epochs.size() - 1).meanLoss(),
-                    accuracy, seconds, model);
+            TrainingResult result =
+                    new TrainingResult(
+                            config,
+                            data,
+                            parameters,
+                            device.toString(),
+                            epochs,
+                            epochs.get(epochs.size() - 1).meanLoss(),
+                            accuracy,
+                            seconds,
+                            model);
             done = true;
             return result;
         } finally {
@@ -150,8 +178,9 @@ public final class TrainingRun {
         }
     }
 
-    private TrainingProgress.EpochStats trainEpoch(Trainer trainer, Dataset trainSet, int epoch,
-            int stepsPerEpoch, Tracker schedule) throws IOException, TranslateException {
+    private TrainingProgress.EpochStats trainEpoch(
+            Trainer trainer, Dataset trainSet, int epoch, int stepsPerEpoch, Tracker schedule)
+            throws IOException, TranslateException {
         long start = System.nanoTime();
         progress.onEpochStart(epoch, config.train().epochs(), stepsPerEpoch);
         double lossSum = 0;
@@ -167,9 +196,13 @@ public final class TrainingRun {
         }
         trainer.notifyListeners(listener -> listener.onEpoch(trainer));
         double learningRate = schedule.getNewValue("", epoch * stepsPerEpoch);
-        TrainingProgress.EpochStats stats = new TrainingProgress.EpochStats(epoch,
-                config.train().epochs(), lossSum / batches, learningRate,
-                (System.nanoTime() - start) / 1e9);
+        TrainingProgress.EpochStats stats =
+                new TrainingProgress.EpochStats(
+                        epoch,
+                        config.train().epochs(),
+                        lossSum / batches,
+                        learningRate,
+                        (System.nanoTime() - start) / 1e9);
         progress.onEpochEnd(stats);
         return stats;
     }
@@ -204,17 +237,19 @@ public final class TrainingRun {
     private DefaultTrainingConfig trainingConfig(
             Tracker schedule, Device device, ExperimentData data) {
         OptimizerConfig optimizer = config.train().optimizer();
-        HydraSgd sgd = HydraSgd.builder()
-                .setLearningRateTracker(schedule)
-                .optMomentum((float) optimizer.momentum())
-                .optWeightDecay((float) optimizer.weightDecay())
-                .optRescaleGrad((float) optimizer.rescaleGrad())
-                .build();
-        DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                .optOptimizer(sgd)
-                .optDevices(new Device[] {device})
-                .addTrainingListeners(lossProbe)
-                .addTrainingListeners(listeners.toArray(new TrainingListener[0]));
+        HydraSgd sgd =
+                HydraSgd.builder()
+                        .setLearningRateTracker(schedule)
+                        .optMomentum((float) optimizer.momentum())
+                        .optWeightDecay((float) optimizer.weightDecay())
+                        .optRescaleGrad((float) optimizer.rescaleGrad())
+                        .build();
+        DefaultTrainingConfig trainingConfig =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .optOptimizer(sgd)
+                        .optDevices(new Device[] {device})
+                        .addTrainingListeners(lossProbe)
+                        .addTrainingListeners(listeners.toArray(new TrainingListener[0]));
         for (ListenerFactory factory : listenerFactories) {
             trainingConfig.addTrainingListeners(factory.create(sgd, data));
         }
@@ -228,9 +263,13 @@ public final class TrainingRun {
                 return Device.cpu();
             case GPU:
                 if (engine.getGpuCount() == 0) {
-                    throw new ConfigException("train.device is gpu (in " + config.source()
-                            + ") but " + engine.getEngineName() + " sees no GPU; use device: "
-                            + "auto or cpu, or see the README on running on a GPU");
+                    throw new ConfigException(
+                            "train.device is gpu (in "
+                                    + config.source()
+                                    + ") but "
+                                    + engine.getEngineName()
+                                    + " sees no GPU; use device: "
+                                    + "auto or cpu, or see the README on running on a GPU");
                 }
                 return Device.gpu();
             default:

@@ -7,16 +7,16 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * Hessian-vector products by central differences of gradients:
- * {@code H v = (g(w + a v) - g(w - a v)) / 2a} with {@code a = step / |v|}, computed in float64.
+ * Hessian-vector products by central differences of gradients: {@code H v = (g(w + a v) - g(w - a
+ * v)) / 2a} with {@code a = step / |v|}, computed in float64.
  *
  * <p>Chosen over double backward because DJL 0.35.1's double backward leaks about 1.25 MB per call
  * (PyTorch's parameter/gradient reference cycle, with no JNI call that resets {@code .grad}); the
- * shadow passes used here allocate only in scoped managers, so memory stays flat. In float64 with
- * a perturbation of norm 1e-6 the truncation error is O(1e-12) and the rounding error about
- * 1e-16/1e-6 relative to the gradient, so products agree with exact ones to about 1e-9. Needs
- * two gradient passes per vector; the model must be twice differentiable along the segment (with
- * ReLU the perturbation may cross a kink with negligible probability).
+ * shadow passes used here allocate only in scoped managers, so memory stays flat. In float64 with a
+ * perturbation of norm 1e-6 the truncation error is O(1e-12) and the rounding error about
+ * 1e-16/1e-6 relative to the gradient, so products agree with exact ones to about 1e-9. Needs two
+ * gradient passes per vector; the model must be twice differentiable along the segment (with ReLU
+ * the perturbation may cross a kink with negligible probability).
  */
 public final class FiniteDifferenceHvp implements HessianVectorProduct {
 

@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDList;
 public interface HessianVectorProduct {
 
     /**
-     * Computes {@code H(w) v} for each row {@code v} of {@code vectors}, {@code H} being the Hessian
-     * of the batch-mean loss on {@code (inputs, labels)} at flat weights {@code w}.
+     * Computes {@code H(w) v} for each row {@code v} of {@code vectors}, {@code H} being the
+     * Hessian of the batch-mean loss on {@code (inputs, labels)} at flat weights {@code w}.
      *
      * @param w flat weights, in the data type to compute in; their manager receives the result
      * @param inputs the batch inputs

@@ -65,7 +65,8 @@ public final class ParameterSpace {
         if (trainable.isEmpty()) {
             throw new IllegalStateException("The block has no trainable parameters");
         }
-        return new ParameterSpace(Collections.unmodifiableList(all), Collections.unmodifiableList(trainable));
+        return new ParameterSpace(
+                Collections.unmodifiableList(all), Collections.unmodifiableList(trainable));
     }
 
     /**
@@ -151,7 +152,8 @@ public final class ParameterSpace {
         // that no intermediate lands in the model's long-lived manager.
         try (NDManager scope = manager.newSubManager()) {
             scope.tempAttachAll(arrays);
-            NDArray flat = flatten(arrays).toType(dataType, true).toDevice(manager.getDevice(), false);
+            NDArray flat =
+                    flatten(arrays).toType(dataType, true).toDevice(manager.getDevice(), false);
             flat.attach(manager);
             return flat;
         }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -15,14 +14,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A functional view of a model: its loss and gradients at any point {@code w} of its
- * {@link ParameterSpace}, computed in shadow forward passes that never touch the model's own
- * arrays or gradients.
+ * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
+ * ParameterSpace}, computed in shadow forward passes that never touch the model's own arrays or
+ * gradients.
  *
- * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and
- * {@link GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of
- * the batch mean the trainer differentiates, and a per-sample gradient is the gradient of that
- * sample's loss.
+ * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and {@link
+ * GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of the
+ * batch mean the trainer differentiates, and a per-sample gradient is the gradient of that sample's
+ * loss.
  */
 public final class ShadowModel {
 
@@ -103,8 +102,8 @@ public final class ShadowModel {
     }
 
     /**
-     * Computes the gradient of the batch-mean loss at {@code w} for every perturbed point
-     * {@code w + alpha * v}, in one call per point. Used by finite-difference Hessian products.
+     * Computes the gradient of the batch-mean loss at {@code w} for every perturbed point {@code w
+     * + alpha * v}, in one call per point. Used by finite-difference Hessian products.
      *
      * @param w flat weights
      * @param direction the direction {@code v}
@@ -130,7 +129,8 @@ public final class ShadowModel {
      *
      * <p>For models without batch normalization each selected sample is forwarded alone. With batch
      * normalization a sample's loss depends on its batch, so the whole batch is forwarded and only
-     * the selected sample's loss is differentiated: exact, at the cost of one batch pass per sample.
+     * the selected sample's loss is differentiated: exact, at the cost of one batch pass per
+     * sample.
      *
      * @param w flat weights; their manager receives the result
      * @param inputs the batch inputs

@@ -11,10 +11,10 @@ import java.util.Map;
  * A {@link ParameterStore} that hands a block fresh, detached copies of its parameters instead of
  * the trainer's arrays.
  *
- * <p>A forward and backward pass through it leaves the model untouched: gradients accumulate in
- * the copies, and layers that update state in place (batch-norm running statistics) update the
- * copies. This is what lets hydra-djl compute extra gradients during training while the trained
- * weights stay bit-identical.
+ * <p>A forward and backward pass through it leaves the model untouched: gradients accumulate in the
+ * copies, and layers that update state in place (batch-norm running statistics) update the copies.
+ * This is what lets hydra-djl compute extra gradients during training while the trained weights
+ * stay bit-identical.
  */
 final class ShadowParameterStore extends ParameterStore {
 

@@ -27,17 +27,17 @@ import java.util.Arrays;
  *
  * <p>{@code eps_i} up-weights sample i's loss in the objective {@code (1/N) sum_j l_j + eps_i l_i +
  * (lambda/2)|w|^2}, the same parametrization as HYDRA's {@code d_T(i) = dw_T/deps_i}; removing the
- * sample is {@code eps_i = -1/N}, so {@code C_IF(i)} predicts the change of test loss on removal and
- * corresponds to HYDRA's {@code C(i) = -(1/N) grad L_test . d_T(i)} with {@code d_T(i)} replaced by
- * its stationary-point value {@code -H^-1 grad l_i}. Positive = removing sample i would raise the
- * test loss (it helped).
+ * sample is {@code eps_i = -1/N}, so {@code C_IF(i)} predicts the change of test loss on removal
+ * and corresponds to HYDRA's {@code C(i) = -(1/N) grad L_test . d_T(i)} with {@code d_T(i)}
+ * replaced by its stationary-point value {@code -H^-1 grad l_i}. Positive = removing sample i would
+ * raise the test loss (it helped).
  *
  * <p>{@code H} is the {@link InfluenceHessian} at the given weights (the model's current ones by
  * default): training-loss Hessian plus weight decay plus optional damping. Gradients are taken in
- * prediction mode, so the model is assumed to have no batch-dependent layers (as in Koh and
- * Liang). Work is organized for speed: one solve {@code s_test = H^-1 grad l_test} for all test
- * samples at once (a multi-row right-hand side shares each Hessian-vector pass), then one matrix
- * product of s_test with chunks of per-sample training gradients.
+ * prediction mode, so the model is assumed to have no batch-dependent layers (as in Koh and Liang).
+ * Work is organized for speed: one solve {@code s_test = H^-1 grad l_test} for all test samples at
+ * once (a multi-row right-hand side shares each Hessian-vector pass), then one matrix product of
+ * s_test with chunks of per-sample training gradients.
  */
 public final class InfluenceFunctions implements AutoCloseable {
 
@@ -58,7 +58,8 @@ public final class InfluenceFunctions implements AutoCloseable {
         labels = builder.labels;
         manager = inputs.head().getManager().newSubManager();
         weights = ownWeights(builder);
-        HessianVectorProduct hvp = builder.hvp != null ? builder.hvp : new FiniteDifferenceHvp(model);
+        HessianVectorProduct hvp =
+                builder.hvp != null ? builder.hvp : new FiniteDifferenceHvp(model);
         hessian =
                 InfluenceHessian.builder(hvp, weights, inputs, labels)
                         .optRegularization(builder.weightDecay)
@@ -152,7 +153,8 @@ public final class InfluenceFunctions implements AutoCloseable {
             long count = 0;
             for (Batch batch : testSet.getData(scope)) {
                 try (batch) {
-                    try (NDArray g = model.gradient(weights, batch.getData(), batch.getLabels(), false)) {
+                    try (NDArray g =
+                            model.gradient(weights, batch.getData(), batch.getLabels(), false)) {
                         sum.addi(g.muli(batch.getSize()));
                     }
                     count += batch.getSize();
@@ -476,7 +478,8 @@ public final class InfluenceFunctions implements AutoCloseable {
          */
         public InfluenceFunctions build() {
             if (dataType != DataType.FLOAT64 && dataType != DataType.FLOAT32) {
-                throw new IllegalArgumentException("dataType must be float32 or float64, got " + dataType);
+                throw new IllegalArgumentException(
+                        "dataType must be float32 or float64, got " + dataType);
             }
             return new InfluenceFunctions(this);
         }

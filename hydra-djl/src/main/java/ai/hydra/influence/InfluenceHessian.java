@@ -9,16 +9,16 @@ import ai.hydra.gradient.HessianVectorProduct;
 import ai.hydra.gradient.NDLists;
 
 /**
- * The Hessian influence functions invert: that of the training objective {@code (1/N) sum_i
- * l(z_i, w) + (lambda/2) |w|^2} at fixed weights {@code w}, plus an optional damping term:
+ * The Hessian influence functions invert: that of the training objective {@code (1/N) sum_i l(z_i,
+ * w) + (lambda/2) |w|^2} at fixed weights {@code w}, plus an optional damping term:
  *
  * <pre>
  *   H = H_data(w) + (lambda + damping) I
  * </pre>
  *
  * <p>{@code lambda} is the optimizer's weight decay: DJL's {@code Sgd} adds {@code lambda * w} to
- * every gradient, which is the gradient of {@code (lambda/2)|w|^2}. {@code H_data} is the Hessian of
- * the mean training loss, applied through a {@link HessianVectorProduct} chunk by chunk over the
+ * every gradient, which is the gradient of {@code (lambda/2)|w|^2}. {@code H_data} is the Hessian
+ * of the mean training loss, applied through a {@link HessianVectorProduct} chunk by chunk over the
  * whole training set ({@link #multiply}) or over a minibatch ({@link #multiplyRows}, LiSSA's
  * stochastic estimate).
  */
@@ -118,7 +118,12 @@ public final class InfluenceHessian {
                 int end = Math.min(size, start + chunkSize);
                 try (NDManager chunk = scope.newSubManager()) {
                     NDIndex rows = new NDIndex("{}:{}", start, end);
-                    NDArray part = product(chunk, NDLists.get(inputs, rows), NDLists.get(labels, rows), vectors);
+                    NDArray part =
+                            product(
+                                    chunk,
+                                    NDLists.get(inputs, rows),
+                                    NDLists.get(labels, rows),
+                                    vectors);
                     // the HVP is of the chunk's mean loss: weigh it by the chunk's share of N
                     sum.addi(part.muli((double) (end - start) / size));
                 }
@@ -141,7 +146,8 @@ public final class InfluenceHessian {
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(weights, vectors, inputs, labels);
             NDIndex index = new NDIndex("{}", scope.create(toLong(rows)));
-            NDArray result = product(scope, NDLists.get(inputs, index), NDLists.get(labels, index), vectors);
+            NDArray result =
+                    product(scope, NDLists.get(inputs, index), NDLists.get(labels, index), vectors);
             result.addi(vectors.mul(diagonalShift()));
             result.attach(out);
             return result;
@@ -155,7 +161,6 @@ public final class InfluenceHessian {
         result.attach(scope);
         return result;
     }
-
 
     private static long[] toLong(int[] rows) {
         long[] out = new long[rows.length];

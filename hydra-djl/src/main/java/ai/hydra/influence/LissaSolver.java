@@ -115,7 +115,8 @@ public final class LissaSolver implements InverseHvpSolver {
             NDArray next;
             try (NDManager step = owner.newSubManager()) {
                 step.tempAttachAll(h, v); // every intermediate of the step dies with the step
-                NDArray product = hessian.multiplyRows(h, sample(random, hessian.trainingSetSize()));
+                NDArray product =
+                        hessian.multiplyRows(h, sample(random, hessian.trainingSetSize()));
                 next = v.add(h.mul(1 - damping)).subi(product.divi(scale));
                 next.attach(owner);
             }
@@ -155,14 +156,22 @@ public final class LissaSolver implements InverseHvpSolver {
                                     + " Hessian has negative curvature beyond the damping (%g):"
                                     + " raise optScale (above the largest eigenvalue of a"
                                     + " minibatch Hessian) or optDamping",
-                            t, stage, Double.isNaN(ratio) ? "NaN/infinite" : ratio, scale, damping));
+                            t,
+                            stage,
+                            Double.isNaN(ratio) ? "NaN/infinite" : ratio,
+                            scale,
+                            damping));
         }
         if (ratio > 1 && !warned) {
             logger.warn(
                     "LiSSA ({}) may be diverging at iteration {}: the estimate's norm is {} times"
                             + " the bound of a converging recursion; consider a larger scale"
                             + " ({}) or damping ({})",
-                    stage, t, ratio, scale, damping);
+                    stage,
+                    t,
+                    ratio,
+                    scale,
+                    damping);
             return true;
         }
         return warned;
@@ -244,8 +253,8 @@ public final class LissaSolver implements InverseHvpSolver {
         }
 
         /**
-         * Sets the minibatch size of each Hessian estimate; the training-set size or more gives
-         * the deterministic full-batch recursion.
+         * Sets the minibatch size of each Hessian estimate; the training-set size or more gives the
+         * deterministic full-batch recursion.
          *
          * @param batchSize samples per Hessian-vector product
          * @return this builder

@@ -73,9 +73,12 @@ final class Checkpoints {
                 NDArray target = pair.getValue().getArray();
                 NDArray value = saved.get(pair.getKey());
                 if (value == null || !value.getShape().equals(target.getShape())) {
-                    throw new IllegalStateException("The checkpoint has no parameter "
-                            + pair.getKey() + " of shape " + target.getShape()
-                            + ": it was written for another model.");
+                    throw new IllegalStateException(
+                            "The checkpoint has no parameter "
+                                    + pair.getKey()
+                                    + " of shape "
+                                    + target.getShape()
+                                    + ": it was written for another model.");
                 }
                 target.set(value.toType(target.getDataType(), false).toByteBuffer());
             }
@@ -92,8 +95,12 @@ final class Checkpoints {
 
     static Map<String, String> readProperties(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new IOException("No hydra-djl checkpoint in " + file.getParent()
-                    + " (missing " + file.getFileName() + ")");
+            throw new IOException(
+                    "No hydra-djl checkpoint in "
+                            + file.getParent()
+                            + " (missing "
+                            + file.getFileName()
+                            + ")");
         }
         Properties properties = new Properties();
         try (Reader reader = Files.newBufferedReader(file)) {

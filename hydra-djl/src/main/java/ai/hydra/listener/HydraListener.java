@@ -26,16 +26,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of the
- * tracked training samples while an unchanged DJL training loop runs.
+ * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of
+ * the tracked training samples while an unchanged DJL training loop runs.
  *
  * <pre>{@code
  * HydraSgd sgd = HydraSgd.builder().setLearningRateTracker(LearningRates.constant(0.05f))
@@ -49,11 +49,11 @@ import java.util.stream.IntStream;
  * Hypergradients d = hydra.getHypergradients(HydraMode.HESSIAN_FREE);
  * }</pre>
  *
- * <p>It runs in {@code onTrainingBatch}, after the trainer's backward pass and before
- * {@code trainer.step()}: per-sample gradients (and Hessian-vector products) are taken at the
- * pre-step weights in shadow passes, so training itself is bit-identical with and without it. The
- * recurrence differentiates DJL's own update; the optimizer must be the {@link HydraSgd} given to
- * the builder, and every learning rate it uses is checked against the one the recurrence assumed.
+ * <p>It runs in {@code onTrainingBatch}, after the trainer's backward pass and before {@code
+ * trainer.step()}: per-sample gradients (and Hessian-vector products) are taken at the pre-step
+ * weights in shadow passes, so training itself is bit-identical with and without it. The recurrence
+ * differentiates DJL's own update; the optimizer must be the {@link HydraSgd} given to the builder,
+ * and every learning rate it uses is checked against the one the recurrence assumed.
  */
 public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
 
@@ -152,7 +152,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         int[][] tracked = trackedInBatch(batch);
         step++;
         float eta = plannedRate(firstNumUpdate + step);
-        double scale = (double) eta * optimizer.getRescaleGrad() * trainingSetSize / batch.getSize();
+        double scale =
+                (double) eta * optimizer.getRescaleGrad() * trainingSetSize / batch.getSize();
         try (NDManager scope = manager.newSubManager()) {
             // The same split EasyTrain.trainBatch forwards: the batch on the trainer's device.
             Batch onDevice = batch.split(trainer.getDevices(), false)[0];
@@ -179,7 +180,9 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 saveCheckpoint(checkpointDirectory);
             } catch (IOException e) {
                 throw new UncheckedIOException(
-                        "Cannot write the HYDRA checkpoint to " + checkpointDirectory + ": "
+                        "Cannot write the HYDRA checkpoint to "
+                                + checkpointDirectory
+                                + ": "
                                 + e.getMessage(),
                         e);
             }
@@ -211,7 +214,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             return;
         }
         if (failed) {
-            throw new IllegalStateException("Training failed earlier; the hypergradients are incomplete");
+            throw new IllegalStateException(
+                    "Training failed earlier; the hypergradients are incomplete");
         }
         verifyPreviousStep();
         for (Recurrence recurrence : recurrences.values()) {
@@ -275,15 +279,16 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /**
      * Writes a checkpoint from which {@link #resume} continues the training exactly: the model's
      * parameters, the optimizer's state (DJL's checkpoints omit it) and the hypergradient state.
-     * Call it between steps, e.g. at the end of an epoch. The folder is replaced atomically: a
-     * run interrupted while writing keeps the previous checkpoint.
+     * Call it between steps, e.g. at the end of an epoch. The folder is replaced atomically: a run
+     * interrupted while writing keeps the previous checkpoint.
      *
      * @param directory the checkpoint folder
      * @throws IOException if writing fails
      */
     public void saveCheckpoint(Path directory) throws IOException {
         if (manager == null || failed) {
-            throw new IllegalStateException("Nothing to checkpoint: no successful training step yet");
+            throw new IllegalStateException(
+                    "Nothing to checkpoint: no successful training step yet");
         }
         verifyPreviousStep();
         Path absolute = directory.toAbsolutePath();
@@ -291,7 +296,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         Checkpoints.deleteRecursively(partial);
         Files.createDirectories(partial);
         Checkpoints.saveParameters(trainer.getModel().getBlock(), partial.resolve(PARAMETERS));
-        optimizer.saveState(partial.resolve(OPTIMIZER), Checkpoints.namesById(trainer.getModel().getBlock()));
+        optimizer.saveState(
+                partial.resolve(OPTIMIZER), Checkpoints.namesById(trainer.getModel().getBlock()));
         for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
             entry.getValue().save(partial, prefix(entry.getKey()));
         }
@@ -300,8 +306,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     /**
-     * Continues from a checkpoint of an identically configured run: call it after
-     * {@code Trainers.newTrainer(...)} (or {@code trainer.initialize}) and before the first batch.
+     * Continues from a checkpoint of an identically configured run: call it after {@code
+     * Trainers.newTrainer(...)} (or {@code trainer.initialize}) and before the first batch.
      * Restores the parameters, the optimizer state and the hypergradients; the data must continue
      * in the same order (e.g. {@code SeededRandomSampler(seed, firstEpoch)}).
      *
@@ -320,15 +326,27 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         initialize(trainer);
         Map<String, String> saved = Checkpoints.readProperties(directory.resolve(PROPERTIES));
         Map<String, String> expected = describe();
-        for (String key : List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum")) {
+        for (String key :
+                List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum")) {
             if (!expected.get(key).equals(saved.get(key))) {
-                throw new IllegalStateException("The checkpoint in " + directory + " was written with "
-                        + key + " = " + saved.get(key) + ", this run has " + expected.get(key)
-                        + ": resume with the same model, data, tracked samples and mode.");
+                throw new IllegalStateException(
+                        "The checkpoint in "
+                                + directory
+                                + " was written with "
+                                + key
+                                + " = "
+                                + saved.get(key)
+                                + ", this run has "
+                                + expected.get(key)
+                                + ": resume with the same model, data, tracked samples and mode.");
             }
         }
-        Checkpoints.loadParameters(trainer.getModel().getBlock(), directory.resolve(PARAMETERS), manager);
-        optimizer.loadState(directory.resolve(OPTIMIZER), trainer.getModel().getNDManager(), Checkpoints.idsByName(trainer.getModel().getBlock()));
+        Checkpoints.loadParameters(
+                trainer.getModel().getBlock(), directory.resolve(PARAMETERS), manager);
+        optimizer.loadState(
+                directory.resolve(OPTIMIZER),
+                trainer.getModel().getNDManager(),
+                Checkpoints.idsByName(trainer.getModel().getBlock()));
         for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
             entry.getValue().load(directory, prefix(entry.getKey()));
         }
@@ -336,9 +354,14 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         epochs = Integer.parseInt(saved.getOrDefault("epochs", "0"));
         firstNumUpdate = Integer.parseInt(saved.get("firstNumUpdate"));
         if (optimizer.getUpdateLog().getLatestNumUpdate() != firstNumUpdate + step) {
-            throw new IllegalStateException("The optimizer state in " + directory
-                    + " does not match its hypergradient state (update "
-                    + optimizer.getUpdateLog().getLatestNumUpdate() + " vs step " + step + ")");
+            throw new IllegalStateException(
+                    "The optimizer state in "
+                            + directory
+                            + " does not match its hypergradient state (update "
+                            + optimizer.getUpdateLog().getLatestNumUpdate()
+                            + " vs step "
+                            + step
+                            + ")");
         }
     }
 
@@ -352,7 +375,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
      */
     public static int checkpointEpochs(Path directory) throws IOException {
         return Integer.parseInt(
-                Checkpoints.readProperties(directory.resolve(PROPERTIES)).getOrDefault("epochs", "0"));
+                Checkpoints.readProperties(directory.resolve(PROPERTIES))
+                        .getOrDefault("epochs", "0"));
     }
 
     private Map<String, String> describe() {
@@ -360,7 +384,9 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         properties.put("format", "hydra-djl checkpoint 1");
         properties.put("mode", mode.name());
         properties.put("trainingSetSize", Long.toString(trainingSetSize));
-        properties.put("rows", Integer.toString(recurrences.values().iterator().next().hypergradients().rows()));
+        properties.put(
+                "rows",
+                Integer.toString(recurrences.values().iterator().next().hypergradients().rows()));
         properties.put("columns", Long.toString(shadow.space().size()));
         properties.put("dataType", trainer.getModel().getDataType().name());
         properties.put("momentum", Float.toString(optimizer.getMomentum()));
@@ -405,16 +431,23 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         List<String> described = new ArrayList<>();
         if (mode.runsHessianFree()) {
             HypergradientStore d = plan.create(manager, "free-d", rows, columns, dataType);
-            HypergradientStore m = momentum ? plan.create(manager, "free-m", rows, columns, dataType) : null;
+            HypergradientStore m =
+                    momentum ? plan.create(manager, "free-m", rows, columns, dataType) : null;
             recurrences.put(
                     HydraMode.HESSIAN_FREE,
                     new LazyHessianFreeRecurrence(
-                            manager, d, m, optimizer.getMomentum(), optimizer.getWeightDecay(), chunkSize));
+                            manager,
+                            d,
+                            m,
+                            optimizer.getMomentum(),
+                            optimizer.getWeightDecay(),
+                            chunkSize));
             described.add(d.describe());
         }
         if (mode.runsHessianAware()) {
             HypergradientStore d = plan.create(manager, "aware-d", rows, columns, dataType);
-            HypergradientStore m = momentum ? plan.create(manager, "aware-m", rows, columns, dataType) : null;
+            HypergradientStore m =
+                    momentum ? plan.create(manager, "aware-m", rows, columns, dataType) : null;
             recurrences.put(
                     HydraMode.HESSIAN_AWARE,
                     new HessianAwareRecurrence(
@@ -531,7 +564,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
 
     private void requireFinite(NDArray array, String what) {
         // one reduction: the sum is NaN or infinite if any element is (or if it overflows)
-        if (array.size() > 0 && !Double.isFinite(array.sum().toType(DataType.FLOAT64, false).getDouble())) {
+        if (array.size() > 0
+                && !Double.isFinite(array.sum().toType(DataType.FLOAT64, false).getDouble())) {
             throw new IllegalStateException(
                     "Training diverged at step "
                             + step
@@ -641,8 +675,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
 
         /**
-         * Writes a checkpoint ({@link HydraListener#saveCheckpoint}) into this folder at the end
-         * of every epoch ({@code onEpoch}), so that an interrupted run can {@link
+         * Writes a checkpoint ({@link HydraListener#saveCheckpoint}) into this folder at the end of
+         * every epoch ({@code onEpoch}), so that an interrupted run can {@link
          * HydraListener#resume}; none by default.
          *
          * @param directory the checkpoint folder

@@ -11,8 +11,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * A DenseNet layer: applies an inner block to its (N,C,H,W) input and concatenates input and
- * output along the channel axis, giving (N, C + growth, H, W).
+ * A DenseNet layer: applies an inner block to its (N,C,H,W) input and concatenates input and output
+ * along the channel axis, giving (N, C + growth, H, W).
  */
 public final class DenseLayer extends AbstractBlock {
 

@@ -12,14 +12,14 @@ import ai.djl.nn.pooling.Pool;
 
 /**
  * DenseNet-BC (Huang et al. 2017) for 3x32x32 inputs: a 3x3 stem convolution with 2k channels,
- * three dense blocks of (depth-4)/6 bottleneck layers (BN-ReLU-Conv1x1(4k)-BN-ReLU-Conv3x3(k),
- * see {@link DenseLayer}), transitions BN-ReLU-Conv1x1(floor(compression*C))-AvgPool2 between the
+ * three dense blocks of (depth-4)/6 bottleneck layers (BN-ReLU-Conv1x1(4k)-BN-ReLU-Conv3x3(k), see
+ * {@link DenseLayer}), transitions BN-ReLU-Conv1x1(floor(compression*C))-AvgPool2 between the
  * blocks, then BN-ReLU-global average pool-Linear.
  *
  * <p>Convolutions have no bias, batch norms train gamma and beta (their running mean and variance
  * are not trainable) and the final linear layer has a bias. With depth 40, growth rate 12,
- * compression 0.5 and 10 classes this gives exactly 176,122 trainable parameters, the count of
- * the HYDRA paper.
+ * compression 0.5 and 10 classes this gives exactly 176,122 trainable parameters, the count of the
+ * HYDRA paper.
  */
 public final class DenseNetBc {
 

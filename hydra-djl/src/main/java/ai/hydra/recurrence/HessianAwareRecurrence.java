@@ -84,13 +84,18 @@ public final class HessianAwareRecurrence implements Recurrence {
         NDArray hd = hvp.multiply(input.weights(), input.inputs(), input.labels(), d);
         hd.attach(scope);
         // eta (r H d + lambda d), then the tracked samples of this batch add eta r N/B g
-        NDArray drive = hd.toType(d.getDataType(), false).mul(eta * rescaleGrad).addi(d.mul(eta * weightDecay));
+        NDArray drive =
+                hd.toType(d.getDataType(), false)
+                        .mul(eta * rescaleGrad)
+                        .addi(d.mul(eta * weightDecay));
         for (int k = 0; k < rows.length; k++) {
             int p = position[rows[k]];
             if (p >= 0) {
                 NDArray g = input.sampleGradients().get(p);
                 g.attach(scope);
-                NDArray row = drive.get(k).add(g.toType(d.getDataType(), false).mul(input.injectionScale()));
+                NDArray row =
+                        drive.get(k)
+                                .add(g.toType(d.getDataType(), false).mul(input.injectionScale()));
                 drive.set(new NDIndex(k), row);
             }
         }

@@ -84,7 +84,8 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
         int now = maps.size() - 1;
         int[] behind = IntStream.range(0, lastStep.length).filter(r -> lastStep[r] < now).toArray();
         for (int start = 0; start < behind.length; start += chunkSize) {
-            int[] rows = Arrays.copyOfRange(behind, start, Math.min(behind.length, start + chunkSize));
+            int[] rows =
+                    Arrays.copyOfRange(behind, start, Math.min(behind.length, start + chunkSize));
             try (NDManager scope = manager.newSubManager()) {
                 advance(scope, rows, now, null);
             }
@@ -114,8 +115,9 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
             return;
         }
         NDArray m = state.readM(scope, rows, d);
-        NDArray newM = d.mul(column(scope, coefficients[2], d))
-                .addi(m.mul(column(scope, coefficients[3], d)));
+        NDArray newM =
+                d.mul(column(scope, coefficients[2], d))
+                        .addi(m.mul(column(scope, coefficients[3], d)));
         d.muli(a).addi(m.muli(column(scope, coefficients[1], d)));
         if (u != null) {
             d.subi(u);
@@ -143,8 +145,10 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
     @Override
     public void save(Path directory, String prefix) throws IOException {
         state.save(manager, directory, prefix);
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-                Files.newOutputStream(directory.resolve(prefix + "-steps.bin"))))) {
+        try (DataOutputStream out =
+                new DataOutputStream(
+                        new BufferedOutputStream(
+                                Files.newOutputStream(directory.resolve(prefix + "-steps.bin"))))) {
             out.writeInt(maps.size());
             for (StepMap map : maps) {
                 for (double c : map.coefficients()) {
@@ -162,12 +166,19 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
     @Override
     public void load(Path directory, String prefix) throws IOException {
         state.load(manager, directory, prefix);
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-                Files.newInputStream(directory.resolve(prefix + "-steps.bin"))))) {
+        try (DataInputStream in =
+                new DataInputStream(
+                        new BufferedInputStream(
+                                Files.newInputStream(directory.resolve(prefix + "-steps.bin"))))) {
             int count = in.readInt();
             maps.clear();
             for (int t = 0; t < count; t++) {
-                maps.add(new StepMap(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble()));
+                maps.add(
+                        new StepMap(
+                                in.readDouble(),
+                                in.readDouble(),
+                                in.readDouble(),
+                                in.readDouble()));
             }
             if (in.readInt() != lastStep.length) {
                 throw new IOException("The checkpoint tracks a different number of samples");

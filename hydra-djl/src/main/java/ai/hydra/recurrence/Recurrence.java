@@ -24,8 +24,8 @@ public interface Recurrence extends AutoCloseable {
     void catchUp();
 
     /**
-     * Returns the hypergradients {@code d}, one row per tracked sample; current after
-     * {@link #catchUp()}.
+     * Returns the hypergradients {@code d}, one row per tracked sample; current after {@link
+     * #catchUp()}.
      *
      * @return the store of d
      */

@@ -9,8 +9,8 @@ import ai.djl.ndarray.NDList;
  *
  * @param step the 1-based step number
  * @param learningRate the learning rate the optimizer uses in this step
- * @param injectionScale {@code eta * rescaleGrad * N / B}: the coefficient of a tracked sample's own
- *     gradient in its step
+ * @param injectionScale {@code eta * rescaleGrad * N / B}: the coefficient of a tracked sample's
+ *     own gradient in its step
  * @param rows the store rows of the tracked samples in this batch
  * @param sampleGradients their per-sample gradients, shape (rows.length, |w|)
  * @param weights the flat pre-step weights

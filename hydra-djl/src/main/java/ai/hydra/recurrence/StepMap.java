@@ -1,8 +1,8 @@
 package ai.hydra.recurrence;
 
 /**
- * The linear map one Hessian-free step applies to a tracked sample's pair (d, m) when the sample
- * is not in the batch: {@code d' = a d + b m}, {@code m' = c d + e m}. Scalars, the same for every
+ * The linear map one Hessian-free step applies to a tracked sample's pair (d, m) when the sample is
+ * not in the batch: {@code d' = a d + b m}, {@code m' = c d + e m}. Scalars, the same for every
  * coordinate, so the maps of skipped steps compose into one 2x2 matrix.
  *
  * <p>Derived from DJL's update {@code v = p v + eta (r g + lambda w); w = w - v} with the Hessian

@@ -27,8 +27,8 @@ import org.apache.commons.csv.CSVPrinter;
  *   <li>{@value #TEST_LOSS_CSV}: C(i) for the test loss, one line per tracked training sample
  *       ({@code train_index,label,class,contribution,rank}; rank 1 = most helpful);
  *   <li>{@value #GRID_PNG}: an {@link ImageGrid}; {@value #HEATMAP_PNG}: a {@link Heatmap};
- *   <li>{@value #SUMMARY_MD} and {@value #SUMMARY_TXT}: the settings and, per test sample, the
- *       top helpful and harmful training samples.
+ *   <li>{@value #SUMMARY_MD} and {@value #SUMMARY_TXT}: the settings and, per test sample, the top
+ *       helpful and harmful training samples.
  * </ul>
  *
  * <pre>{@code
@@ -41,16 +41,22 @@ public final class ContributionReport {
 
     /** The contribution matrix as CSV. */
     public static final String CONTRIBUTIONS_CSV = "contributions.csv";
+
     /** The contribution matrix as NumPy npz. */
     public static final String CONTRIBUTIONS_NPZ = "contributions.npz";
+
     /** C(i) of the test loss. */
     public static final String TEST_LOSS_CSV = "test-loss-contributions.csv";
+
     /** The image grid. */
     public static final String GRID_PNG = "top-samples.png";
+
     /** The inter-class heatmap. */
     public static final String HEATMAP_PNG = "interclass-heatmap.png";
+
     /** The Markdown summary. */
     public static final String SUMMARY_MD = "summary.md";
+
     /** The plain-text summary. */
     public static final String SUMMARY_TXT = "summary.txt";
 
@@ -134,10 +140,7 @@ public final class ContributionReport {
             int[] testLabels = labels(testImages, contributions.testIndices());
             matrix = contributions.interClass(trainLabels, testLabels, trainImages.numClasses());
         }
-        return Heatmap.builder()
-                .setMatrix(matrix)
-                .setClassNames(trainImages.classNames())
-                .build();
+        return Heatmap.builder().setMatrix(matrix).setClassNames(trainImages.classNames()).build();
     }
 
     /**
@@ -147,7 +150,9 @@ public final class ContributionReport {
      */
     public int[] testLossRanks() {
         Integer[] order = IntStream.range(0, testLoss.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -testLoss[i]).thenComparingInt(i -> i));
+        Arrays.sort(
+                order,
+                Comparator.comparingDouble((Integer i) -> -testLoss[i]).thenComparingInt(i -> i));
         int[] ranks = new int[order.length];
         for (int r = 0; r < order.length; r++) {
             ranks[order[r]] = r + 1;
@@ -192,13 +197,19 @@ public final class ContributionReport {
         int[] ranks = testLossRanks();
         try (Writer writer = Files.newBufferedWriter(file);
                 CSVPrinter csv =
-                        CSVFormat.DEFAULT.builder()
+                        CSVFormat.DEFAULT
+                                .builder()
                                 .setHeader("train_index", "label", "class", "contribution", "rank")
                                 .build()
                                 .print(writer)) {
             for (int row = 0; row < indices.length; row++) {
                 int label = trainImages.label(indices[row]);
-                csv.printRecord(indices[row], label, trainImages.classNames().get(label), testLoss[row], ranks[row]);
+                csv.printRecord(
+                        indices[row],
+                        label,
+                        trainImages.classNames().get(label),
+                        testLoss[row],
+                        ranks[row]);
             }
         }
     }
@@ -240,9 +251,9 @@ public final class ContributionReport {
         Builder() {}
 
         /**
-         * Sets the inter-class matrix of the heatmap (e.g. over a whole test set, from
-         * {@code ContributionAnalysis.interClass}); by default it is computed from the
-         * contribution matrix's columns alone.
+         * Sets the inter-class matrix of the heatmap (e.g. over a whole test set, from {@code
+         * ContributionAnalysis.interClass}); by default it is computed from the contribution
+         * matrix's columns alone.
          *
          * @param matrix the matrix
          * @return this builder
@@ -253,8 +264,8 @@ public final class ContributionReport {
         }
 
         /**
-         * Sets the contribution matrix; its row indices point into the training images and its
-         * test ids into the test images.
+         * Sets the contribution matrix; its row indices point into the training images and its test
+         * ids into the test images.
          *
          * @param contributions the matrix
          * @return this builder
@@ -287,8 +298,8 @@ public final class ContributionReport {
         }
 
         /**
-         * Sets C(i) of the test loss (e.g. {@code ContributionAnalysis.testLossContributions}),
-         * one value per matrix row. Without it the report uses the mean over the matrix's columns,
+         * Sets C(i) of the test loss (e.g. {@code ContributionAnalysis.testLossContributions}), one
+         * value per matrix row. Without it the report uses the mean over the matrix's columns,
          * which is C(i) of the mean loss over those test samples, and says so.
          *
          * @param contributions one value per matrix row
@@ -345,14 +356,15 @@ public final class ContributionReport {
         public ContributionReport build() {
             if (contributions == null || trainImages == null || testImages == null) {
                 throw new IllegalArgumentException(
-                        "ContributionReport needs setContributions, setTrainImages and setTestImages");
+                        "ContributionReport needs setContributions, setTrainImages and"
+                                + " setTestImages");
             }
             if (testLoss != null && testLoss.length != contributions.rows()) {
                 throw new IllegalArgumentException(
                         String.format(
                                 Locale.ROOT,
-                                "optTestLossContributions needs one value per matrix row: %d values,"
-                                        + " %d rows",
+                                "optTestLossContributions needs one value per matrix row: %d"
+                                        + " values, %d rows",
                                 testLoss.length,
                                 contributions.rows()));
             }

@@ -111,7 +111,11 @@ public final class Heatmap {
      * @return the cell's rectangle in PNG pixels
      */
     public Rectangle cellBounds(int trainClass, int testClass) {
-        return new Rectangle(plotLeft() + testClass * cellSize, plotTop() + trainClass * cellSize, cellSize, cellSize);
+        return new Rectangle(
+                plotLeft() + testClass * cellSize,
+                plotTop() + trainClass * cellSize,
+                cellSize,
+                cellSize);
     }
 
     /**
@@ -183,7 +187,11 @@ public final class Heatmap {
         g.setColor(Drawing.TEXT);
         g.setFont(Drawing.font(Font.BOLD, 16));
         int center = plotLeft() + n() * cellSize / 2;
-        Drawing.centered(g, Drawing.fit(g, title, width() - 2 * MARGIN), Math.max(center, width() / 2 - 40), MARGIN + 22);
+        Drawing.centered(
+                g,
+                Drawing.fit(g, title, width() - 2 * MARGIN),
+                Math.max(center, width() / 2 - 40),
+                MARGIN + 22);
     }
 
     private void drawCells(Graphics2D g) {
@@ -195,7 +203,10 @@ public final class Heatmap {
                 g.setColor(color);
                 g.fillRect(cell.x, cell.y, cell.width, cell.height);
                 g.setColor(luminance(color) < 0.5 ? Color.WHITE : Drawing.TEXT);
-                String text = Double.isNaN(values[a][b]) ? "n/a" : String.format(Locale.ROOT, "%.2f", values[a][b]);
+                String text =
+                        Double.isNaN(values[a][b])
+                                ? "n/a"
+                                : String.format(Locale.ROOT, "%.2f", values[a][b]);
                 Drawing.centered(g, text, cell.x + cell.width / 2, cell.y + cell.height / 2 + 4);
             }
         }
@@ -210,7 +221,10 @@ public final class Heatmap {
         for (int a = 0; a < n(); a++) {
             String label = classNames.get(a);
             Rectangle cell = cellBounds(a, 0);
-            g.drawString(label, cell.x - TICK_GAP - metrics.stringWidth(label), cell.y + cell.height / 2 + 4);
+            g.drawString(
+                    label,
+                    cell.x - TICK_GAP - metrics.stringWidth(label),
+                    cell.y + cell.height / 2 + 4);
         }
         g.setFont(Drawing.font(Font.BOLD, 13));
         AffineTransform saved = g.getTransform();
@@ -234,7 +248,11 @@ public final class Heatmap {
             g.setTransform(saved);
         }
         g.setFont(Drawing.font(Font.BOLD, 13));
-        Drawing.centered(g, "Test class", plotLeft() + n() * cellSize / 2, top + xLabelHeight() + AXIS_TITLE - 8);
+        Drawing.centered(
+                g,
+                "Test class",
+                plotLeft() + n() * cellSize / 2,
+                top + xLabelHeight() + AXIS_TITLE - 8);
     }
 
     private void drawColorBar(Graphics2D g) {
@@ -327,8 +345,11 @@ public final class Heatmap {
             for (double[] row : values) {
                 if (row.length != values.length) {
                     throw new IllegalArgumentException(
-                            "The heatmap needs a square matrix, got a row of " + row.length
-                                    + " in a matrix of " + values.length + " rows");
+                            "The heatmap needs a square matrix, got a row of "
+                                    + row.length
+                                    + " in a matrix of "
+                                    + values.length
+                                    + " rows");
                 }
             }
             this.values = new double[values.length][];
@@ -382,7 +403,8 @@ public final class Heatmap {
          */
         public Builder optRange(double m) {
             if (!(m > 0) || Double.isInfinite(m)) {
-                throw new IllegalArgumentException("The range must be positive and finite, got " + m);
+                throw new IllegalArgumentException(
+                        "The range must be positive and finite, got " + m);
             }
             this.range = m;
             return this;
@@ -397,12 +419,16 @@ public final class Heatmap {
          */
         public Heatmap build() {
             if (values == null || classNames == null) {
-                throw new IllegalArgumentException("Heatmap needs setMatrix (or setValues) and setClassNames");
+                throw new IllegalArgumentException(
+                        "Heatmap needs setMatrix (or setValues) and setClassNames");
             }
             if (values.length == 0 || classNames.size() != values.length) {
                 throw new IllegalArgumentException(
-                        "Heatmap needs one class name per row: " + values.length + " rows, "
-                                + classNames.size() + " names");
+                        "Heatmap needs one class name per row: "
+                                + values.length
+                                + " rows, "
+                                + classNames.size()
+                                + " names");
             }
             return new Heatmap(this);
         }

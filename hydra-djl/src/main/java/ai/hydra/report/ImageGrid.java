@@ -14,8 +14,8 @@ import java.util.Arrays;
 /**
  * The HYDRA paper's Table 2 as a PNG: one row per test sample, showing the test image, then its
  * top-k most helpful training images (green frames, best first) and its top-k most harmful ones
- * (red frames, worst first). Every cell carries the class name, the dataset index and, for
- * training images, the contribution C(i, j).
+ * (red frames, worst first). Every cell carries the class name, the dataset index and, for training
+ * images, the contribution C(i, j).
  *
  * <pre>{@code
  * ImageGrid.builder()
@@ -25,8 +25,8 @@ import java.util.Arrays;
  *         .writePng(Paths.get("top-samples.png"));
  * }</pre>
  *
- * <p>The rows of the contribution matrix must be indices into the training images and its test
- * ids indices into the test images. Layout, in output pixels, with {@code s} the scale:
+ * <p>The rows of the contribution matrix must be indices into the training images and its test ids
+ * indices into the test images. Layout, in output pixels, with {@code s} the scale:
  *
  * <ul>
  *   <li>a cell is {@code W*s + 2*FRAME} wide and {@code H*s + 2*FRAME + CAPTION} high, the image
@@ -39,25 +39,34 @@ public final class ImageGrid {
 
     /** Outer margin. */
     public static final int MARGIN = 16;
+
     /** Height of the title band. */
     public static final int TITLE = 34;
+
     /** Height of the column-group headers. */
     public static final int HEADER = 24;
+
     /** Width of a cell's coloured frame. */
     public static final int FRAME = 4;
+
     /** Height of the three caption lines below an image. */
     public static final int CAPTION = 50;
+
     /** Space between cells of one group. */
     public static final int GAP = 6;
+
     /** Space between the test column and the helpful group, and between helpful and harmful. */
     public static final int GROUP_GAP = 26;
+
     /** Space between rows. */
     public static final int ROW_GAP = 12;
 
     /** Frame of the test image. */
     public static final Color TEST_COLOR = new Color(0x1F, 0x4E, 0x9E);
+
     /** Frame of helpful training images. */
     public static final Color HELPFUL_COLOR = new Color(0x1A, 0x9E, 0x3A);
+
     /** Frame of harmful training images. */
     public static final Color HARMFUL_COLOR = new Color(0xD6, 0x27, 0x28);
 
@@ -91,8 +100,8 @@ public final class ImageGrid {
     }
 
     /**
-     * Returns the number of helpful (and of harmful) images per row: the requested k, at most
-     * the number of training rows.
+     * Returns the number of helpful (and of harmful) images per row: the requested k, at most the
+     * number of training rows.
      *
      * @return k
      */
@@ -156,8 +165,15 @@ public final class ImageGrid {
     public Point cellOrigin(int row, int cell) {
         if (row < 0 || row >= testColumns.length || cell < 0 || cell > 2 * topK) {
             throw new IndexOutOfBoundsException(
-                    "Cell (" + row + ", " + cell + ") is outside " + testColumns.length + " rows x "
-                            + (2 * topK + 1) + " cells");
+                    "Cell ("
+                            + row
+                            + ", "
+                            + cell
+                            + ") is outside "
+                            + testColumns.length
+                            + " rows x "
+                            + (2 * topK + 1)
+                            + " cells");
         }
         int x = MARGIN + cell * cellWidth();
         if (cell >= 1) {
@@ -240,14 +256,30 @@ public final class ImageGrid {
     private void drawRow(Graphics2D g, BufferedImage image, int row) {
         int column = testColumns[row];
         int testIndex = contributions.testIndices()[column];
-        drawCell(g, image, cellOrigin(row, 0), testImages, testIndex, TEST_COLOR, "test #" + testIndex, "");
+        drawCell(
+                g,
+                image,
+                cellOrigin(row, 0),
+                testImages,
+                testIndex,
+                TEST_COLOR,
+                "test #" + testIndex,
+                "");
         int[] rows = shownRows(row);
         int[] trainIndices = contributions.trainIndices();
         for (int c = 0; c < rows.length; c++) {
             int index = trainIndices[rows[c]];
             Color frame = c < topK ? HELPFUL_COLOR : HARMFUL_COLOR;
             String score = Drawing.score(contributions.get(rows[c], column));
-            drawCell(g, image, cellOrigin(row, c + 1), trainImages, index, frame, "train #" + index, score);
+            drawCell(
+                    g,
+                    image,
+                    cellOrigin(row, c + 1),
+                    trainImages,
+                    index,
+                    frame,
+                    "train #" + index,
+                    score);
         }
     }
 
@@ -302,7 +334,9 @@ public final class ImageGrid {
             int v = data.pixel(index, 0, y, x);
             return v << 16 | v << 8 | v;
         }
-        return data.pixel(index, 0, y, x) << 16 | data.pixel(index, 1, y, x) << 8 | data.pixel(index, 2, y, x);
+        return data.pixel(index, 0, y, x) << 16
+                | data.pixel(index, 1, y, x) << 8
+                | data.pixel(index, 2, y, x);
     }
 
     /** Builds an {@link ImageGrid}. */
@@ -425,13 +459,17 @@ public final class ImageGrid {
             int channels = trainImages.channels();
             if (channels != 1 && channels != 3) {
                 throw new IllegalArgumentException(
-                        "ImageGrid draws 1-channel (gray) or 3-channel (RGB) images, got " + channels);
+                        "ImageGrid draws 1-channel (gray) or 3-channel (RGB) images, got "
+                                + channels);
             }
             if (testImages.channels() != channels
                     || testImages.height() != trainImages.height()
                     || testImages.width() != trainImages.width()) {
                 throw new IllegalArgumentException(
-                        "Training and test images differ in shape: " + trainImages + " vs " + testImages);
+                        "Training and test images differ in shape: "
+                                + trainImages
+                                + " vs "
+                                + testImages);
             }
             if (contributions.rows() == 0 || contributions.columns() == 0) {
                 throw new IllegalArgumentException("The contribution matrix is empty");
@@ -445,7 +483,10 @@ public final class ImageGrid {
             for (int column : testColumns) {
                 if (column < 0 || column >= contributions.columns()) {
                     throw new IllegalArgumentException(
-                            "Test column " + column + " is outside 0.." + (contributions.columns() - 1));
+                            "Test column "
+                                    + column
+                                    + " is outside 0.."
+                                    + (contributions.columns() - 1));
                 }
             }
             checkRange(contributions.trainIndices(), trainImages.size(), "training");
@@ -456,8 +497,15 @@ public final class ImageGrid {
             for (int index : indices) {
                 if (index < 0 || index >= size) {
                     throw new IllegalArgumentException(
-                            "The matrix names " + what + " index " + index + " but there are only "
-                                    + size + " " + what + " images: pass the images the indices"
+                            "The matrix names "
+                                    + what
+                                    + " index "
+                                    + index
+                                    + " but there are only "
+                                    + size
+                                    + " "
+                                    + what
+                                    + " images: pass the images the indices"
                                     + " refer to");
                 }
             }

@@ -28,15 +28,21 @@ final class ReportSummary {
         line("tracked training samples", String.valueOf(matrix.rows()));
         line("test samples in the matrix", String.valueOf(matrix.columns()));
         line("top-k", String.valueOf(report.topK()));
-        line("test-loss C(i)", report.testLossGiven() ? "given (whole test set)" : "mean over the matrix columns");
+        line(
+                "test-loss C(i)",
+                report.testLossGiven() ? "given (whole test set)" : "mean over the matrix columns");
         md.append('\n');
         txt.append('\n');
         testLossSection();
         for (int column : report.shownColumns()) {
             testSampleSection(matrix, column);
         }
-        md.append("Sign convention: positive = helpful (removing the sample would raise the test loss).\n");
-        txt.append("Sign convention: positive = helpful (removing the sample would raise the test loss).\n");
+        md.append(
+                "Sign convention: positive = helpful (removing the sample would raise the test"
+                        + " loss).\n");
+        txt.append(
+                "Sign convention: positive = helpful (removing the sample would raise the test"
+                        + " loss).\n");
         return new String[] {md.toString(), txt.toString()};
     }
 
@@ -60,8 +66,16 @@ final class ReportSummary {
     private void testSampleSection(ContributionMatrix matrix, int column) {
         int testIndex = matrix.testIndices()[column];
         ImageData test = report.testImages();
-        section(String.format(Locale.ROOT, "Test sample #%d (%s)", testIndex, className(test, testIndex)));
-        table(matrix.mostHelpful(column, report.topK()), matrix.mostHarmful(column, report.topK()), matrix.column(column));
+        section(
+                String.format(
+                        Locale.ROOT,
+                        "Test sample #%d (%s)",
+                        testIndex,
+                        className(test, testIndex)));
+        table(
+                matrix.mostHelpful(column, report.topK()),
+                matrix.mostHarmful(column, report.topK()),
+                matrix.column(column));
     }
 
     private void table(int[] helpfulRows, int[] harmfulRows, double[] scores) {
@@ -69,16 +83,36 @@ final class ReportSummary {
         ImageData train = report.trainImages();
         md.append("| rank | helpful index | class | score | harmful index | class | score |\n");
         md.append("|---:|---:|---|---:|---:|---|---:|\n");
-        txt.append(String.format(Locale.ROOT, "%4s  %-32s  %-32s%n", "rank", "most helpful", "most harmful"));
+        txt.append(
+                String.format(
+                        Locale.ROOT,
+                        "%4s  %-32s  %-32s%n",
+                        "rank",
+                        "most helpful",
+                        "most harmful"));
         for (int r = 0; r < helpfulRows.length; r++) {
             int good = indices[helpfulRows[r]];
             int bad = indices[harmfulRows[r]];
             String goodScore = Drawing.score(scores[helpfulRows[r]]);
             String badScore = Drawing.score(scores[harmfulRows[r]]);
-            md.append(String.format(Locale.ROOT, "| %d | %d | %s | %s | %d | %s | %s |%n",
-                    r + 1, good, className(train, good), goodScore, bad, className(train, bad), badScore));
-            txt.append(String.format(Locale.ROOT, "%4d  %-32s  %-32s%n", r + 1,
-                    entry(good, className(train, good), goodScore), entry(bad, className(train, bad), badScore)));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| %d | %d | %s | %s | %d | %s | %s |%n",
+                            r + 1,
+                            good,
+                            className(train, good),
+                            goodScore,
+                            bad,
+                            className(train, bad),
+                            badScore));
+            txt.append(
+                    String.format(
+                            Locale.ROOT,
+                            "%4d  %-32s  %-32s%n",
+                            r + 1,
+                            entry(good, className(train, good), goodScore),
+                            entry(bad, className(train, bad), badScore)));
         }
         md.append('\n');
         txt.append('\n');

@@ -9,10 +9,10 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * A store whose rows live in byte buffers outside the engine: direct host memory
- * ({@link HostStore}) or memory-mapped files ({@link MappedFileStore}). Rows are packed into chunks
- * of at most 2 GiB, the limit of one Java buffer. Reads and writes copy between the buffers and
- * the engine, so these stores trade speed for capacity.
+ * A store whose rows live in byte buffers outside the engine: direct host memory ({@link
+ * HostStore}) or memory-mapped files ({@link MappedFileStore}). Rows are packed into chunks of at
+ * most 2 GiB, the limit of one Java buffer. Reads and writes copy between the buffers and the
+ * engine, so these stores trade speed for capacity.
  */
 public abstract class BufferStore implements HypergradientStore {
 
@@ -90,9 +90,15 @@ public abstract class BufferStore implements HypergradientStore {
     public NDArray read(NDManager manager, int[] rowNumbers) {
         long bytes = (long) rowNumbers.length * rowBytes;
         if (bytes > MAX_CHUNK_BYTES) {
-            throw new IllegalArgumentException("Reading " + rowNumbers.length + " rows needs "
-                    + bytes + " bytes, more than one buffer holds: read fewer rows at once"
-                    + " (at most " + MAX_CHUNK_BYTES / rowBytes + ")");
+            throw new IllegalArgumentException(
+                    "Reading "
+                            + rowNumbers.length
+                            + " rows needs "
+                            + bytes
+                            + " bytes, more than one buffer holds: read fewer rows at once"
+                            + " (at most "
+                            + MAX_CHUNK_BYTES / rowBytes
+                            + ")");
         }
         ByteBuffer packed = ByteBuffer.allocateDirect((int) bytes);
         packed.order(ByteOrder.nativeOrder());

@@ -61,7 +61,8 @@ public final class DeviceStore implements HypergradientStore {
     @Override
     public void write(int[] rows, NDArray values) {
         try (NDManager scope = manager.newSubManager()) {
-            NDArray local = values.toDevice(matrix.getDevice(), true).toType(matrix.getDataType(), false);
+            NDArray local =
+                    values.toDevice(matrix.getDevice(), true).toType(matrix.getDataType(), false);
             local.attach(scope);
             for (int k = 0; k < rows.length; k++) {
                 matrix.set(new NDIndex(rows[k]), local.get(k));
@@ -72,7 +73,13 @@ public final class DeviceStore implements HypergradientStore {
     /** {@inheritDoc} */
     @Override
     public String describe() {
-        return "device " + matrix.getDevice() + " (" + matrix.getShape() + ", " + matrix.getDataType() + ")";
+        return "device "
+                + matrix.getDevice()
+                + " ("
+                + matrix.getShape()
+                + ", "
+                + matrix.getDataType()
+                + ")";
     }
 
     /** {@inheritDoc} */

@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A store in direct (off-heap) host memory. Java caps direct memory at
- * {@code -XX:MaxDirectMemorySize} (by default the heap size): {@link StorePlanner} checks the cap.
+ * A store in direct (off-heap) host memory. Java caps direct memory at {@code
+ * -XX:MaxDirectMemorySize} (by default the heap size): {@link StorePlanner} checks the cap.
  */
 public final class HostStore extends BufferStore {
 

@@ -68,7 +68,15 @@ public final class MappedFileStore extends BufferStore {
     /** {@inheritDoc} */
     @Override
     public String describe() {
-        return "memory-mapped files in " + directory + " (" + rows() + " x " + columns() + ", " + dataType() + ")";
+        return "memory-mapped files in "
+                + directory
+                + " ("
+                + rows()
+                + " x "
+                + columns()
+                + ", "
+                + dataType()
+                + ")";
     }
 
     /** {@inheritDoc} */

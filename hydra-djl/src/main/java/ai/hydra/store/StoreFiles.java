@@ -32,8 +32,12 @@ public final class StoreFiles {
      */
     public static void save(HypergradientStore store, NDManager manager, Path file)
             throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        try (FileChannel channel =
+                FileChannel.open(
+                        file,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE)) {
             for (int start = 0; start < store.rows(); start += CHUNK_ROWS) {
                 try (NDManager scope = manager.newSubManager()) {
                     ByteBuffer bytes = store.read(scope, rows(start, store.rows())).toByteBuffer();
@@ -59,14 +63,26 @@ public final class StoreFiles {
         long rowBytes = store.columns() * dataType.getNumOfBytes();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             if (channel.size() != rowBytes * store.rows()) {
-                throw new IOException("Checkpoint file " + file + " holds " + channel.size()
-                        + " bytes, expected " + rowBytes * store.rows() + " (" + store.rows()
-                        + " rows of " + store.columns() + " " + dataType + ")");
+                throw new IOException(
+                        "Checkpoint file "
+                                + file
+                                + " holds "
+                                + channel.size()
+                                + " bytes, expected "
+                                + rowBytes * store.rows()
+                                + " ("
+                                + store.rows()
+                                + " rows of "
+                                + store.columns()
+                                + " "
+                                + dataType
+                                + ")");
             }
             for (int start = 0; start < store.rows(); start += CHUNK_ROWS) {
                 int[] rows = rows(start, store.rows());
-                ByteBuffer bytes = ByteBuffer.allocateDirect(Math.toIntExact(rows.length * rowBytes))
-                        .order(ByteOrder.nativeOrder());
+                ByteBuffer bytes =
+                        ByteBuffer.allocateDirect(Math.toIntExact(rows.length * rowBytes))
+                                .order(ByteOrder.nativeOrder());
                 while (bytes.hasRemaining()) {
                     if (channel.read(bytes) < 0) {
                         throw new IOException("Checkpoint file " + file + " ended early");
@@ -74,7 +90,8 @@ public final class StoreFiles {
                 }
                 bytes.rewind();
                 try (NDManager scope = manager.newSubManager()) {
-                    NDArray values = scope.create(bytes, new Shape(rows.length, store.columns()), dataType);
+                    NDArray values =
+                            scope.create(bytes, new Shape(rows.length, store.columns()), dataType);
                     store.write(rows, values);
                 }
             }

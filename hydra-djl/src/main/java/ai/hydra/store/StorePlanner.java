@@ -67,13 +67,31 @@ public final class StorePlanner {
         long hostLimit = hostBudget >= 0 ? hostBudget : defaultHostBudget();
         long diskLimit = freeDisk();
         if (placement == Placement.DEVICE || placement == Placement.AUTO && bytes <= deviceLimit) {
-            return checked(new Plan(Placement.DEVICE, bytes, device), deviceLimit, rows, columns, dataType, matrices);
+            return checked(
+                    new Plan(Placement.DEVICE, bytes, device),
+                    deviceLimit,
+                    rows,
+                    columns,
+                    dataType,
+                    matrices);
         }
         if (placement == Placement.HOST || placement == Placement.AUTO && bytes <= hostLimit) {
-            return checked(new Plan(Placement.HOST, bytes, device), hostLimit, rows, columns, dataType, matrices);
+            return checked(
+                    new Plan(Placement.HOST, bytes, device),
+                    hostLimit,
+                    rows,
+                    columns,
+                    dataType,
+                    matrices);
         }
         if (placement == Placement.DISK || placement == Placement.AUTO && bytes <= diskLimit) {
-            return checked(new Plan(Placement.DISK, bytes, device), diskLimit, rows, columns, dataType, matrices);
+            return checked(
+                    new Plan(Placement.DISK, bytes, device),
+                    diskLimit,
+                    rows,
+                    columns,
+                    dataType,
+                    matrices);
         }
         throw new IllegalStateException(
                 String.format(
@@ -82,11 +100,19 @@ public final class StorePlanner {
                                 + " bytes x %d vectors) but the device budget is %s, host %s and"
                                 + " disk %s free in %s. Track fewer samples, use the Hessian-free"
                                 + " mode alone, or point the store directory at a larger disk.",
-                        human(bytes), rows, columns, dataType.getNumOfBytes(), matrices,
-                        human(deviceLimit), human(hostLimit), human(diskLimit), directory));
+                        human(bytes),
+                        rows,
+                        columns,
+                        dataType.getNumOfBytes(),
+                        matrices,
+                        human(deviceLimit),
+                        human(hostLimit),
+                        human(diskLimit),
+                        directory));
     }
 
-    private Plan checked(Plan plan, long limit, int rows, long columns, DataType type, int matrices) {
+    private Plan checked(
+            Plan plan, long limit, int rows, long columns, DataType type, int matrices) {
         if (plan.bytes > limit) {
             throw new IllegalStateException(
                     String.format(
@@ -94,8 +120,13 @@ public final class StorePlanner {
                             "Hypergradient state needs %s (%d x %d x %d bytes x %d) but the %s"
                                     + " budget is %s. Track fewer samples, or let hydra-djl choose"
                                     + " the placement (AUTO).",
-                            human(plan.bytes), rows, columns, type.getNumOfBytes(), matrices,
-                            plan.placement.name().toLowerCase(Locale.ROOT), human(limit)));
+                            human(plan.bytes),
+                            rows,
+                            columns,
+                            type.getNumOfBytes(),
+                            matrices,
+                            plan.placement.name().toLowerCase(Locale.ROOT),
+                            human(limit)));
         }
         return plan;
     }
@@ -118,8 +149,8 @@ public final class StorePlanner {
     }
 
     /**
-     * Half of the physical memory free now, and half of the JVM's direct-memory cap (by default
-     * the maximum heap): host stores and their read buffers are direct memory.
+     * Half of the physical memory free now, and half of the JVM's direct-memory cap (by default the
+     * maximum heap): host stores and their read buffers are direct memory.
      */
     private static long defaultHostBudget() {
         return Math.min(Runtime.getRuntime().maxMemory() / 2, freePhysicalMemory() / 2);
@@ -261,7 +292,8 @@ public final class StorePlanner {
         }
 
         /**
-         * Sets the directory of memory-mapped stores; defaults to {@code java.io.tmpdir/hydra-store}.
+         * Sets the directory of memory-mapped stores; defaults to {@code
+         * java.io.tmpdir/hydra-store}.
          *
          * @param directory the directory
          * @return this builder

@@ -1,12 +1,12 @@
 package ai.hydra.train;
 
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.optimizer.Sgd;
-import ai.djl.training.tracker.Tracker;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.optimizer.Sgd;
+import ai.djl.training.tracker.Tracker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -141,7 +141,8 @@ public final class HydraSgd extends Sgd {
         }
         Map<String, Integer> counts = new LinkedHashMap<>();
         updateCounts().forEach((id, count) -> counts.put(names.get(id), count));
-        Files.writeString(file.resolveSibling(file.getFileName() + ".counts"), encodeCounts(counts));
+        Files.writeString(
+                file.resolveSibling(file.getFileName() + ".counts"), encodeCounts(counts));
     }
 
     /**
@@ -153,7 +154,8 @@ public final class HydraSgd extends Sgd {
      * @param ids the parameter id of each name used when saving
      * @throws IOException if reading fails
      */
-    public void loadState(Path file, NDManager manager, Map<String, String> ids) throws IOException {
+    public void loadState(Path file, NDManager manager, Map<String, String> ids)
+            throws IOException {
         Map<String, Map<Device, NDArray>> states = momentumStates();
         try (InputStream in = Files.newInputStream(file)) {
             for (NDArray array : NDList.decode(manager, in)) {

@@ -27,8 +27,8 @@ public final class LearningRates {
     }
 
     /**
-     * Multiplies the learning rate by {@code factor} after every {@code everyUpdates} updates, up to
-     * {@code totalUpdates}.
+     * Multiplies the learning rate by {@code factor} after every {@code everyUpdates} updates, up
+     * to {@code totalUpdates}.
      *
      * @param base the initial learning rate
      * @param factor the decay factor

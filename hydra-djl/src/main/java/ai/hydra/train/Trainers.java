@@ -89,7 +89,9 @@ public final class Trainers {
                 return Optional.empty();
             }
             Object optimizer = field(server.getClass(), "optimizer").get(server);
-            return optimizer instanceof Optimizer ? Optional.of((Optimizer) optimizer) : Optional.empty();
+            return optimizer instanceof Optimizer
+                    ? Optional.of((Optimizer) optimizer)
+                    : Optional.empty();
         } catch (ReflectiveOperationException | RuntimeException e) {
             return Optional.empty();
         }
@@ -119,7 +121,8 @@ public final class Trainers {
                     NDManager scope = trainer.getManager().newSubManager()) {
                 NDList preds = trainer.evaluate(batch.getData());
                 preds.attach(scope);
-                NDArray predicted = preds.singletonOrThrow().argMax(1).toType(DataType.INT64, false);
+                NDArray predicted =
+                        preds.singletonOrThrow().argMax(1).toType(DataType.INT64, false);
                 NDArray labels = batch.getLabels().singletonOrThrow().toType(DataType.INT64, false);
                 correct += predicted.eq(labels.reshape(predicted.getShape())).sum().getLong();
                 total += predicted.size();

@@ -28,25 +28,34 @@ class ContributionAnalysisTest {
             try (HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).build();
                     Model model = problem.train(manager, -1, 0, sgd, hydra)) {
                 ContributionAnalysis analysis =
-                        new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_FREE), 48);
+                        new ContributionAnalysis(
+                                hydra.getHypergradients(HydraMode.HESSIAN_FREE), 48);
                 int[] ids = new int[TinyProblem.TEST];
                 Arrays.setAll(ids, j -> j);
                 NDList x = new NDList(manager.create(problem.testX));
-                NDList y = new NDList(
-                        manager.create(problem.testY).toType(DataType.FLOAT64, false),
-                        manager.ones(new Shape(TinyProblem.TEST), DataType.FLOAT64));
+                NDList y =
+                        new NDList(
+                                manager.create(problem.testY).toType(DataType.FLOAT64, false),
+                                manager.ones(new Shape(TinyProblem.TEST), DataType.FLOAT64));
                 ContributionMatrix full = analysis.contributionMatrix(manager, x, y, ids);
-                double[] meanLoss = analysis.testLossContributions(manager, problem.testSet(manager));
+                double[] meanLoss =
+                        analysis.testLossContributions(manager, problem.testSet(manager));
                 for (int i = 0; i < full.rows(); i++) {
                     double sum = 0;
                     for (int j = 0; j < full.columns(); j++) {
                         sum += full.get(i, j);
                     }
-                    assertEquals(sum / full.columns(), meanLoss[i], 1e-12 * (1 + Math.abs(meanLoss[i])));
+                    assertEquals(
+                            sum / full.columns(), meanLoss[i], 1e-12 * (1 + Math.abs(meanLoss[i])));
                 }
-                InterClassMatrix streamed = analysis.interClass(
-                        manager, problem.testSet(manager), problem.trainY, TinyProblem.CLASSES);
-                InterClassMatrix direct = full.interClass(problem.trainY, problem.testY, TinyProblem.CLASSES);
+                InterClassMatrix streamed =
+                        analysis.interClass(
+                                manager,
+                                problem.testSet(manager),
+                                problem.trainY,
+                                TinyProblem.CLASSES);
+                InterClassMatrix direct =
+                        full.interClass(problem.trainY, problem.testY, TinyProblem.CLASSES);
                 for (int a = 0; a < TinyProblem.CLASSES; a++) {
                     assertArrayEquals(direct.raw()[a], streamed.raw()[a], 1e-10);
                     assertArrayEquals(direct.normalized()[a], streamed.normalized()[a], 1e-10);

@@ -3,13 +3,12 @@ package ai.hydra.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.Test;
-
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
 
 class BundledDataTest {
 
@@ -25,13 +24,17 @@ class BundledDataTest {
         Arrays.fill(counts, 200);
         assertArrayEquals(counts, train.classCounts());
         // the first Fashion-MNIST training labels; they are all kept, so they lead the subset
-        assertArrayEquals(new int[] {9, 0, 0, 3, 0, 2, 7, 2, 5, 5},
-                Arrays.copyOf(train.labels(), 10));
+        assertArrayEquals(
+                new int[] {9, 0, 0, 3, 0, 2, 7, 2, 5, 5}, Arrays.copyOf(train.labels(), 10));
         // row 14 of original training image 0 (an ankle boot), read with an independent tool
         int[] row = new int[28];
         Arrays.setAll(row, x -> train.pixel(0, 0, 14, x));
-        assertArrayEquals(new int[] {0, 0, 1, 4, 6, 7, 2, 0, 0, 0, 0, 0, 237, 226, 217, 223, 222,
-            219, 222, 221, 216, 223, 229, 215, 218, 255, 77, 0}, row);
+        assertArrayEquals(
+                new int[] {
+                    0, 0, 1, 4, 6, 7, 2, 0, 0, 0, 0, 0, 237, 226, 217, 223, 222, 219, 222, 221, 216,
+                    223, 229, 215, 218, 255, 77, 0
+                },
+                row);
     }
 
     @Test
@@ -41,8 +44,8 @@ class BundledDataTest {
         int[] counts = new int[10];
         Arrays.fill(counts, 40);
         assertArrayEquals(counts, test.classCounts());
-        assertArrayEquals(new int[] {9, 2, 1, 1, 6, 1, 4, 6, 5, 7},
-                Arrays.copyOf(test.labels(), 10));
+        assertArrayEquals(
+                new int[] {9, 2, 1, 1, 6, 1, 4, 6, 5, 7}, Arrays.copyOf(test.labels(), 10));
     }
 
     @Test

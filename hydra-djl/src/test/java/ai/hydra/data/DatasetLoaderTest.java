@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -18,6 +15,8 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DatasetLoaderTest {
 
@@ -37,13 +36,19 @@ class DatasetLoaderTest {
     void idxRoundTripGzippedPlainAndDjlLayout() throws IOException {
         ImageData data = small();
         Path gz = Files.createDirectory(dir.resolve("gz"));
-        IdxFormat.write(data, gz.resolve("t10k-images-idx3-ubyte.gz"),
-                gz.resolve("t10k-labels-idx1-ubyte.gz"), true);
+        IdxFormat.write(
+                data,
+                gz.resolve("t10k-images-idx3-ubyte.gz"),
+                gz.resolve("t10k-labels-idx1-ubyte.gz"),
+                true);
         assertSameData(data, DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TEST, gz));
 
         Path plain = Files.createDirectory(dir.resolve("plain"));
-        IdxFormat.write(data, plain.resolve("train-images-idx3-ubyte"),
-                plain.resolve("train-labels-idx1-ubyte"), false);
+        IdxFormat.write(
+                data,
+                plain.resolve("train-images-idx3-ubyte"),
+                plain.resolve("train-labels-idx1-ubyte"),
+                false);
         assertSameData(data, DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, plain));
 
         Path djl = Files.createDirectory(dir.resolve("djl"));
@@ -61,8 +66,10 @@ class DatasetLoaderTest {
         byte[] full = Files.readAllBytes(images);
         assertEquals(16 + 12 * 784, full.length);
         Files.write(images, Arrays.copyOf(full, full.length - 100));
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, dir));
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
         assertTrue(e.getMessage().contains("expected " + full.length + " bytes"), e.getMessage());
@@ -75,8 +82,10 @@ class DatasetLoaderTest {
         IdxFormat.write(small(), images, dir.resolve("train-labels-idx1-ubyte.gz"), true);
         byte[] full = Files.readAllBytes(images);
         Files.write(images, Arrays.copyOf(full, full.length / 2));
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir));
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
@@ -84,16 +93,20 @@ class DatasetLoaderTest {
     @Test
     void wrongMagicNumberIsReported() throws IOException {
         writeIdx(dir, "t10k", 2049, 3, 28, new int[] {1, 2, 3});
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
         assertTrue(e.getMessage().contains("magic number 2049, expected 2051"), e.getMessage());
     }
 
     @Test
     void countMismatchIsReported() throws IOException {
         writeIdx(dir, "t10k", 2051, 3, 28, new int[] {1, 2});
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
         assertTrue(e.getMessage().contains("3 images"), e.getMessage());
         assertTrue(e.getMessage().contains("2 labels"), e.getMessage());
     }
@@ -101,33 +114,43 @@ class DatasetLoaderTest {
     @Test
     void labelOutOfRangeIsReported() throws IOException {
         writeIdx(dir, "t10k", 2051, 3, 28, new int[] {1, 12, 3});
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
         assertTrue(e.getMessage().contains("label 12 at index 1"), e.getMessage());
     }
 
     @Test
     void wrongImageSizeIsReported() throws IOException {
         writeIdx(dir, "t10k", 2051, 2, 32, new int[] {1, 2});
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TEST, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TEST, dir));
         assertTrue(e.getMessage().contains("32x32"), e.getMessage());
         assertTrue(e.getMessage().contains("28x28"), e.getMessage());
     }
 
     @Test
     void missingFilesListWhatWasLookedFor() {
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, dir));
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz"), e.getMessage());
         assertTrue(e.getMessage().contains("train_data"), e.getMessage());
-        e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
         assertTrue(e.getMessage().contains("test_batch.bin"), e.getMessage());
         assertTrue(e.getMessage().contains("cifar-10-batches-bin"), e.getMessage());
         Path missing = dir.resolve("nope");
-        e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, missing));
+        e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, missing));
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
     }
 
@@ -157,8 +180,10 @@ class DatasetLoaderTest {
         byte[] records = cifarRecords(1, 2);
         Path file = dir.resolve("test_batch.bin");
         Files.write(file, Arrays.copyOf(records, records.length - 5));
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("3073"), e.getMessage());
     }
@@ -166,8 +191,10 @@ class DatasetLoaderTest {
     @Test
     void cifarPartialTrainingBatchesAreReported() throws IOException {
         Files.write(dir.resolve("data_batch_1.bin"), cifarRecords(1, 1));
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
         assertTrue(e.getMessage().contains("only 1 of the 5"), e.getMessage());
     }
 
@@ -190,8 +217,10 @@ class DatasetLoaderTest {
             }
         }
         Files.delete(test.resolve("truck"));
-        IOException e = assertThrows(IOException.class,
-                () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
         assertTrue(e.getMessage().contains("truck"), e.getMessage());
     }
 
@@ -199,18 +228,26 @@ class DatasetLoaderTest {
     void defaultLocationPrefersTheConfiguredRoot() throws IOException {
         Path root = dir.resolve("root");
         Path debian = Files.createDirectories(dir.resolve("debian"));
-        assertEquals(Optional.of(debian), DatasetLoader.defaultLocation(
-                DatasetName.FASHION_MNIST, null, null, debian));
+        assertEquals(
+                Optional.of(debian),
+                DatasetLoader.defaultLocation(DatasetName.FASHION_MNIST, null, null, debian));
         Files.createDirectories(root.resolve("fashion-mnist"));
         Files.createDirectories(root.resolve("cifar10"));
-        assertEquals(Optional.of(root.resolve("fashion-mnist")), DatasetLoader.defaultLocation(
-                DatasetName.FASHION_MNIST, null, root.toString(), debian));
-        assertEquals(Optional.of(root.resolve("cifar10")), DatasetLoader.defaultLocation(
-                DatasetName.CIFAR10, root.toString(), "/elsewhere", debian));
-        assertEquals(Optional.empty(), DatasetLoader.defaultLocation(
-                DatasetName.MNIST, root.toString(), null, debian));
-        assertEquals(Optional.empty(), DatasetLoader.defaultLocation(
-                DatasetName.FASHION_MNIST, null, null, dir.resolve("absent")));
+        assertEquals(
+                Optional.of(root.resolve("fashion-mnist")),
+                DatasetLoader.defaultLocation(
+                        DatasetName.FASHION_MNIST, null, root.toString(), debian));
+        assertEquals(
+                Optional.of(root.resolve("cifar10")),
+                DatasetLoader.defaultLocation(
+                        DatasetName.CIFAR10, root.toString(), "/elsewhere", debian));
+        assertEquals(
+                Optional.empty(),
+                DatasetLoader.defaultLocation(DatasetName.MNIST, root.toString(), null, debian));
+        assertEquals(
+                Optional.empty(),
+                DatasetLoader.defaultLocation(
+                        DatasetName.FASHION_MNIST, null, null, dir.resolve("absent")));
     }
 
     @Test
@@ -247,8 +284,10 @@ class DatasetLoaderTest {
         BufferedImage image = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < 32; y++) {
             for (int x = 0; x < 32; x++) {
-                int rgb = colour(seed, 0, y, x) << 16 | colour(seed, 1, y, x) << 8
-                        | colour(seed, 2, y, x);
+                int rgb =
+                        colour(seed, 0, y, x) << 16
+                                | colour(seed, 1, y, x) << 8
+                                | colour(seed, 2, y, x);
                 image.setRGB(x, y, rgb);
             }
         }
@@ -256,8 +295,9 @@ class DatasetLoaderTest {
     }
 
     /** Writes gzipped IDX files by hand (independent of IdxFormat), all pixels 0. */
-    private static void writeIdx(Path dir, String prefix, int imageMagic, int count, int size,
-            int[] labels) throws IOException {
+    private static void writeIdx(
+            Path dir, String prefix, int imageMagic, int count, int size, int[] labels)
+            throws IOException {
         ByteArrayOutputStream images = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(images))) {
             out.writeInt(imageMagic);

@@ -12,12 +12,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.loss.Loss;
-
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import java.util.List;
 
 class ImageDataTest {
 
@@ -31,7 +29,9 @@ class ImageDataTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DataType.class, names = {"FLOAT32", "FLOAT64"})
+    @EnumSource(
+            value = DataType.class,
+            names = {"FLOAT32", "FLOAT64"})
     void toDatasetScalesPixelsAndKeepsLayout(DataType dataType) throws Exception {
         ImageData data = tiny();
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -46,23 +46,27 @@ class ImageDataTest {
             for (int i = 0; i < 24; i++) {
                 assertEquals(i * 11 / 255.0, values[i], 1e-6);
             }
-            assertArrayEquals(new double[] {2, 0},
-                    y.toType(DataType.FLOAT64, false).toDoubleArray());
+            assertArrayEquals(
+                    new double[] {2, 0}, y.toType(DataType.FLOAT64, false).toDoubleArray());
             batch.close();
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = DataType.class, names = {"FLOAT32", "FLOAT64"})
+    @EnumSource(
+            value = DataType.class,
+            names = {"FLOAT32", "FLOAT64"})
     void labelsWorkWithSoftmaxCrossEntropy(DataType dataType) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Batch batch = tiny().toDataset(manager, dataType, 2).getData(manager).iterator()
-                    .next();
+            Batch batch = tiny().toDataset(manager, dataType, 2).getData(manager).iterator().next();
             // logits favour class 2 for image 0 and class 0 for image 1, i.e. the true labels
-            NDArray logits = manager.create(new double[][] {{0, 0, 10}, {0, 10, 0}})
-                    .toType(dataType, false);
-            double loss = Loss.softmaxCrossEntropyLoss().evaluate(batch.getLabels(),
-                    new NDList(logits)).toType(DataType.FLOAT64, false).getDouble();
+            NDArray logits =
+                    manager.create(new double[][] {{0, 0, 10}, {0, 10, 0}}).toType(dataType, false);
+            double loss =
+                    Loss.softmaxCrossEntropyLoss()
+                            .evaluate(batch.getLabels(), new NDList(logits))
+                            .toType(DataType.FLOAT64, false)
+                            .getDouble();
             double good = Math.log(1 + 2 * Math.exp(-10));
             double bad = 10 + Math.log(1 + 2 * Math.exp(-10));
             assertEquals((good + bad) / 2, loss, 1e-5);
@@ -91,10 +95,12 @@ class ImageDataTest {
         assertThrows(IllegalArgumentException.class, () -> data.withLabels(new int[] {1}));
         assertThrows(IllegalArgumentException.class, () -> data.withLabels(new int[] {1, 3}));
         assertThrows(IndexOutOfBoundsException.class, () -> data.subset(new int[] {2}));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new ImageData(new byte[5], new int[] {0}, 1, 2, 2, List.of("a")));
         try (NDManager manager = NDManager.newBaseManager()) {
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> data.toDataset(manager, DataType.INT32, 2));
         }
     }

@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 class LabelNoiseTest {
 
@@ -60,8 +59,9 @@ class LabelNoiseTest {
             hits[labels[i]]++;
         }
         for (int count : hits) {
-            assertTrue(count > 20, "wrong labels should spread over classes: "
-                    + Arrays.toString(hits));
+            assertTrue(
+                    count > 20,
+                    "wrong labels should spread over classes: " + Arrays.toString(hits));
         }
     }
 
@@ -69,9 +69,11 @@ class LabelNoiseTest {
     void sameSeedSameResultOtherSeedOtherResult() {
         assertEquals(LabelNoise.permute(LABELS, 0.2, 5), LabelNoise.permute(LABELS, 0.2, 5));
         assertNotEquals(LabelNoise.permute(LABELS, 0.2, 5), LabelNoise.permute(LABELS, 0.2, 6));
-        assertEquals(LabelNoise.wrongLabels(LABELS, 0.2, 10, 5),
+        assertEquals(
+                LabelNoise.wrongLabels(LABELS, 0.2, 10, 5),
                 LabelNoise.wrongLabels(LABELS, 0.2, 10, 5));
-        assertNotEquals(LabelNoise.wrongLabels(LABELS, 0.2, 10, 5),
+        assertNotEquals(
+                LabelNoise.wrongLabels(LABELS, 0.2, 10, 5),
                 LabelNoise.wrongLabels(LABELS, 0.2, 10, 6));
     }
 
@@ -83,11 +85,13 @@ class LabelNoiseTest {
         assertEquals(7, LabelNoise.wrongLabels(labels, 1, 3, 1).changedIndices().length);
         assertThrows(IllegalArgumentException.class, () -> LabelNoise.permute(labels, 1.5, 1));
         assertThrows(IllegalArgumentException.class, () -> LabelNoise.permute(labels, -0.1, 1));
-        assertThrows(IllegalArgumentException.class,
-                () -> LabelNoise.permute(labels, Double.NaN, 1));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class, () -> LabelNoise.permute(labels, Double.NaN, 1));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> LabelNoise.wrongLabels(labels, 0.5, 2, 1)); // label 2 out of range
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> LabelNoise.wrongLabels(new int[] {0}, 0.5, 1, 1));
     }
 

@@ -9,12 +9,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.util.RandomUtils;
-
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class SeededRandomSamplerTest {
 
@@ -37,10 +35,18 @@ class SeededRandomSamplerTest {
             throws Exception {
         List<Integer> order = new ArrayList<>();
         for (Batch batch : dataset.getData(manager)) {
-            float[] first = batch.getData().singletonOrThrow().get(":, 0, 0, 0").mul(255)
-                    .toType(DataType.FLOAT32, false).toFloatArray();
-            float[] labels = batch.getLabels().singletonOrThrow()
-                    .toType(DataType.FLOAT32, false).toFloatArray();
+            float[] first =
+                    batch.getData()
+                            .singletonOrThrow()
+                            .get(":, 0, 0, 0")
+                            .mul(255)
+                            .toType(DataType.FLOAT32, false)
+                            .toFloatArray();
+            float[] labels =
+                    batch.getLabels()
+                            .singletonOrThrow()
+                            .toType(DataType.FLOAT32, false)
+                            .toFloatArray();
             List<?> indices = batch.getIndices();
             assertEquals(first.length, indices.size());
             for (int i = 0; i < first.length; i++) {
@@ -116,9 +122,12 @@ class SeededRandomSamplerTest {
     void permutationIsAPureFunctionOfSeedAndEpoch() {
         SeededRandomSampler sampler = new SeededRandomSampler(5);
         assertEquals(0, sampler.getEpoch());
-        assertArrayEquals(SeededRandomSampler.permutation(5, 3, 50),
+        assertArrayEquals(
+                SeededRandomSampler.permutation(5, 3, 50),
                 SeededRandomSampler.permutation(5, 3, 50));
-        assertFalse(Arrays.equals(SeededRandomSampler.permutation(5, 2, 50),
-                SeededRandomSampler.permutation(5, 3, 50)));
+        assertFalse(
+                Arrays.equals(
+                        SeededRandomSampler.permutation(5, 2, 50),
+                        SeededRandomSampler.permutation(5, 3, 50)));
     }
 }

@@ -3,15 +3,14 @@ package ai.hydra.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 
 /**
  * Integration checks against the real datasets in {@code shared/data}, found through system
@@ -43,12 +42,12 @@ class SharedDataTest {
         Path mnist = sharedData().resolve("mnist");
         ImageData train = DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, mnist);
         assertEquals(60_000, train.size());
-        assertArrayEquals(new int[] {5, 0, 4, 1, 9, 2, 1, 3, 1, 4},
-                Arrays.copyOf(train.labels(), 10));
+        assertArrayEquals(
+                new int[] {5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, Arrays.copyOf(train.labels(), 10));
         ImageData test = DatasetLoader.load(DatasetName.MNIST, Split.TEST, mnist);
         assertEquals(10_000, test.size());
-        assertArrayEquals(new int[] {7, 2, 1, 0, 4, 1, 4, 9, 5, 9},
-                Arrays.copyOf(test.labels(), 10));
+        assertArrayEquals(
+                new int[] {7, 2, 1, 0, 4, 1, 4, 9, 5, 9}, Arrays.copyOf(test.labels(), 10));
     }
 
     @Test
@@ -63,7 +62,7 @@ class SharedDataTest {
         ImageData expectedTest = test.subset(BundledData.testIndices());
         assertArrayEquals(expectedTest.pixels(), BundledData.test().pixels());
         assertArrayEquals(expectedTest.labels(), BundledData.test().labels());
-        assertArrayEquals(BundledData.trainIndices(),
-                SubsetTool.firstPerClass(train.labels(), 10, 200));
+        assertArrayEquals(
+                BundledData.trainIndices(), SubsetTool.firstPerClass(train.labels(), 10, 200));
     }
 }

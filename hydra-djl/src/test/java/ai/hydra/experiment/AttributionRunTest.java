@@ -20,7 +20,8 @@ class AttributionRunTest {
                         List.of("hydra.testSamples=10"));
         long start = System.nanoTime();
         try (AttributionResult result = AttributionRun.builder().setConfig(config).build().run()) {
-            System.out.printf("attribution run: %.1f s, accuracy %.3f%n",
+            System.out.printf(
+                    "attribution run: %.1f s, accuracy %.3f%n",
                     (System.nanoTime() - start) / 1e9, result.training().testAccuracy());
             ContributionMatrix c = result.perTestSample();
             assertEquals(2000, c.rows());
@@ -47,12 +48,23 @@ class AttributionRunTest {
                 }
             }
             // training samples of a test sample's own class help it most (the paper's Fig. 2)
-            assertTrue(sameClassWins >= 8, "same-class contributions dominate for " + sameClassWins + "/10");
-            double[][] normalized = c.interClass(
-                    java.util.Arrays.stream(c.trainIndices()).map(i -> trainLabels[i]).toArray(),
-                    testLabels, 10).normalized();
-            System.out.println("inter-class diagonal: " + java.util.Arrays.toString(
-                    java.util.stream.IntStream.range(0, 10).mapToDouble(k -> normalized[k][k]).toArray()));
+            assertTrue(
+                    sameClassWins >= 8,
+                    "same-class contributions dominate for " + sameClassWins + "/10");
+            double[][] normalized =
+                    c.interClass(
+                                    java.util.Arrays.stream(c.trainIndices())
+                                            .map(i -> trainLabels[i])
+                                            .toArray(),
+                                    testLabels,
+                                    10)
+                            .normalized();
+            System.out.println(
+                    "inter-class diagonal: "
+                            + java.util.Arrays.toString(
+                                    java.util.stream.IntStream.range(0, 10)
+                                            .mapToDouble(k -> normalized[k][k])
+                                            .toArray()));
         }
     }
 }

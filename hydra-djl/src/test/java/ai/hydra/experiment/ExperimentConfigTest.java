@@ -96,7 +96,8 @@ class ExperimentConfigTest {
     void missingFileNamesTheFile() {
         Path missing = tmp.resolve("nope.yaml");
         ConfigException e =
-                assertThrows(ConfigException.class, () -> ExperimentConfig.load(missing, List.of()));
+                assertThrows(
+                        ConfigException.class, () -> ExperimentConfig.load(missing, List.of()));
         assertTrue(e.getMessage().contains("config file not found: " + missing), e.getMessage());
     }
 
@@ -106,8 +107,8 @@ class ExperimentConfigTest {
         String message = error(file);
         assertTrue(message.contains("unknown key 'train.epochz'"), message);
         assertTrue(message.contains(file.toString()), message);
-        assertTrue(message.contains("epochs, batchSize, dtype, device, optimizer, schedule"),
-                message);
+        assertTrue(
+                message.contains("epochs, batchSize, dtype, device, optimizer, schedule"), message);
     }
 
     @Test
@@ -127,7 +128,8 @@ class ExperimentConfigTest {
 
     @Test
     void outOfRangeValue() throws IOException {
-        String message = error(write("bad.yaml", "data:\n  labelNoise: {mode: permute, fraction: 1.5}\n"));
+        String message =
+                error(write("bad.yaml", "data:\n  labelNoise: {mode: permute, fraction: 1.5}\n"));
         assertTrue(message.contains("'data.labelNoise.fraction'"), message);
         assertTrue(message.contains("expected a number from 0 to 1, got 1.5"), message);
     }
@@ -158,16 +160,23 @@ class ExperimentConfigTest {
     void badOverrideNamesTheOverride() throws IOException {
         Path file = write("ok.yaml", "model: lenet5\n");
         ConfigException e =
-                assertThrows(ConfigException.class,
+                assertThrows(
+                        ConfigException.class,
                         () -> ExperimentConfig.load(file, List.of("train.batchSize=0")));
-        assertTrue(e.getMessage().contains("from --set train.batchSize=0 (config " + file + ")"),
+        assertTrue(
+                e.getMessage().contains("from --set train.batchSize=0 (config " + file + ")"),
                 e.getMessage());
-        e = assertThrows(ConfigException.class,
-                () -> ExperimentConfig.load(file, List.of("epochs")));
+        e =
+                assertThrows(
+                        ConfigException.class,
+                        () -> ExperimentConfig.load(file, List.of("epochs")));
         assertTrue(e.getMessage().contains("expected key=value"), e.getMessage());
-        e = assertThrows(ConfigException.class,
-                () -> ExperimentConfig.load(file, List.of("train.foo=1")));
-        assertTrue(e.getMessage().contains("unknown key 'train.foo' from --set train.foo=1"),
+        e =
+                assertThrows(
+                        ConfigException.class,
+                        () -> ExperimentConfig.load(file, List.of("train.foo=1")));
+        assertTrue(
+                e.getMessage().contains("unknown key 'train.foo' from --set train.foo=1"),
                 e.getMessage());
     }
 

@@ -16,30 +16,38 @@ class TrainingRunTest {
 
     @Test
     void trainsAndReportsProgress() throws Exception {
-        ExperimentConfig config = ExperimentConfig.load(BUNDLED,
-                List.of("train.epochs=2", "data.trainLimit=640", "data.testLimit=200"));
+        ExperimentConfig config =
+                ExperimentConfig.load(
+                        BUNDLED,
+                        List.of("train.epochs=2", "data.trainLimit=640", "data.testLimit=200"));
         List<String> events = new ArrayList<>();
-        TrainingProgress progress = new TrainingProgress() {
-            @Override
-            public void onEpochStart(int epoch, int epochs, int batches) {
-                events.add("start " + epoch + "/" + epochs + " " + batches);
-            }
+        TrainingProgress progress =
+                new TrainingProgress() {
+                    @Override
+                    public void onEpochStart(int epoch, int epochs, int batches) {
+                        events.add("start " + epoch + "/" + epochs + " " + batches);
+                    }
 
-            @Override
-            public void onBatch(int batch, float loss) {
-                assertTrue(Float.isFinite(loss));
-            }
+                    @Override
+                    public void onBatch(int batch, float loss) {
+                        assertTrue(Float.isFinite(loss));
+                    }
 
-            @Override
-            public void onEpochEnd(EpochStats stats) {
-                events.add(String.format(java.util.Locale.ROOT, "end %d lr %.4f", stats.epoch(),
-                        stats.learningRate()));
-            }
-        };
+                    @Override
+                    public void onEpochEnd(EpochStats stats) {
+                        events.add(
+                                String.format(
+                                        java.util.Locale.ROOT,
+                                        "end %d lr %.4f",
+                                        stats.epoch(),
+                                        stats.learningRate()));
+                    }
+                };
         try (TrainingResult result =
                 TrainingRun.builder().setConfig(config).optProgress(progress).build().run()) {
-            assertEquals(List.of("start 1/2 10", "end 1 lr 0.0500", "start 2/2 10",
-                    "end 2 lr 0.0250"), events);
+            assertEquals(
+                    List.of("start 1/2 10", "end 1 lr 0.0500", "start 2/2 10", "end 2 lr 0.0250"),
+                    events);
             assertEquals(640, result.trainSamples());
             assertEquals(200, result.testSamples());
             assertEquals(61_706, result.parameters());
@@ -60,24 +68,36 @@ class TrainingRunTest {
         List<String> other = new ArrayList<>(small);
         other.add("seed=43");
         double[] third = trainedWeights(ExperimentConfig.load(BUNDLED, other));
-        assertTrue(!java.util.Arrays.equals(first, third), "a different seed must change the weights");
+        assertTrue(
+                !java.util.Arrays.equals(first, third), "a different seed must change the weights");
     }
 
     private static double[] trainedWeights(ExperimentConfig config) throws Exception {
         try (TrainingResult result = TrainingRun.builder().setConfig(config).build().run()) {
             return result.model().getBlock().getParameters().values().stream()
-                    .flatMapToDouble(p -> java.util.Arrays.stream(
-                            p.getArray().toType(DataType.FLOAT64, true).toDoubleArray()))
+                    .flatMapToDouble(
+                            p ->
+                                    java.util.Arrays.stream(
+                                            p.getArray()
+                                                    .toType(DataType.FLOAT64, true)
+                                                    .toDoubleArray()))
                     .toArray();
         }
     }
 
     @Test
     void appliesLabelNoiseAndFloat64() throws Exception {
-        ExperimentConfig config = ExperimentConfig.load(BUNDLED,
-                List.of("train.epochs=1", "data.trainLimit=200", "data.testLimit=50",
-                        "train.dtype=float64", "data.labelNoise.mode=wrong",
-                        "data.labelNoise.fraction=0.1", "train.schedule.type=cosine"));
+        ExperimentConfig config =
+                ExperimentConfig.load(
+                        BUNDLED,
+                        List.of(
+                                "train.epochs=1",
+                                "data.trainLimit=200",
+                                "data.testLimit=50",
+                                "train.dtype=float64",
+                                "data.labelNoise.mode=wrong",
+                                "data.labelNoise.fraction=0.1",
+                                "train.schedule.type=cosine"));
         try (TrainingResult result = TrainingRun.builder().setConfig(config).build().run()) {
             assertEquals(20, result.data().noise().changedIndices().length);
             assertEquals(20, result.toMap().get("noisyLabels"));

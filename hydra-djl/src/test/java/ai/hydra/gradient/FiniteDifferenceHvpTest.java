@@ -45,8 +45,19 @@ class FiniteDifferenceHvpTest {
             model.setDataType(DataType.FLOAT64);
             model.setBlock(Linear.builder().setUnits(C).build());
             model.getBlock().initialize(manager, DataType.FLOAT64, new Shape(1, D));
-            model.getBlock().getParameters().forEach(p -> p.getValue().getArray().set(
-                    manager.randomNormal(p.getValue().getArray().getShape()).toType(DataType.FLOAT64, false).toDoubleArray()));
+            model.getBlock()
+                    .getParameters()
+                    .forEach(
+                            p ->
+                                    p.getValue()
+                                            .getArray()
+                                            .set(
+                                                    manager.randomNormal(
+                                                                    p.getValue()
+                                                                            .getArray()
+                                                                            .getShape())
+                                                            .toType(DataType.FLOAT64, false)
+                                                            .toDoubleArray()));
             ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
             NDArray w = shadow.space().values(manager, DataType.FLOAT64);
             NDList inputs = new NDList(manager.create(x));
@@ -59,7 +70,8 @@ class FiniteDifferenceHvpTest {
                     row[j] = random.nextGaussian();
                 }
             }
-            NDArray products = new FiniteDifferenceHvp(shadow).multiply(w, inputs, labels, manager.create(v));
+            NDArray products =
+                    new FiniteDifferenceHvp(shadow).multiply(w, inputs, labels, manager.create(v));
             double[] got = products.toDoubleArray();
             double worst = 0;
             for (int r = 0; r < v.length; r++) {
@@ -81,9 +93,13 @@ class FiniteDifferenceHvpTest {
     }
 
     private static double[][] closedForm(Model model, NDManager manager, double[][] x) {
-        NDArray logits = model.getBlock()
-                .forward(new ParameterStore(manager, false), new NDList(manager.create(x)), false)
-                .singletonOrThrow();
+        NDArray logits =
+                model.getBlock()
+                        .forward(
+                                new ParameterStore(manager, false),
+                                new NDList(manager.create(x)),
+                                false)
+                        .singletonOrThrow();
         double[] probabilities = logits.softmax(1).toDoubleArray();
         int p = C * D + C;
         double[][] h = new double[p][p];
@@ -116,14 +132,18 @@ class FiniteDifferenceHvpTest {
         TinyProblem problem = new TinyProblem();
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = problem.train(manager, -1, 0, problem.optimizer())) {
-            ShadowModel shadow = new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
+            ShadowModel shadow =
+                    new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
             NDArray w = shadow.space().values(manager, DataType.FLOAT64);
             NDList inputs = new NDList(manager.create(problem.trainX));
-            NDList labels = new NDList(
-                    manager.create(problem.trainY).toType(DataType.FLOAT64, false),
-                    manager.ones(new Shape(TinyProblem.N), DataType.FLOAT64));
+            NDList labels =
+                    new NDList(
+                            manager.create(problem.trainY).toType(DataType.FLOAT64, false),
+                            manager.ones(new Shape(TinyProblem.N), DataType.FLOAT64));
             FiniteDifferenceHvp hvp = new FiniteDifferenceHvp(shadow);
-            NDArray v = manager.randomNormal(new Shape(10, shadow.space().size())).toType(DataType.FLOAT64, false);
+            NDArray v =
+                    manager.randomNormal(new Shape(10, shadow.space().size()))
+                            .toType(DataType.FLOAT64, false);
             long warm = 0;
             for (int round = 0; round < 1000; round++) { // 1000 rounds x 10 vectors
                 try (NDManager scope = manager.newSubManager()) {
@@ -139,7 +159,9 @@ class FiniteDifferenceHvpTest {
             }
             System.gc();
             long end = rssKb();
-            System.out.printf("RSS after 5,000 products %d MB, after 10,000 %d MB%n", warm / 1024, end / 1024);
+            System.out.printf(
+                    "RSS after 5,000 products %d MB, after 10,000 %d MB%n",
+                    warm / 1024, end / 1024);
             assertTrue(end - warm < 25 * 1024, "RSS grew by " + (end - warm) / 1024 + " MB");
         }
     }

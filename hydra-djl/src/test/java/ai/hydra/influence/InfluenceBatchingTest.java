@@ -11,8 +11,8 @@ import ai.hydra.analysis.ContributionMatrix;
 import org.junit.jupiter.api.Test;
 
 /**
- * Contribution matrices are the same whether test samples are solved one at a time or together,
- * and equal the closed form (1/N) g_test^T H^-1 g_i.
+ * Contribution matrices are the same whether test samples are solved one at a time or together, and
+ * equal the closed form (1/N) g_test^T H^-1 g_i.
  */
 class InfluenceBatchingTest {
 
@@ -45,7 +45,8 @@ class InfluenceBatchingTest {
                                 .build()) {
                     int[] ids = {100, 101, 102, 103, 104, 105};
                     ContributionMatrix batched =
-                            influence.contributionMatrix(manager, first(testX, TESTS), first(testY, TESTS), ids);
+                            influence.contributionMatrix(
+                                    manager, first(testX, TESTS), first(testY, TESTS), ids);
                     assertEquals(TRACKED.length, batched.rows());
                     assertEquals(105, batched.testIndices()[5]);
                     double worstSingle = 0;
@@ -56,8 +57,12 @@ class InfluenceBatchingTest {
                                 influence.contributionMatrix(
                                         manager, rows(testX, j), rows(testY, j), new int[] {j});
                         for (int i = 0; i < TRACKED.length; i++) {
-                            worstSingle = Math.max(worstSingle, Math.abs(single.get(i, 0) - batched.get(i, j)));
-                            worstTruth = Math.max(worstTruth, Math.abs(truth[i][j] - batched.get(i, j)));
+                            worstSingle =
+                                    Math.max(
+                                            worstSingle,
+                                            Math.abs(single.get(i, 0) - batched.get(i, j)));
+                            worstTruth =
+                                    Math.max(worstTruth, Math.abs(truth[i][j] - batched.get(i, j)));
                             largest = Math.max(largest, Math.abs(truth[i][j]));
                         }
                     }
@@ -67,7 +72,8 @@ class InfluenceBatchingTest {
                             solver.getClass().getSimpleName(), worstSingle, worstTruth, largest);
                     assertTrue(worstSingle < 1e-9 * largest, "batched vs single " + worstSingle);
                     if (solver == cg) {
-                        // a short minibatch LiSSA is not converged; its accuracy is tested elsewhere
+                        // a short minibatch LiSSA is not converged; its accuracy is tested
+                        // elsewhere
                         assertTrue(worstTruth < 1e-7 * largest, "vs closed form " + worstTruth);
                     }
                 }
@@ -84,7 +90,9 @@ class InfluenceBatchingTest {
             double[] s = LogisticProblem.solve(h, g);
             for (int i = 0; i < TRACKED.length; i++) {
                 int row = TRACKED[i];
-                double[] gi = LogisticProblem.sampleGradient(theta, problem.trainX[row], problem.trainY[row]);
+                double[] gi =
+                        LogisticProblem.sampleGradient(
+                                theta, problem.trainX[row], problem.trainY[row]);
                 double dot = 0;
                 for (int k = 0; k < gi.length; k++) {
                     dot += gi[k] * s[k];

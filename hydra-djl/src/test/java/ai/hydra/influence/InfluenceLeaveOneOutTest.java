@@ -26,7 +26,8 @@ class InfluenceLeaveOneOutTest {
         double[] actual = new double[N];
         for (int i = 0; i < N; i++) {
             // retrained without sample i by Newton to machine precision, in plain Java
-            actual[i] = LogisticProblem.meanLoss(problem.train(i), problem.testX, problem.testY) - base;
+            actual[i] =
+                    LogisticProblem.meanLoss(problem.train(i), problem.testX, problem.testY) - base;
         }
         double[] predicted;
         try (NDManager manager = NDManager.newBaseManager()) {

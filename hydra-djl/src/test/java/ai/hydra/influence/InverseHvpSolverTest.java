@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The three solvers against a dense solve of the closed-form Hessian of L2-regularized
- * multinomial logistic regression (built in plain Java, see {@link LogisticProblem}).
+ * The three solvers against a dense solve of the closed-form Hessian of L2-regularized multinomial
+ * logistic regression (built in plain Java, see {@link LogisticProblem}).
  */
 class InverseHvpSolverTest {
 
@@ -45,7 +45,8 @@ class InverseHvpSolverTest {
     void exactSolveWithFiniteDifferencesMatchesClosedForm() {
         try (NDManager scope = manager.newSubManager()) {
             InfluenceHessian h = hessian(scope, new FiniteDifferenceHvp(djl.shadow), 0);
-            double[][] explicit = ExactSolver.builder().build().explicitHessian(h, scope, SolverProgress.NONE);
+            double[][] explicit =
+                    ExactSolver.builder().build().explicitHessian(h, scope, SolverProgress.NONE);
             double worst = 0;
             double largest = 0;
             for (int a = 0; a < LogisticProblem.DIM; a++) {
@@ -55,18 +56,23 @@ class InverseHvpSolverTest {
                     largest = Math.max(largest, Math.abs(truth));
                 }
             }
-            System.out.printf("explicit FD Hessian vs closed form: max abs error %.3e (max |H| %.3e)%n", worst, largest);
+            System.out.printf(
+                    "explicit FD Hessian vs closed form: max abs error %.3e (max |H| %.3e)%n",
+                    worst, largest);
             assertTrue(worst < 1e-7 * largest, "explicit Hessian error " + worst);
 
             NDArray rhs = testGradients(scope);
             double[] exact = ExactSolver.builder().build().solve(h, rhs).toDoubleArray();
             double error = relativeError(exact, denseSolutions(0));
-            System.out.printf("ExactSolver (FD HVP) vs dense closed-form solve: relative error %.3e%n", error);
+            System.out.printf(
+                    "ExactSolver (FD HVP) vs dense closed-form solve: relative error %.3e%n",
+                    error);
             assertTrue(error < 1e-6, "exact solve relative error " + error);
 
             double[] cg = ConjugateGradientSolver.builder().build().solve(h, rhs).toDoubleArray();
             double cgError = relativeError(cg, exact);
-            System.out.printf("CG (FD HVP) vs ExactSolver (FD HVP): relative error %.3e%n", cgError);
+            System.out.printf(
+                    "CG (FD HVP) vs ExactSolver (FD HVP): relative error %.3e%n", cgError);
             assertTrue(cgError < 1e-8, "CG vs exact relative error " + cgError);
         }
     }
@@ -87,7 +93,11 @@ class InverseHvpSolverTest {
             double scale = 1.1 * top;
             int depth = (int) Math.ceil(Math.log(1e-4) / Math.log(1 - LAMBDA / scale));
             LissaSolver lissa =
-                    LissaSolver.builder().optScale(scale).optDepth(depth).optBatchSize(problem.n).build();
+                    LissaSolver.builder()
+                            .optScale(scale)
+                            .optDepth(depth)
+                            .optBatchSize(problem.n)
+                            .build();
             double[] lissaResult = lissa.solve(h, rhs).toDoubleArray();
             double lissaError = relativeError(lissaResult, exact);
             System.out.printf(
@@ -123,8 +133,8 @@ class InverseHvpSolverTest {
             double error = relativeError(estimate, shifted);
             double unshiftedError = relativeError(estimate, unshifted);
             System.out.printf(
-                    "minibatch LiSSA (batch 32, 10 repeats, damping %.3f, scale %.3f): vs (H + %.4f I)^-1"
-                            + " %.3e, vs H^-1 %.3e%n",
+                    "minibatch LiSSA (batch 32, 10 repeats, damping %.3f, scale %.3f): vs (H + %.4f"
+                            + " I)^-1 %.3e, vs H^-1 %.3e%n",
                     damping, scale, lissa.effectiveDamping(), error, unshiftedError);
             assertTrue(error < 5e-2, "minibatch LiSSA vs shifted dense solve " + error);
             assertTrue(error < unshiftedError / 2, "LiSSA must solve the damped system");
@@ -136,7 +146,12 @@ class InverseHvpSolverTest {
         try (NDManager scope = manager.newSubManager()) {
             InfluenceHessian h = hessian(scope, new LogisticProblem.ClosedFormHvp(djl), 0);
             double scale = LogisticProblem.largestEigenvalue(closedForm) / 4;
-            LissaSolver lissa = LissaSolver.builder().optScale(scale).optDepth(2000).optBatchSize(problem.n).build();
+            LissaSolver lissa =
+                    LissaSolver.builder()
+                            .optScale(scale)
+                            .optDepth(2000)
+                            .optBatchSize(problem.n)
+                            .build();
             NDArray rhs = testGradients(scope);
             LissaDivergenceException e =
                     assertThrows(LissaDivergenceException.class, () -> lissa.solve(h, rhs));
@@ -159,7 +174,8 @@ class InverseHvpSolverTest {
         }
     }
 
-    private static InfluenceHessian hessian(NDManager scope, HessianVectorProduct hvp, double damping) {
+    private static InfluenceHessian hessian(
+            NDManager scope, HessianVectorProduct hvp, double damping) {
         NDArray w = djl.shadow.space().values(scope, ai.djl.ndarray.types.DataType.FLOAT64);
         return InfluenceHessian.builder(
                         hvp,
@@ -177,7 +193,8 @@ class InverseHvpSolverTest {
         double[] flat = new double[TEST_ROWS.length * LogisticProblem.DIM];
         for (int k = 0; k < TEST_ROWS.length; k++) {
             int row = TEST_ROWS[k];
-            double[] g = LogisticProblem.sampleGradient(theta, problem.testX[row], problem.testY[row]);
+            double[] g =
+                    LogisticProblem.sampleGradient(theta, problem.testX[row], problem.testY[row]);
             System.arraycopy(djl.toDjl(g), 0, flat, k * LogisticProblem.DIM, LogisticProblem.DIM);
         }
         return scope.create(flat, new Shape(TEST_ROWS.length, LogisticProblem.DIM));
@@ -193,7 +210,8 @@ class InverseHvpSolverTest {
         double[] flat = new double[TEST_ROWS.length * LogisticProblem.DIM];
         for (int k = 0; k < TEST_ROWS.length; k++) {
             int row = TEST_ROWS[k];
-            double[] g = LogisticProblem.sampleGradient(theta, problem.testX[row], problem.testY[row]);
+            double[] g =
+                    LogisticProblem.sampleGradient(theta, problem.testX[row], problem.testY[row]);
             double[] s = LogisticProblem.solve(h, g);
             System.arraycopy(djl.toDjl(s), 0, flat, k * LogisticProblem.DIM, LogisticProblem.DIM);
         }
@@ -209,5 +227,4 @@ class InverseHvpSolverTest {
         }
         return Math.sqrt(diff / norm);
     }
-
 }

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 class LissaMemoryTest {
 
     private static final int ITERATIONS = 3000;
-    private static final int WARM_UP = 2000; // RSS rises ~170 MB while the JVM pages in its committed heap, then stays flat
+    private static final int WARM_UP =
+            2000; // RSS rises ~170 MB while the JVM pages in its committed heap, then stays flat
 
     @Test
     void residentMemoryStaysFlat() throws IOException {
@@ -55,14 +56,19 @@ class LissaMemoryTest {
             // The untrained model has negative curvature beyond the preset's damping*scale = 10
             // (the recursion then diverges, which is detected); damping 0.1 keeps it stable.
             LissaSolver lissa =
-                    LissaSolver.hydraPreset().optDamping(0.1).optDepth(ITERATIONS).optRepeats(1).build();
+                    LissaSolver.hydraPreset()
+                            .optDamping(0.1)
+                            .optDepth(ITERATIONS)
+                            .optRepeats(1)
+                            .build();
             long start = System.nanoTime();
             try (InfluenceFunctions influence =
                     InfluenceFunctions.builder(model, inputs, labels)
                             .optWeightDecay(5e-4)
                             .optSolver(lissa)
                             .optProgress(
-                                    (stage, done, total, metric) -> samples.add(new long[] {done, rssKb(), heapKb()}))
+                                    (stage, done, total, metric) ->
+                                            samples.add(new long[] {done, rssKb(), heapKb()}))
                             .build()) {
                 NDList testX = new NDList(images(manager, train, 1));
                 NDList testY = new NDList(labels.head().get("0:1"));
@@ -88,17 +94,19 @@ class LissaMemoryTest {
                 last = sample[1];
             }
             System.out.printf(
-                    "LeNet-5 LiSSA %d iterations (batch 32, FD HVP in float64): %.1f s, %.1f ms/iteration;"
-                            + " RSS after warm-up %,d kB, at end %,d kB, peak %,d kB%n",
+                    "LeNet-5 LiSSA %d iterations (batch 32, FD HVP in float64): %.1f s, %.1f"
+                        + " ms/iteration; RSS after warm-up %,d kB, at end %,d kB, peak %,d kB%n",
                     ITERATIONS, seconds, seconds * 1000 / ITERATIONS, warm, last, peak);
-            assertTrue(peak - warm < 50 * 1024, "RSS grew by " + (peak - warm) + " kB after warm-up");
+            assertTrue(
+                    peak - warm < 50 * 1024, "RSS grew by " + (peak - warm) + " kB after warm-up");
         }
     }
 
     private static NDArray images(NDManager manager, ImageData data, int n) {
         int size = data.imageSize();
         byte[] pixels = java.util.Arrays.copyOf(data.pixels(), n * size);
-        try (NDArray raw = manager.create(ByteBuffer.wrap(pixels), new Shape(n, 1, 28, 28), DataType.UINT8)) {
+        try (NDArray raw =
+                manager.create(ByteBuffer.wrap(pixels), new Shape(n, 1, 28, 28), DataType.UINT8)) {
             return raw.toType(DataType.FLOAT32, false).div(255);
         }
     }

@@ -19,8 +19,8 @@ import java.util.Random;
 /**
  * L2-regularized multinomial logistic regression with closed forms in plain Java, independent of
  * DJL: per-sample gradients, the Hessian of the objective (1/N) sum_i l_i + (lambda/2)|w|^2, Newton
- * training to machine precision, dense solves. The DJL side is a float64 {@link Linear} block
- * with softmax cross-entropy, loaded with the Newton solution.
+ * training to machine precision, dense solves. The DJL side is a float64 {@link Linear} block with
+ * softmax cross-entropy, loaded with the Newton solution.
  *
  * <p>Java vectors use the layout theta[c*(F+1) + f] (f = F is the bias); {@link #toDjl} maps them
  * to the block's {@link ParameterSpace} layout.

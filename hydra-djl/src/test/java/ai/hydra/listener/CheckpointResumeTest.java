@@ -43,7 +43,8 @@ class CheckpointResumeTest {
                 assertArrayEquals(straight[k], resumed[k], "part " + k);
             }
             double[][] fresh = run(problem, manager, 1, TinyProblem.EPOCHS, null, null);
-            assertTrue(!Arrays.equals(straight[0], fresh[0]), "skipping the checkpoint must differ");
+            assertTrue(
+                    !Arrays.equals(straight[0], fresh[0]), "skipping the checkpoint must differ");
         }
     }
 
@@ -54,21 +55,34 @@ class CheckpointResumeTest {
             Path checkpoint = temp.resolve("other");
             run(problem, manager, 0, 1, null, checkpoint);
             HydraSgd sgd = problem.optimizer();
-            try (HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).optTrackedSamples(1, 2).build();
+            try (HydraListener hydra =
+                            HydraListener.builder(sgd, TinyProblem.N)
+                                    .optTrackedSamples(1, 2)
+                                    .build();
                     Model model = model();
-                    Trainer trainer = Trainers.newTrainer(model, config(sgd, hydra), new Shape(1, TinyProblem.FEATURES))) {
-                IllegalStateException e = assertThrows(IllegalStateException.class, () -> hydra.resume(trainer, checkpoint));
+                    Trainer trainer =
+                            Trainers.newTrainer(
+                                    model,
+                                    config(sgd, hydra),
+                                    new Shape(1, TinyProblem.FEATURES))) {
+                IllegalStateException e =
+                        assertThrows(
+                                IllegalStateException.class,
+                                () -> hydra.resume(trainer, checkpoint));
                 assertTrue(e.getMessage().contains("was written with"), e.getMessage());
             }
         }
     }
 
     /** Trains epochs [from, to); returns {weights, free d, aware d}. */
-    private double[][] run(TinyProblem problem, NDManager manager, int from, int to, Path resumeFrom, Path saveTo)
+    private double[][] run(
+            TinyProblem problem, NDManager manager, int from, int to, Path resumeFrom, Path saveTo)
             throws Exception {
         HydraSgd sgd = problem.optimizer();
-        HydraListener.Builder builder = HydraListener.builder(sgd, TinyProblem.N)
-                .optMode(HydraMode.BOTH).optTrackedSamples(0, 7, 50, 199);
+        HydraListener.Builder builder =
+                HydraListener.builder(sgd, TinyProblem.N)
+                        .optMode(HydraMode.BOTH)
+                        .optTrackedSamples(0, 7, 50, 199);
         if (saveTo != null) {
             builder.optCheckpointDirectory(saveTo); // written at every epoch end
         }
@@ -76,7 +90,9 @@ class CheckpointResumeTest {
                 Model model = model();
                 NDManager data = manager.newSubManager()) {
             ArrayDataset train = problem.trainSet(data, -1, 0, from);
-            try (Trainer trainer = Trainers.newTrainer(model, config(sgd, hydra), new Shape(1, TinyProblem.FEATURES))) {
+            try (Trainer trainer =
+                    Trainers.newTrainer(
+                            model, config(sgd, hydra), new Shape(1, TinyProblem.FEATURES))) {
                 JavaInit.apply(model.getBlock(), TinyProblem.SEED);
                 if (resumeFrom != null) {
                     hydra.resume(trainer, resumeFrom);
@@ -93,7 +109,8 @@ class CheckpointResumeTest {
             int[] rows = {0, 1, 2, 3};
             return new double[][] {
                 model.getBlock().getParameters().values().stream()
-                        .flatMapToDouble(p -> Arrays.stream(p.getArray().toDoubleArray())).toArray(),
+                        .flatMapToDouble(p -> Arrays.stream(p.getArray().toDoubleArray()))
+                        .toArray(),
                 hydra.getHypergradients(HydraMode.HESSIAN_FREE).read(data, rows).toDoubleArray(),
                 hydra.getHypergradients(HydraMode.HESSIAN_AWARE).read(data, rows).toDoubleArray()
             };
@@ -109,6 +126,7 @@ class CheckpointResumeTest {
 
     private static DefaultTrainingConfig config(HydraSgd sgd, HydraListener hydra) {
         return new DefaultTrainingConfig(new TinyProblem.WeightedSoftmaxLoss())
-                .optOptimizer(sgd).addTrainingListeners(hydra);
+                .optOptimizer(sgd)
+                .addTrainingListeners(hydra);
     }
 }

@@ -25,7 +25,8 @@ class HessianFreeDirectTest {
 
     @ParameterizedTest
     @CsvSource({"0.9, 1.0, false", "0.0, 0.5, true", "0.5, 2.0, false"})
-    void lazyEqualsEagerDirectFormula(float momentum, float rescale, boolean cosine) throws Exception {
+    void lazyEqualsEagerDirectFormula(float momentum, float rescale, boolean cosine)
+            throws Exception {
         TinyProblem problem = new TinyProblem(momentum, rescale, cosine);
         try (NDManager manager = NDManager.newBaseManager()) {
             var sgd = problem.optimizer();
@@ -36,7 +37,8 @@ class HessianFreeDirectTest {
                 Hypergradients result = hydra.getHypergradients(HydraMode.HESSIAN_FREE);
                 int[] rows = new int[TRACKED.length];
                 java.util.Arrays.setAll(rows, k -> k);
-                double[] lazy = result.read(manager, rows).toType(DataType.FLOAT64, false).toDoubleArray();
+                double[] lazy =
+                        result.read(manager, rows).toType(DataType.FLOAT64, false).toDoubleArray();
                 int p = lazy.length / TRACKED.length;
                 double worst = 0;
                 for (int k = 0; k < TRACKED.length; k++) {
@@ -50,7 +52,9 @@ class HessianFreeDirectTest {
                     }
                     worst = Math.max(worst, diff / norm);
                 }
-                System.out.printf("momentum %s rescale %s: worst relative error %.2e%n", momentum, rescale, worst);
+                System.out.printf(
+                        "momentum %s rescale %s: worst relative error %.2e%n",
+                        momentum, rescale, worst);
                 assertTrue(worst < 1e-10, "lazy vs eager relative error " + worst);
                 assertEquals(TinyProblem.EPOCHS * TinyProblem.STEPS_PER_EPOCH, result.steps());
             }
@@ -73,7 +77,11 @@ class HessianFreeDirectTest {
             double[] g = null;
             for (long index : batch) {
                 if (index == sample) {
-                    g = gradient(recorder.weights.get(t), problem.trainX[sample], problem.trainY[sample]);
+                    g =
+                            gradient(
+                                    recorder.weights.get(t),
+                                    problem.trainX[sample],
+                                    problem.trainY[sample]);
                 }
             }
             double u = eta * r * TinyProblem.N / batch.length;

@@ -35,7 +35,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The listener leaves training alone, is reproducible, and refuses what it cannot differentiate. */
+/**
+ * The listener leaves training alone, is reproducible, and refuses what it cannot differentiate.
+ */
 class ListenerBehaviourTest {
 
     @TempDir Path temp;
@@ -109,9 +111,12 @@ class ListenerBehaviourTest {
                             .optPlacement(StorePlanner.Placement.HOST)
                             .optHostBudget(1024)
                             .build();
-            HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).optStorePlanner(tiny).build();
+            HydraListener hydra =
+                    HydraListener.builder(sgd, TinyProblem.N).optStorePlanner(tiny).build();
             IllegalStateException e =
-                    assertThrows(IllegalStateException.class, () -> problem.train(manager, -1, 0, sgd, hydra));
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> problem.train(manager, -1, 0, sgd, hydra));
             assertTrue(e.getMessage().contains("Track fewer samples"), e.getMessage());
             assertTrue(e.getMessage().contains("200 x"), e.getMessage());
         }
@@ -126,7 +131,9 @@ class ListenerBehaviourTest {
                     assertThrows(
                             IllegalStateException.class,
                             () -> problem.train(manager, -1, 0, problem.optimizer(), hydra));
-            assertTrue(e.getMessage().contains("not the HydraSgd given to HydraListener"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("not the HydraSgd given to HydraListener"),
+                    e.getMessage());
         }
     }
 
@@ -159,12 +166,29 @@ class ListenerBehaviourTest {
                     new DefaultTrainingConfig(new TinyProblem.WeightedSoftmaxLoss())
                             .optOptimizer(sgd)
                             .addTrainingListeners(hydra);
-            try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, TinyProblem.FEATURES))) {
-                NDArray x = manager.randomNormal(new Shape(4, TinyProblem.FEATURES)).toType(DataType.FLOAT64, false);
-                NDList labels = new NDList(manager.zeros(new Shape(4), DataType.FLOAT64), manager.ones(new Shape(4), DataType.FLOAT64));
-                Batch batch = new Batch(manager, new NDList(x), labels, 4, Batchifier.STACK, Batchifier.STACK, 0, 1);
+            try (Trainer trainer =
+                    Trainers.newTrainer(model, config, new Shape(1, TinyProblem.FEATURES))) {
+                NDArray x =
+                        manager.randomNormal(new Shape(4, TinyProblem.FEATURES))
+                                .toType(DataType.FLOAT64, false);
+                NDList labels =
+                        new NDList(
+                                manager.zeros(new Shape(4), DataType.FLOAT64),
+                                manager.ones(new Shape(4), DataType.FLOAT64));
+                Batch batch =
+                        new Batch(
+                                manager,
+                                new NDList(x),
+                                labels,
+                                4,
+                                Batchifier.STACK,
+                                Batchifier.STACK,
+                                0,
+                                1);
                 IllegalStateException e =
-                        assertThrows(IllegalStateException.class, () -> EasyTrain.trainBatch(trainer, batch));
+                        assertThrows(
+                                IllegalStateException.class,
+                                () -> EasyTrain.trainBatch(trainer, batch));
                 assertTrue(e.getMessage().contains("dataset indices"), e.getMessage());
             }
             model.close();
@@ -178,17 +202,23 @@ class ListenerBehaviourTest {
             var sgd = problem.optimizer();
             HydraListener hydra = HydraListener.builder(sgd, 50).build();
             IllegalStateException e =
-                    assertThrows(IllegalStateException.class, () -> problem.train(manager, -1, 0, sgd, hydra));
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> problem.train(manager, -1, 0, sgd, hydra));
             assertTrue(e.getMessage().contains("training set of 50"), e.getMessage());
         }
     }
 
-    private static double[] contributions(TinyProblem problem, NDManager manager, StorePlanner.Placement placement)
+    private static double[] contributions(
+            TinyProblem problem, NDManager manager, StorePlanner.Placement placement)
             throws Exception {
         var sgd = problem.optimizer();
         StorePlanner planner = StorePlanner.builder().optPlacement(placement).build();
         try (HydraListener hydra =
-                        HydraListener.builder(sgd, TinyProblem.N).optStorePlanner(planner).optChunkSize(37).build();
+                        HydraListener.builder(sgd, TinyProblem.N)
+                                .optStorePlanner(planner)
+                                .optChunkSize(37)
+                                .build();
                 Model model = problem.train(manager, -1, 0, sgd, hydra)) {
             assertTrue(hydra.describeStore().startsWith(placement.name()), hydra.describeStore());
             return new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_FREE), 64)
@@ -212,7 +242,8 @@ class ListenerBehaviourTest {
                 NDManager manager = NDManager.newBaseManager()) {
             model.setBlock(LeNet5.newBlock());
             DefaultTrainingConfig config =
-                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer);
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                            .optOptimizer(optimizer);
             if (listeners.length > 0) {
                 config.addTrainingListeners(listeners);
             }
@@ -228,7 +259,8 @@ class ListenerBehaviourTest {
     private static double[] weights(Model model) {
         List<Double> all = new ArrayList<>();
         for (Pair<String, Parameter> pair : model.getBlock().getParameters()) {
-            for (double v : pair.getValue().getArray().toType(DataType.FLOAT64, true).toDoubleArray()) {
+            for (double v :
+                    pair.getValue().getArray().toType(DataType.FLOAT64, true).toDoubleArray()) {
                 all.add(v);
             }
         }

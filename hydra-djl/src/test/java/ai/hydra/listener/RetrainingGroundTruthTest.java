@@ -52,7 +52,9 @@ class RetrainingGroundTruthTest {
                 }
             }
             System.out.printf("worst relative error %.3e%n", worst);
-            assertTrue(helpful > 0 && harmful > 0, "the tracked set must hold helpful and harmful samples");
+            assertTrue(
+                    helpful > 0 && harmful > 0,
+                    "the tracked set must hold helpful and harmful samples");
             model.close();
             hydra.close();
         }
@@ -64,15 +66,17 @@ class RetrainingGroundTruthTest {
             throws Exception {
         Hypergradients d = hydra.getHypergradients(mode);
         assertEquals(TRACKED.length, d.size());
-        double[] c = new ContributionAnalysis(d).testLossContributions(manager, problem.testSet(manager));
+        double[] c =
+                new ContributionAnalysis(d)
+                        .testLossContributions(manager, problem.testSet(manager));
         for (int k = 0; k < c.length; k++) {
             c[k] *= -TinyProblem.N;
         }
         return c;
     }
 
-    private static double retrainedLoss(TinyProblem problem, NDManager manager, int sample, double eps)
-            throws Exception {
+    private static double retrainedLoss(
+            TinyProblem problem, NDManager manager, int sample, double eps) throws Exception {
         try (NDManager scope = manager.newSubManager();
                 Model model = problem.train(scope, sample, eps, problem.optimizer())) {
             return problem.testLoss(model, scope);

@@ -11,7 +11,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -21,8 +20,8 @@ class ModelsTest {
     @Test
     void leNet5HasTheClassicParameterCount() {
         try (NDManager manager = NDManager.newBaseManager()) {
-            long count = Models.countTrainableParameters(
-                    LeNet5.newBlock(), LeNet5.INPUT_SHAPE, manager);
+            long count =
+                    Models.countTrainableParameters(LeNet5.newBlock(), LeNet5.INPUT_SHAPE, manager);
             // conv1 6*(25+1) + conv2 16*(6*25+1) + fc 400*120+120 + 120*84+84 + 84*10+10
             assertEquals(6 * 26 + 16 * 151 + 400 * 120 + 120 + 120 * 84 + 84 + 840 + 10, count);
             assertEquals(61_706, count);
@@ -32,8 +31,9 @@ class ModelsTest {
     @Test
     void denseNetBc40HasThePapersParameterCount() {
         try (NDManager manager = NDManager.newBaseManager()) {
-            long count = Models.countTrainableParameters(
-                    DenseNetBc.newBlock(), DenseNetBc.INPUT_SHAPE, manager);
+            long count =
+                    Models.countTrainableParameters(
+                            DenseNetBc.newBlock(), DenseNetBc.INPUT_SHAPE, manager);
             assertEquals(176_122, count);
         }
     }
@@ -41,11 +41,12 @@ class ModelsTest {
     @Test
     void denseNetBuilderChangesTheArchitecture() {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Block small = DenseNetBc.builder().optDepth(10).optGrowthRate(4).optNumClasses(3)
-                    .build();
+            Block small =
+                    DenseNetBc.builder().optDepth(10).optGrowthRate(4).optNumClasses(3).build();
             // stem 3*9*8; one layer per block; see the class javadoc for the layout
             long expected = denseNetCount(10, 4, 3);
-            assertEquals(expected,
+            assertEquals(
+                    expected,
                     Models.countTrainableParameters(small, DenseNetBc.INPUT_SHAPE, manager));
         }
     }
@@ -68,8 +69,12 @@ class ModelsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"lenet5, FLOAT32", "lenet5, FLOAT64", "densenet-bc-40, FLOAT32",
-        "densenet-bc-40, FLOAT64"})
+    @CsvSource({
+        "lenet5, FLOAT32",
+        "lenet5, FLOAT64",
+        "densenet-bc-40, FLOAT32",
+        "densenet-bc-40, FLOAT64"
+    })
     void forwardGivesOneLogitRowPerImage(String name, DataType dataType) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block block = Models.newBlock(name);
@@ -77,8 +82,9 @@ class ModelsTest {
             Shape batch = new Shape(2, one.get(1), one.get(2), one.get(3));
             block.initialize(manager, dataType, batch);
             NDArray input = manager.randomUniform(0, 1, batch, dataType);
-            NDArray output = block.forward(new ParameterStore(manager, false), new NDList(input),
-                    false).singletonOrThrow();
+            NDArray output =
+                    block.forward(new ParameterStore(manager, false), new NDList(input), false)
+                            .singletonOrThrow();
             assertEquals(new Shape(2, 10), output.getShape());
             assertEquals(dataType, output.getDataType());
             assertTrue(output.isInfinite().logicalOr(output.isNaN()).none().getBoolean());
@@ -91,8 +97,8 @@ class ModelsTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block block = LeNet5.builder().optNumClasses(3).build();
             block.initialize(manager, DataType.FLOAT32, LeNet5.INPUT_SHAPE);
-            assertEquals(new Shape(1, 3),
-                    block.getOutputShapes(new Shape[] {LeNet5.INPUT_SHAPE})[0]);
+            assertEquals(
+                    new Shape(1, 3), block.getOutputShapes(new Shape[] {LeNet5.INPUT_SHAPE})[0]);
         }
     }
 

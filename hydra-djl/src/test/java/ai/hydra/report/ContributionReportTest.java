@@ -29,6 +29,7 @@ class ContributionReportTest {
 
     /** C(i) per row, with ranks by hand: 0.1->3, -0.3->6, 0.5->1, 0.0->4, 0.2->2, -0.1->5. */
     private static final double[] TEST_LOSS = {0.1, -0.3, 0.5, 0.0, 0.2, -0.1};
+
     private static final int[] RANKS = {3, 6, 1, 4, 2, 5};
 
     private ContributionReport.Builder builder() {
@@ -43,12 +44,23 @@ class ContributionReportTest {
     void writesEveryFileWithRoundTrippingContent() throws Exception {
         List<Path> files;
         try (NDManager manager = NDManager.newBaseManager()) {
-            files = builder().optTestLossContributions(TEST_LOSS).optSetting("epochs", 3).build()
-                    .write(manager, dir.resolve("report"));
+            files =
+                    builder()
+                            .optTestLossContributions(TEST_LOSS)
+                            .optSetting("epochs", 3)
+                            .build()
+                            .write(manager, dir.resolve("report"));
         }
         Path out = dir.resolve("report");
-        for (String name : List.of("contributions.csv", "contributions.npz", "test-loss-contributions.csv",
-                "top-samples.png", "interclass-heatmap.png", "summary.md", "summary.txt")) {
+        for (String name :
+                List.of(
+                        "contributions.csv",
+                        "contributions.npz",
+                        "test-loss-contributions.csv",
+                        "top-samples.png",
+                        "interclass-heatmap.png",
+                        "summary.md",
+                        "summary.txt")) {
             assertTrue(Files.size(out.resolve(name)) > 0, name);
             assertTrue(files.contains(out.resolve(name)), name);
         }
@@ -72,14 +84,19 @@ class ContributionReportTest {
     @Test
     void summaryListsSettingsAndRankings() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            builder().optTestLossContributions(TEST_LOSS).optSetting("epochs", 3).build().write(manager, dir);
+            builder()
+                    .optTestLossContributions(TEST_LOSS)
+                    .optSetting("epochs", 3)
+                    .build()
+                    .write(manager, dir);
         }
         String md = Files.readString(dir.resolve("summary.md"));
         String txt = Files.readString(dir.resolve("summary.txt"));
         assertTrue(md.contains("- **epochs**: 3"), md);
         // test loss: most helpful row 2 (train index 2, class "two"), most harmful row 1 (index 1)
         assertTrue(md.contains("| 1 | 2 | two | +5.0e-01 | 1 | one | -3.0e-01 |"), md);
-        // test column 0 = test index 2 (label (2+1)%3 = 0): helpful row 3 (index 7, label 1), harmful row 5 (index 0)
+        // test column 0 = test index 2 (label (2+1)%3 = 0): helpful row 3 (index 7, label 1),
+        // harmful row 5 (index 0)
         assertTrue(md.contains("## Test sample #2 (zero)"), md);
         assertTrue(md.contains("| 1 | 7 | one | +5.0e-01 | 0 | zero | -4.0e-01 |"), md);
         assertTrue(txt.contains("#7      one            +5.0e-01"), txt);
@@ -96,13 +113,17 @@ class ContributionReportTest {
             double mean = (Synthetic.VALUES[r][0] + Synthetic.VALUES[r][1]) / 2;
             assertEquals(mean, Double.parseDouble(rows.get(r).get("contribution")), 1e-15);
         }
-        assertTrue(Files.readString(dir.resolve("summary.md")).contains("mean over the matrix columns"));
+        assertTrue(
+                Files.readString(dir.resolve("summary.md"))
+                        .contains("mean over the matrix columns"));
     }
 
     @Test
     void rejectsAWrongNumberOfTestLossValues() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> builder().optTestLossContributions(new double[] {1, 2}).build());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> builder().optTestLossContributions(new double[] {1, 2}).build());
         assertTrue(e.getMessage().contains("2 values, 6 rows"), e.getMessage());
     }
 
@@ -110,7 +131,8 @@ class ContributionReportTest {
         List<CSVRecord> rows = records(file);
         assertEquals(6, rows.size());
         for (int r = 0; r < 6; r++) {
-            assertEquals(Synthetic.TRAIN_INDICES[r], Integer.parseInt(rows.get(r).get("train_index")));
+            assertEquals(
+                    Synthetic.TRAIN_INDICES[r], Integer.parseInt(rows.get(r).get("train_index")));
             assertEquals(Synthetic.VALUES[r][0], Double.parseDouble(rows.get(r).get("test_2")), 0);
             assertEquals(Synthetic.VALUES[r][1], Double.parseDouble(rows.get(r).get("test_0")), 0);
         }
@@ -122,7 +144,8 @@ class ContributionReportTest {
             NDList arrays = NDList.decode(manager, in);
             double[] flat = arrays.get("contributions").toDoubleArray();
             for (int r = 0; r < 6; r++) {
-                assertArrayEquals(Synthetic.VALUES[r], new double[] {flat[2 * r], flat[2 * r + 1]}, 0);
+                assertArrayEquals(
+                        Synthetic.VALUES[r], new double[] {flat[2 * r], flat[2 * r + 1]}, 0);
             }
             assertArrayEquals(Synthetic.TRAIN_INDICES, arrays.get("train_indices").toIntArray());
         }
@@ -130,7 +153,13 @@ class ContributionReportTest {
 
     private static List<CSVRecord> records(Path file) throws Exception {
         try (Reader reader = Files.newBufferedReader(file)) {
-            return CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(reader).getRecords();
+            return CSVFormat.DEFAULT
+                    .builder()
+                    .setHeader()
+                    .setSkipHeaderRecord(true)
+                    .build()
+                    .parse(reader)
+                    .getRecords();
         }
     }
 }

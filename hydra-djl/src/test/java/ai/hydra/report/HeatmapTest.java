@@ -44,7 +44,8 @@ class HeatmapTest {
 
     @Test
     void extremesAndNanLandInTheRightCells() throws Exception {
-        Heatmap heatmap = Heatmap.builder().setValues(KNOWN).setClassNames(List.of("a", "b", "c")).build();
+        Heatmap heatmap =
+                Heatmap.builder().setValues(KNOWN).setClassNames(List.of("a", "b", "c")).build();
         BufferedImage png = render(heatmap);
         assertEquals(RED_END, corner(png, heatmap.cellBounds(2, 0)));
         assertEquals(BLUE_END, corner(png, heatmap.cellBounds(0, 2)));
@@ -67,11 +68,18 @@ class HeatmapTest {
 
     @Test
     void colourScaleIsSymmetricAroundZero() {
-        Heatmap heatmap = Heatmap.builder().setValues(KNOWN).setClassNames(List.of("a", "b", "c")).build();
+        Heatmap heatmap =
+                Heatmap.builder().setValues(KNOWN).setClassNames(List.of("a", "b", "c")).build();
         assertEquals(0.8, heatmap.range(), 0);
         assertEquals(WHITE_MID, heatmap.colorOf(0).getRGB() & 0xFFFFFF);
-        assertEquals(RED_END, heatmap.colorOf(5).getRGB() & 0xFFFFFF, "values beyond the range clip");
-        Heatmap fixed = Heatmap.builder().setValues(KNOWN).setClassNames(List.of("a", "b", "c")).optRange(1.6).build();
+        assertEquals(
+                RED_END, heatmap.colorOf(5).getRGB() & 0xFFFFFF, "values beyond the range clip");
+        Heatmap fixed =
+                Heatmap.builder()
+                        .setValues(KNOWN)
+                        .setClassNames(List.of("a", "b", "c"))
+                        .optRange(1.6)
+                        .build();
         assertNotEquals(RED_END, fixed.colorOf(0.8).getRGB() & 0xFFFFFF);
     }
 
@@ -94,9 +102,15 @@ class HeatmapTest {
 
     @Test
     void rejectsMismatchedNames() {
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> Heatmap.builder().setValues(KNOWN).setClassNames(List.of("a", "b")).build());
-        assertThrows(IllegalArgumentException.class,
-                () -> Heatmap.builder().setValues(new double[][] {{1, 2}}).setClassNames(List.of("a")).build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        Heatmap.builder()
+                                .setValues(new double[][] {{1, 2}})
+                                .setClassNames(List.of("a"))
+                                .build());
     }
 }

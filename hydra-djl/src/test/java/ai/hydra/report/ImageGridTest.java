@@ -93,7 +93,9 @@ class ImageGridTest {
                         Synthetic.expectedPixel(2, 0, y, x) << 16
                                 | Synthetic.expectedPixel(2, 1, y, x) << 8
                                 | Synthetic.expectedPixel(2, 2, y, x);
-                assertEquals(expected, png.getRGB(MARGIN + FRAME + 2 * x + 1, TOP + FRAME + 2 * y + 1) & 0xFFFFFF);
+                assertEquals(
+                        expected,
+                        png.getRGB(MARGIN + FRAME + 2 * x + 1, TOP + FRAME + 2 * y + 1) & 0xFFFFFF);
             }
         }
         assertEquals(2, grid.testColumns().length, "defaults to the first min(4, columns) columns");
@@ -105,13 +107,23 @@ class ImageGridTest {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> ImageGrid.builder().setTrainImages(twoChannels).setTestImages(twoChannels)
-                                .setContributions(Synthetic.matrix()).build());
+                        () ->
+                                ImageGrid.builder()
+                                        .setTrainImages(twoChannels)
+                                        .setTestImages(twoChannels)
+                                        .setContributions(Synthetic.matrix())
+                                        .build());
         assertTrue(e.getMessage().contains("3-channel"), e.getMessage());
         ImageData tooFew = Synthetic.images(5, 1, 28, 0);
-        e = assertThrows(IllegalArgumentException.class,
-                () -> ImageGrid.builder().setTrainImages(tooFew).setTestImages(test)
-                        .setContributions(Synthetic.matrix()).build());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                ImageGrid.builder()
+                                        .setTrainImages(tooFew)
+                                        .setTestImages(test)
+                                        .setContributions(Synthetic.matrix())
+                                        .build());
         assertTrue(e.getMessage().contains("training index 6"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> grid(2, 2));
     }
@@ -127,13 +139,17 @@ class ImageGridTest {
     }
 
     /** Every output pixel of the 4x block of image pixel (y, x) has that pixel's gray value. */
-    private static void assertBlockOf(BufferedImage png, ImageData data, int left, int top, int index) {
+    private static void assertBlockOf(
+            BufferedImage png, ImageData data, int left, int top, int index) {
         for (int y = 0; y < 28; y++) {
             for (int x = 0; x < 28; x++) {
                 int v = Synthetic.expectedPixel(index, 0, y, x);
                 for (int d = 0; d < 4; d++) {
                     int rgb = png.getRGB(left + 4 * x + d, top + 4 * y + (3 - d)) & 0xFFFFFF;
-                    assertEquals(v << 16 | v << 8 | v, rgb, "image " + index + " pixel (" + y + "," + x + ")");
+                    assertEquals(
+                            v << 16 | v << 8 | v,
+                            rgb,
+                            "image " + index + " pixel (" + y + "," + x + ")");
                 }
             }
         }

@@ -9,8 +9,8 @@ import java.util.Random;
 
 /**
  * Re-initializes a block's parameters from a seeded {@link java.util.Random}, so that tests that
- * compare separate trainings do not depend on the engine's random generator (whose seeding
- * depends on the native build).
+ * compare separate trainings do not depend on the engine's random generator (whose seeding depends
+ * on the native build).
  */
 public final class JavaInit {
 

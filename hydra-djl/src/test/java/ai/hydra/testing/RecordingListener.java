@@ -7,7 +7,9 @@ import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Records, before every step, the pre-step weights (per parameter, as doubles) and batch indices. */
+/**
+ * Records, before every step, the pre-step weights (per parameter, as doubles) and batch indices.
+ */
 public final class RecordingListener extends TrainingListenerAdapter {
 
     public final List<List<double[]>> weights = new ArrayList<>();
@@ -17,7 +19,11 @@ public final class RecordingListener extends TrainingListenerAdapter {
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         List<double[]> snapshot = new ArrayList<>();
         for (Pair<String, Parameter> pair : trainer.getModel().getBlock().getParameters()) {
-            snapshot.add(pair.getValue().getArray().toType(ai.djl.ndarray.types.DataType.FLOAT64, true).toDoubleArray());
+            snapshot.add(
+                    pair.getValue()
+                            .getArray()
+                            .toType(ai.djl.ndarray.types.DataType.FLOAT64, true)
+                            .toDoubleArray());
         }
         weights.add(snapshot);
         List<?> list = batchData.getBatch().getIndices();

@@ -4,6 +4,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -15,10 +16,9 @@ import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.BatchSampler;
-import ai.hydra.data.SeededRandomSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
-import ai.djl.ndarray.index.NDIndex;
+import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
@@ -151,7 +151,8 @@ public final class TinyProblem {
     }
 
     /** Trains a fresh float64 model; the listeners see every batch. */
-    public Model train(NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
+    public Model train(
+            NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
             throws Exception {
         Trainers.seed(SEED);
         Model model = Model.newInstance("tiny");
@@ -185,11 +186,16 @@ public final class TinyProblem {
             NDArray x = scope.create(testX);
             NDArray logits =
                     model.getBlock()
-                            .forward(new ai.djl.training.ParameterStore(scope, false), new NDList(x), false)
+                            .forward(
+                                    new ai.djl.training.ParameterStore(scope, false),
+                                    new NDList(x),
+                                    false)
                             .singletonOrThrow();
             NDArray labels = scope.create(testY).toType(DataType.INT64, false);
             NDArray picked =
-                    logits.logSoftmax(1).get(new NDIndex().addAllDim().addPickDim(labels)).reshape(-1);
+                    logits.logSoftmax(1)
+                            .get(new NDIndex().addAllDim().addPickDim(labels))
+                            .reshape(-1);
             return -picked.mean().getDouble();
         }
     }
@@ -207,7 +213,9 @@ public final class TinyProblem {
             NDArray classes = labels.get(0).toType(DataType.INT64, false);
             NDArray weights = labels.get(1);
             NDArray picked =
-                    logits.logSoftmax(1).get(new NDIndex().addAllDim().addPickDim(classes)).reshape(-1);
+                    logits.logSoftmax(1)
+                            .get(new NDIndex().addAllDim().addPickDim(classes))
+                            .reshape(-1);
             return picked.neg().mul(weights.toType(picked.getDataType(), false).reshape(-1)).mean();
         }
     }
