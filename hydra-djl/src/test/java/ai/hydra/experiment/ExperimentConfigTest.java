@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,6 +64,7 @@ class ExperimentConfigTest {
                         List.of(
                                 "train.epochs=1",
                                 "data.trainLimit=500",
+                                "data.dataset=fashion-mnist",
                                 "data.dir=/tmp/fm",
                                 "train.dtype=float64",
                                 "train.optimizer.learningRate=1e-3",
@@ -72,6 +74,7 @@ class ExperimentConfigTest {
                                 "data.labelNoise.fraction=0.1"));
         assertEquals(1, config.train().epochs());
         assertEquals(500, config.data().trainLimit());
+        assertEquals("fashion-mnist", config.data().dataset());
         assertEquals(Path.of("/tmp/fm"), config.data().dir());
         assertEquals(DataType.FLOAT64, config.train().precision().dataType());
         assertEquals(1e-3, config.train().optimizer().learningRate(), 1e-15);
@@ -185,6 +188,64 @@ class ExperimentConfigTest {
         Path file = write("bad.yaml", "train: [epochs: 3\n");
         String message = error(file);
         assertTrue(message.contains("config file " + file + " is not valid YAML"), message);
+    }
+
+    @Test
+    void keyGivenTwiceNamesKeyLineAndFile() throws IOException {
+        Path file = write("twice.yaml", "name: a\nseed: 1\nseed: 2\n");
+        String message = error(file);
+        assertTrue(message.contains("config file " + file), message);
+        assertTrue(message.contains("'seed' twice"), message);
+        assertTrue(message.contains("line 3"), message);
+        file = write("nested.yaml", "train:\n  epochs: 1\n  batchSize: 8\n  epochs: 2\n");
+        message = error(file);
+        assertTrue(message.contains("'epochs' twice"), message);
+        assertTrue(message.contains("line 4"), message);
+        Path ok = write("ok.yaml", "model: lenet5\n");
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () -> ExperimentConfig.load(ok, List.of("train={epochs: 1, epochs: 2}")));
+        assertTrue(e.getMessage().contains("'epochs' twice"), e.getMessage());
+    }
+
+    @Test
+    void overrideGivenTwiceIsRefused() throws IOException {
+        Path file = write("ok.yaml", "model: lenet5\n");
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () -> ExperimentConfig.load(file, List.of("seed=1", "seed=2")));
+        assertTrue(e.getMessage().contains("--set seed=1"), e.getMessage());
+        assertTrue(e.getMessage().contains("--set seed=2"), e.getMessage());
+    }
+
+    @Test
+    void nonUtf8FileNamesFileLineAndEncoding() throws IOException {
+        Path file = tmp.resolve("latin1.yaml");
+        Files.write(file, "model: lenet5\nname: caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        String message = error(file);
+        assertTrue(message.contains("config file " + file), message);
+        assertTrue(message.contains("not UTF-8"), message);
+        assertTrue(message.contains("line 2"), message);
+        assertTrue(message.contains("0xe9"), message);
+    }
+
+    @Test
+    void bundledDatasetWithDirIsRefused() throws IOException {
+        Path file = write("bundled.yaml", "data:\n  dataset: bundled\n  dir: /data/mnist\n");
+        String message = error(file);
+        assertTrue(message.contains("'data.dir'"), message);
+        assertTrue(message.contains("bundled"), message);
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () ->
+                                ExperimentConfig.load(
+                                        CONFIGS.resolve("lenet5-fashion-bundled.yaml"),
+                                        List.of("data.dir=/data/fashion-mnist")));
+        assertTrue(
+                e.getMessage().contains("from --set data.dir=/data/fashion-mnist"), e.getMessage());
     }
 
     private String error(Path file) {
