@@ -29,7 +29,8 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
      * @param source where the config came from, for error messages
      * @return the splits
      * @throws IOException if the files cannot be read or downloaded
-     * @throws ConfigException if a limit asks for more samples than the split holds
+     * @throws ConfigException if a limit asks for more samples than the split holds, or the label
+     *     noise chooses no sample
      */
     public static ExperimentData load(DataConfig config, String source) throws IOException {
         ImageData train = limit(read(config, Split.TRAIN, source), config, Split.TRAIN, source);
@@ -47,6 +48,18 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
                                 noiseConfig.fraction(),
                                 train.numClasses(),
                                 noiseConfig.seed());
+        if (noise.chosenIndices().length == 0) {
+            throw new ConfigException(
+                    "data.labelNoise.fraction "
+                            + noiseConfig.fraction()
+                            + " (config "
+                            + source
+                            + ") of "
+                            + train.size()
+                            + " training samples chooses no training sample; use at least "
+                            + 1.0 / train.size()
+                            + ", or mode: none");
+        }
         return new ExperimentData(train.withLabels(noise.labels()), test, noise);
     }
 

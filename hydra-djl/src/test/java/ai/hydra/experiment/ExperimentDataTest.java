@@ -36,4 +36,25 @@ class ExperimentDataTest {
                         () -> ExperimentData.load(bundled("data.testLimit=401"), "t.yaml"));
         assertTrue(e.getMessage().contains("only 400 test images"), e.getMessage());
     }
+
+    @Test
+    void labelNoiseThatChoosesNoSampleIsRefused() throws IOException {
+        String[] noise = {"data.labelNoise.mode=wrong", "data.trainLimit=100"};
+        ExperimentData one =
+                ExperimentData.load(
+                        bundled(noise[0], noise[1], "data.labelNoise.fraction=0.01"), "t.yaml");
+        assertEquals(1, one.noise().chosenIndices().length);
+        ConfigException e =
+                assertThrows(
+                        ConfigException.class,
+                        () ->
+                                ExperimentData.load(
+                                        bundled(
+                                                noise[0],
+                                                noise[1],
+                                                "data.labelNoise.fraction=0.004"),
+                                        "t.yaml"));
+        assertTrue(e.getMessage().contains("data.labelNoise.fraction"), e.getMessage());
+        assertTrue(e.getMessage().contains("no training sample"), e.getMessage());
+    }
 }
