@@ -68,10 +68,7 @@ class DatasetLoaderTest {
         byte[] full = Files.readAllBytes(images);
         assertEquals(16 + 12 * 784, full.length);
         Files.write(images, Arrays.copyOf(full, full.length - 100));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.MNIST, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
         assertTrue(e.getMessage().contains("expected " + full.length + " bytes"), e.getMessage());
@@ -84,10 +81,7 @@ class DatasetLoaderTest {
         IdxFormat.write(small(), images, dir.resolve("train-labels-idx1-ubyte.gz"), true);
         byte[] full = Files.readAllBytes(images);
         Files.write(images, Arrays.copyOf(full, full.length / 2));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.FASHION_MNIST, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
     }
@@ -95,20 +89,14 @@ class DatasetLoaderTest {
     @Test
     void wrongMagicNumberIsReported() throws IOException {
         writeIdx(dir, "t10k", 2049, 3, 28, new int[] {1, 2, 3});
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.MNIST, Split.TEST, dir);
         assertTrue(e.getMessage().contains("magic number 2049, expected 2051"), e.getMessage());
     }
 
     @Test
     void countMismatchIsReported() throws IOException {
         writeIdx(dir, "t10k", 2051, 3, 28, new int[] {1, 2});
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.MNIST, Split.TEST, dir);
         assertTrue(e.getMessage().contains("3 images"), e.getMessage());
         assertTrue(e.getMessage().contains("2 labels"), e.getMessage());
     }
@@ -116,43 +104,28 @@ class DatasetLoaderTest {
     @Test
     void labelOutOfRangeIsReported() throws IOException {
         writeIdx(dir, "t10k", 2051, 3, 28, new int[] {1, 12, 3});
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.MNIST, Split.TEST, dir);
         assertTrue(e.getMessage().contains("label 12 at index 1"), e.getMessage());
     }
 
     @Test
     void wrongImageSizeIsReported() throws IOException {
         writeIdx(dir, "t10k", 2051, 2, 32, new int[] {1, 2});
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.FASHION_MNIST, Split.TEST, dir);
         assertTrue(e.getMessage().contains("32x32"), e.getMessage());
         assertTrue(e.getMessage().contains("28x28"), e.getMessage());
     }
 
     @Test
     void missingFilesListWhatWasLookedFor() {
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.MNIST, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte.gz"), e.getMessage());
         assertTrue(e.getMessage().contains("train_data"), e.getMessage());
-        e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        e = loadFails(DatasetName.CIFAR10, Split.TEST, dir);
         assertTrue(e.getMessage().contains("test_batch.bin"), e.getMessage());
         assertTrue(e.getMessage().contains("cifar-10-batches-bin"), e.getMessage());
         Path missing = dir.resolve("nope");
-        e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, missing));
+        e = loadFails(DatasetName.MNIST, Split.TRAIN, missing);
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
     }
 
@@ -182,10 +155,7 @@ class DatasetLoaderTest {
         byte[] records = cifarRecords(1, 2);
         Path file = dir.resolve("test_batch.bin");
         Files.write(file, Arrays.copyOf(records, records.length - 5));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TEST, dir);
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("3073"), e.getMessage());
     }
@@ -193,10 +163,7 @@ class DatasetLoaderTest {
     @Test
     void cifarPartialTrainingBatchesAreReported() throws IOException {
         Files.write(dir.resolve("data_batch_1.bin"), cifarRecords(1, 1));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains("only 1 of the 5"), e.getMessage());
     }
 
@@ -220,10 +187,7 @@ class DatasetLoaderTest {
         }
         Files.delete(test.resolve("truck/0001.png"));
         Files.delete(test.resolve("truck"));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TEST, dir);
         assertTrue(e.getMessage().contains("lacks the class folder truck"), e.getMessage());
     }
 
@@ -234,10 +198,7 @@ class DatasetLoaderTest {
         }
         Path empty = dir.resolve("data_batch_2.bin");
         Files.write(empty, new byte[0]);
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(empty.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("is empty"), e.getMessage());
     }
@@ -247,10 +208,7 @@ class DatasetLoaderTest {
         for (int b = 1; b <= 5; b++) {
             Files.write(dir.resolve("data_batch_" + b + ".bin"), cifarRecords(b, b == 4 ? 1 : 2));
         }
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
         assertTrue(
                 e.getMessage().contains("data_batch_4.bin: 1, data_batch_5.bin: 2"),
@@ -260,17 +218,11 @@ class DatasetLoaderTest {
     @Test
     void emptySplitIsRefused() throws IOException {
         Files.write(dir.resolve("test_batch.bin"), new byte[0]);
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TEST, dir);
         assertTrue(
                 e.getMessage().contains(dir.resolve("test_batch.bin").toString()), e.getMessage());
         writeIdx(dir, "t10k", 2051, 0, 28, new int[0]);
-        e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.MNIST, Split.TEST, dir));
+        e = loadFails(DatasetName.MNIST, Split.TEST, dir);
         assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte.gz"), e.getMessage());
         assertTrue(e.getMessage().contains("no images"), e.getMessage());
     }
@@ -282,10 +234,7 @@ class DatasetLoaderTest {
         assertEquals(10, DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir).size());
         Files.delete(train.resolve("cat/0001.png"));
         Files.writeString(train.resolve("cat/notes.txt"), "not an image");
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(train.resolve("cat").toString()), e.getMessage());
         assertTrue(e.getMessage().contains("no .jpg, .jpeg or .png"), e.getMessage());
     }
@@ -296,10 +245,7 @@ class DatasetLoaderTest {
         writeClassFolders(train);
         writePng(Files.createDirectories(train.resolve("cats")).resolve("0002.png"), 2);
         Files.createDirectories(train.resolve(".thumbnails")); // hidden folders are ignored
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(train.resolve("cats").toString()), e.getMessage());
         assertTrue(e.getMessage().contains("not a CIFAR-10 class"), e.getMessage());
     }
@@ -334,10 +280,7 @@ class DatasetLoaderTest {
         writePng(png, 5);
         byte[] pngBytes = Files.readAllBytes(png);
         Files.write(png, Arrays.copyOf(pngBytes, pngBytes.length / 2));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.CIFAR10, Split.TEST, dir));
+        IOException e = loadFails(DatasetName.CIFAR10, Split.TEST, dir);
         assertTrue(e.getMessage().contains(png.toString()), e.getMessage());
     }
 
@@ -347,18 +290,12 @@ class DatasetLoaderTest {
         IdxFormat.write(small(), images, dir.resolve("train-labels-idx1-ubyte.gz"), true);
         byte[] good = Files.readAllBytes(images);
         Files.write(images, concat(good, "garbage".getBytes(StandardCharsets.US_ASCII)));
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.FASHION_MNIST, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("7 bytes after the end"), e.getMessage());
         // garbage that starts like a gzip member but is none
         Files.write(images, concat(good, new byte[] {0x1f, (byte) 0x8b, 8, 0, 1, 2}));
-        e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir));
+        e = loadFails(DatasetName.FASHION_MNIST, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
     }
 
@@ -393,11 +330,12 @@ class DatasetLoaderTest {
         byte[] bytes = Files.readAllBytes(images);
         bytes[bytes.length - 6] ^= 1; // inside the CRC-32 of the trailer
         Files.write(images, bytes);
-        IOException e =
-                assertThrows(
-                        IOException.class,
-                        () -> DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir));
+        IOException e = loadFails(DatasetName.FASHION_MNIST, Split.TRAIN, dir);
         assertTrue(e.getMessage().contains(images.toString()), e.getMessage());
+    }
+
+    private static IOException loadFails(DatasetName name, Split split, Path dir) {
+        return assertThrows(IOException.class, () -> DatasetLoader.load(name, split, dir));
     }
 
     private static byte[] gzip(byte[] bytes) throws IOException {

@@ -98,9 +98,7 @@ class ExperimentConfigTest {
     @Test
     void missingFileNamesTheFile() {
         Path missing = tmp.resolve("nope.yaml");
-        ConfigException e =
-                assertThrows(
-                        ConfigException.class, () -> ExperimentConfig.load(missing, List.of()));
+        ConfigException e = loadFails(missing);
         assertTrue(e.getMessage().contains("config file not found: " + missing), e.getMessage());
     }
 
@@ -162,22 +160,13 @@ class ExperimentConfigTest {
     @Test
     void badOverrideNamesTheOverride() throws IOException {
         Path file = write("ok.yaml", "model: lenet5\n");
-        ConfigException e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("train.batchSize=0")));
+        ConfigException e = loadFails(file, "train.batchSize=0");
         assertTrue(
                 e.getMessage().contains("from --set train.batchSize=0 (config " + file + ")"),
                 e.getMessage());
-        e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("epochs")));
+        e = loadFails(file, "epochs");
         assertTrue(e.getMessage().contains("expected key=value"), e.getMessage());
-        e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("train.foo=1")));
+        e = loadFails(file, "train.foo=1");
         assertTrue(
                 e.getMessage().contains("unknown key 'train.foo' from --set train.foo=1"),
                 e.getMessage());
@@ -202,20 +191,14 @@ class ExperimentConfigTest {
         assertTrue(message.contains("'epochs' twice"), message);
         assertTrue(message.contains("line 4"), message);
         Path ok = write("ok.yaml", "model: lenet5\n");
-        ConfigException e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(ok, List.of("train={epochs: 1, epochs: 2}")));
+        ConfigException e = loadFails(ok, "train={epochs: 1, epochs: 2}");
         assertTrue(e.getMessage().contains("'epochs' twice"), e.getMessage());
     }
 
     @Test
     void overrideGivenTwiceIsRefused() throws IOException {
         Path file = write("ok.yaml", "model: lenet5\n");
-        ConfigException e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("seed=1", "seed=2")));
+        ConfigException e = loadFails(file, "seed=1", "seed=2");
         assertTrue(e.getMessage().contains("--set seed=1"), e.getMessage());
         assertTrue(e.getMessage().contains("--set seed=2"), e.getMessage());
     }
@@ -238,19 +221,20 @@ class ExperimentConfigTest {
         assertTrue(message.contains("'data.dir'"), message);
         assertTrue(message.contains("bundled"), message);
         ConfigException e =
-                assertThrows(
-                        ConfigException.class,
-                        () ->
-                                ExperimentConfig.load(
-                                        CONFIGS.resolve("lenet5-fashion-bundled.yaml"),
-                                        List.of("data.dir=/data/fashion-mnist")));
+                loadFails(
+                        CONFIGS.resolve("lenet5-fashion-bundled.yaml"),
+                        "data.dir=/data/fashion-mnist");
         assertTrue(
                 e.getMessage().contains("from --set data.dir=/data/fashion-mnist"), e.getMessage());
     }
 
     private String error(Path file) {
-        return assertThrows(ConfigException.class, () -> ExperimentConfig.load(file, List.of()))
-                .getMessage();
+        return loadFails(file).getMessage();
+    }
+
+    private static ConfigException loadFails(Path file, String... overrides) {
+        return assertThrows(
+                ConfigException.class, () -> ExperimentConfig.load(file, List.of(overrides)));
     }
 
     private Path write(String name, String text) throws IOException {
