@@ -28,7 +28,7 @@ class HydraCommandTest {
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine commandLine = new CommandLine(new HydraCommand());
+        CommandLine commandLine = HydraCommand.commandLine(CommandLine.defaultFactory());
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         int code = commandLine.execute(args);
@@ -51,7 +51,7 @@ class HydraCommandTest {
         try (ApplicationContext context =
                         ApplicationContext.builder(HydraCommand.class, Environment.CLI).start();
                 MicronautFactory factory = new MicronautFactory(context)) {
-            CommandLine commandLine = new CommandLine(HydraCommand.class, factory);
+            CommandLine commandLine = HydraCommand.commandLine(factory);
             commandLine.setOut(new PrintWriter(out, true));
             assertEquals(0, commandLine.execute("--version"));
         }
@@ -64,6 +64,38 @@ class HydraCommandTest {
         Run run = run();
         assertEquals(2, run.exitCode());
         assertTrue(run.err().contains("error: missing command"), run.err());
+    }
+
+    @Test
+    void unknownCommandIsOneErrorLine() {
+        Run run = run("atribute", "--config", BUNDLED);
+        assertEquals(2, run.exitCode());
+        assertEquals(
+                "error: unknown command 'atribute'; did you mean 'attribute'?"
+                        + " (see hydra --help)\n",
+                run.err().replace(System.lineSeparator(), "\n"));
+        assertEquals("", run.out());
+    }
+
+    @Test
+    void badOptionsAreOneErrorLine() {
+        String[][] cases = {
+            {"--nonsense"},
+            {"train", "--bogus", "--config", BUNDLED},
+            {"train"},
+            {"model-info", "--model"},
+            {"train", "--config", BUNDLED, "extra"}
+        };
+        for (String[] args : cases) {
+            Run run = run(args);
+            assertEquals(2, run.exitCode(), String.join(" ", args));
+            String[] lines = run.err().split("\\R");
+            assertEquals(1, lines.length, String.join(" ", args) + ": " + run.err());
+            assertTrue(lines[0].startsWith("error: "), run.err());
+            assertTrue(lines[0].endsWith(" --help)"), run.err());
+        }
+        assertTrue(
+                run("train").err().startsWith("error: missing required option: '--config=FILE'"));
     }
 
     @Test

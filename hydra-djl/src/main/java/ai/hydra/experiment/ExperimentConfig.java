@@ -2,7 +2,6 @@ package ai.hydra.experiment;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -10,9 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.constructor.DuplicateKeyException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
@@ -62,7 +60,7 @@ public record ExperimentConfig(
     public static ExperimentConfig load(Path yaml, List<String> overrides) {
         String text;
         try {
-            text = Files.readString(yaml, StandardCharsets.UTF_8);
+            text = ConfigYaml.decodeUtf8(Files.readAllBytes(yaml), yaml.toString());
         } catch (NoSuchFileException e) {
             throw new ConfigException(
                     "config file not found: "
@@ -128,8 +126,10 @@ public record ExperimentConfig(
     private static Map<String, Object> readTree(String text, String sourceName) {
         Object document;
         try {
-            Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
-            document = yaml.load(text);
+            document = ConfigYaml.loader().load(text);
+        } catch (DuplicateKeyException e) {
+            throw new ConfigException(
+                    "config file " + sourceName + " " + ConfigYaml.describe(e), e);
         } catch (YAMLException e) {
             throw new ConfigException(
                     "config file "

@@ -2,9 +2,7 @@ package ai.hydra.experiment;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.constructor.DuplicateKeyException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /** Applies {@code key=value} overrides with dotted keys to a raw YAML tree. */
@@ -53,7 +51,10 @@ final class Overrides {
             return null;
         }
         try {
-            return new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+            return ConfigYaml.loader().load(text);
+        } catch (DuplicateKeyException e) {
+            throw new ConfigException(
+                    "bad override '" + override + "': the value " + ConfigYaml.describe(e), e);
         } catch (YAMLException e) {
             throw new ConfigException(
                     "bad override '"
