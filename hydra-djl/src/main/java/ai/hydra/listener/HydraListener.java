@@ -60,6 +60,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private static final String PARAMETERS = "parameters.ndlist";
     private static final String OPTIMIZER = "optimizer.ndlist";
     private static final String PROPERTIES = "hydra.properties";
+    private static final String ENGINE = "engine";
 
     private final HydraSgd optimizer;
     private final long trainingSetSize;
@@ -326,8 +327,16 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         initialize(trainer);
         Map<String, String> saved = Checkpoints.readProperties(directory.resolve(PROPERTIES));
         Map<String, String> expected = describe();
+        saved.putIfAbsent(ENGINE, "PyTorch"); // written before checkpoints named their engine
         for (String key :
-                List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum")) {
+                List.of(
+                        ENGINE,
+                        "mode",
+                        "trainingSetSize",
+                        "rows",
+                        "columns",
+                        "dataType",
+                        "momentum")) {
             if (!expected.get(key).equals(saved.get(key))) {
                 throw new IllegalStateException(
                         "The checkpoint in "
@@ -338,11 +347,13 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                                 + saved.get(key)
                                 + ", this run has "
                                 + expected.get(key)
-                                + ": resume with the same model, data, tracked samples and mode.");
+                                + ": resume with the same engine, model, data, tracked samples and"
+                                + " mode.");
             }
         }
         Checkpoints.loadParameters(
                 trainer.getModel().getBlock(), directory.resolve(PARAMETERS), manager);
+        Trainers.syncParameterServer(trainer); // MXNet's server keeps its own copy
         optimizer.loadState(
                 directory.resolve(OPTIMIZER),
                 trainer.getModel().getNDManager(),
@@ -382,6 +393,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private Map<String, String> describe() {
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("format", "hydra-djl checkpoint 1");
+        // engines keep optimizer state differently (MXNet's momentum buffer is PyTorch's negated)
+        properties.put(ENGINE, trainer.getManager().getEngine().getEngineName());
         properties.put("mode", mode.name());
         properties.put("trainingSetSize", Long.toString(trainingSetSize));
         properties.put(

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
+import ai.djl.training.ParameterServer;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.Batch;
@@ -74,33 +74,29 @@ public final class Trainers {
     /**
      * Returns the optimizer a trainer updates its parameters with, when it can be found.
      *
-     * <p>DJL 0.35.1 does not expose it; it sits in the trainer's parameter store, in its local
-     * parameter server. Read by reflection so that a wrong optimizer is refused when training
-     * starts rather than after the first step; empty if DJL's internals differ.
+     * <p>DJL 0.35.1 does not expose it; it sits in the trainer's parameter server (see {@link
+     * EngineQuirks}). Read by reflection so that a wrong optimizer is refused when training starts
+     * rather than after the first step.
      *
      * @param trainer the trainer
-     * @return the optimizer, or empty if it cannot be read
+     * @return the optimizer, or empty for a parameter server of an engine hydra-djl does not know
      */
     public static Optional<Optimizer> optimizerOf(Trainer trainer) {
-        try {
-            Object store = field(Trainer.class, "parameterStore").get(trainer);
-            Object server = field(ParameterStore.class, "parameterServer").get(store);
-            if (server == null) {
-                return Optional.empty();
-            }
-            Object optimizer = field(server.getClass(), "optimizer").get(server);
-            return optimizer instanceof Optimizer
-                    ? Optional.of((Optimizer) optimizer)
-                    : Optional.empty();
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return Optional.empty();
-        }
+        ParameterServer server = EngineQuirks.parameterServer(trainer);
+        return server == null ? Optional.empty() : EngineQuirks.optimizerOf(server);
     }
 
-    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
-        Field field = type.getDeclaredField(name);
-        field.setAccessible(true);
-        return field;
+    /**
+     * Makes the trainer continue from the values now in its model's parameter arrays: call it after
+     * writing into them in place once the trainer is initialized (a loaded checkpoint, a custom
+     * initialization). Needed on MXNet, whose parameter server keeps its own copy of every
+     * parameter and would overwrite the written values at the next step; nothing to do on PyTorch.
+     *
+     * @param trainer an initialized trainer
+     * @throws IllegalStateException if the engine's parameter server is not one hydra-djl knows
+     */
+    public static void syncParameterServer(Trainer trainer) {
+        EngineQuirks.syncParameterServer(trainer);
     }
 
     /**

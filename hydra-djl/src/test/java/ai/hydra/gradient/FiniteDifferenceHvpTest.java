@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ class FiniteDifferenceHvpTest {
      * the bias), independent of any autograd.
      */
     @Test
+    @EngineNeutral
     void matchesClosedFormHessianOfSoftmaxRegression() {
         Random random = new Random(3);
         double[][] x = new double[B][D];

@@ -25,6 +25,7 @@ import ai.hydra.data.ImageData;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.store.StorePlanner;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The listener leaves training alone, is reproducible, and refuses what it cannot differentiate.
  */
+@EngineNeutral
 class ListenerBehaviourTest {
 
     @TempDir Path temp;
@@ -249,7 +251,7 @@ class ListenerBehaviourTest {
             }
             ArrayDataset data = train.toDataset(manager, DataType.FLOAT32, 32, true, 11);
             try (Trainer trainer = Trainers.newTrainer(model, config, LeNet5.INPUT_SHAPE)) {
-                ai.hydra.testing.JavaInit.apply(model.getBlock(), 7);
+                ai.hydra.testing.JavaInit.apply(trainer, 7);
                 EasyTrain.fit(trainer, 1, data, null);
             }
             return weights(model);

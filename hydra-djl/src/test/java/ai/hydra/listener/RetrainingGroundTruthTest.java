@@ -7,6 +7,7 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
 import ai.hydra.analysis.ContributionAnalysis;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import org.junit.jupiter.api.Test;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * Correctness bar 1: HYDRA's dL_test/deps_i against central differences of whole float64
  * retrainings in which sample i's loss weight is 1/N +/- h.
  */
+@EngineNeutral
 class RetrainingGroundTruthTest {
 
     private static final int[] TRACKED = {0, 7, 14, 21, 3, 50, 77, 101, 150, 199, 63, 120};
