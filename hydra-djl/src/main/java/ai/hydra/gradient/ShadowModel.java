@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
+import ai.hydra.train.EngineQuirks;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -19,9 +20,9 @@ import java.util.Map;
  * gradients.
  *
  * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and {@link
- * GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of the
- * batch mean the trainer differentiates, and a per-sample gradient is the gradient of that sample's
- * loss.
+ * GradientCollector} (opened in the forward pass's mode, see {@link EngineQuirks}). Losses are the
+ * trainer's own, so a "batch gradient" is the gradient of the batch mean the trainer
+ * differentiates, and a per-sample gradient is the gradient of that sample's loss.
  */
 public final class ShadowModel {
 
@@ -91,7 +92,8 @@ public final class ShadowModel {
             Shadow shadow = new Shadow(scope, w);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
-            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+            try (GradientCollector collector =
+                    EngineQuirks.newGradientCollector(scope.getEngine(), training)) {
                 NDList predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
             }
@@ -180,7 +182,8 @@ public final class ShadowModel {
 
     private void sampleBackward(
             NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
-        try (GradientCollector collector = step.getEngine().newGradientCollector()) {
+        try (GradientCollector collector =
+                EngineQuirks.newGradientCollector(step.getEngine(), training)) {
             NDList predictions;
             NDList label = rows(y, row);
             if (batchDependent && training) {

@@ -1,14 +1,18 @@
 package ai.hydra.train;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.LocalParameterServer;
 import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
+import java.lang.reflect.Array;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.util.Optional;
 
 /**
@@ -25,6 +29,11 @@ import java.util.Optional;
  *       {@link #syncParameterServer} hands the written values to the server.
  *   <li>Where the optimizer sits: a field of {@link LocalParameterServer}; inside the KVStore's
  *       updater callback on MXNet.
+ *   <li>Recording a gradient: PyTorch takes the mode (training or prediction) from each forward
+ *       call. MXNet's gradient collector switches the whole engine to training mode, in which its
+ *       batch norm refuses a prediction-mode forward, and DJL runs MXNet's backward pass in
+ *       training mode, in which batch norm differentiates batch statistics the forward pass did not
+ *       use. {@link #newGradientCollector} records and differentiates in the forward pass's mode.
  *   <li>The sign of {@code Sgd}'s momentum buffer: PyTorch's update keeps {@code v} ({@code w <- w
  *       - v}), MXNet's {@code sgd_mom_update} keeps {@code -v} ({@code w <- w + v'}); the map of
  *       the weights is the same. Checkpoints record their engine and resume only on it.
@@ -33,9 +42,11 @@ import java.util.Optional;
  * <p>The private fields are read by name, and MXNet's classes by their names, so that the library
  * neither needs MXNet on its class path nor fails without it.
  */
-final class EngineQuirks {
+public final class EngineQuirks {
 
     private static final String MXNET_PARAMETER_SERVER = "ai.djl.mxnet.engine.MxParameterServer";
+    private static final String MXNET_GRADIENT_COLLECTOR =
+            "ai.djl.mxnet.engine.MxGradientCollector";
 
     private EngineQuirks() {}
 
@@ -114,6 +125,31 @@ final class EngineQuirks {
         server.close();
     }
 
+    /**
+     * Opens a gradient collector for forward passes in training or prediction mode (prediction
+     * mode: batch norm uses its running statistics, as for influence functions and test-loss
+     * gradients).
+     *
+     * @param engine the engine of the arrays
+     * @param training the mode of the forward passes recorded
+     * @return the collector; close it after the backward pass
+     */
+    public static GradientCollector newGradientCollector(Engine engine, boolean training) {
+        GradientCollector collector = engine.newGradientCollector();
+        if (training || !MXNET_GRADIENT_COLLECTOR.equals(collector.getClass().getName())) {
+            return collector;
+        }
+        try {
+            return new MxnetPredictionCollector(collector);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            collector.close();
+            throw new IllegalStateException(
+                    "Cannot record an MXNet gradient in prediction mode with this DJL version"
+                            + " (MxGradientCollector.setTraining, JnaUtils.LIB): use DJL 0.35.1",
+                    e);
+        }
+    }
+
     private static boolean isMxnet(ParameterServer server) {
         return MXNET_PARAMETER_SERVER.equals(server.getClass().getName());
     }
@@ -131,6 +167,81 @@ final class EngineQuirks {
                             + name
                             + ": it was written for DJL 0.35.1. Use that version.",
                     e);
+        }
+    }
+
+    /**
+     * MXNet's collector, switched to prediction mode for the forward passes (as Python's {@code
+     * autograd.record(train_mode=False)}) and for the backward pass (as {@code
+     * loss.backward(train_mode=False)}): DJL runs MXNet's backward pass in training mode, in which
+     * batch norm differentiates batch statistics the forward pass did not use (measured: input
+     * gradients 30% off, {@code ShadowModelTest}). DJL's {@code JnaUtils} offers no backward call
+     * that both sets the mode and passes no head gradient, so MXNet's C function is called.
+     */
+    private static final class MxnetPredictionCollector implements GradientCollector {
+
+        private final GradientCollector collector;
+        private final Object library;
+        private final Method backwardEx;
+        private final Method lastError;
+        private final Method pointers;
+        private final Class<?> pointer;
+
+        MxnetPredictionCollector(GradientCollector collector) throws ReflectiveOperationException {
+            this.collector = collector;
+            ClassLoader loader = collector.getClass().getClassLoader();
+            Class<?> jna = Class.forName("ai.djl.mxnet.jna.JnaUtils", true, loader);
+            Field field = jna.getDeclaredField("LIB");
+            field.setAccessible(true);
+            library = field.get(null);
+            Class<?> api = Class.forName("ai.djl.mxnet.jna.MxnetLibrary", true, loader);
+            backwardEx = method(api, "MXAutogradBackwardEx");
+            lastError = method(api, "MXGetLastError");
+            pointer = Class.forName("com.sun.jna.Pointer", true, loader);
+            Class<?> pointerArray = Class.forName("ai.djl.mxnet.jna.PointerArray", true, loader);
+            pointers = pointerArray.getMethod("of", pointer.arrayType());
+            pointers.setAccessible(true); // PointerArray is package-private
+            collector.getClass().getMethod("setTraining", boolean.class).invoke(null, false);
+        }
+
+        @Override
+        public void backward(NDArray target) {
+            try {
+                Object handles = Array.newInstance(pointer, 1);
+                Array.set(handles, 0, target.getClass().getMethod("getHandle").invoke(target));
+                Object outputs = pointers.invoke(null, handles);
+                // one output, head gradient null (ones), no explicit variables, no retained or
+                // higher-order graph, is_train = 0; gradients go to the arrays' own buffers
+                int status =
+                        (Integer)
+                                backwardEx.invoke(
+                                        library, 1, outputs, null, 0, null, 0, 0, 0, null, null);
+                if (status != 0) {
+                    throw new IllegalStateException(
+                            "MXNet's backward pass failed: " + lastError.invoke(library));
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("MXNet's backward pass failed", e);
+            }
+        }
+
+        @Override
+        public void zeroGradients() {
+            collector.zeroGradients();
+        }
+
+        @Override
+        public void close() {
+            collector.close();
+        }
+
+        private static Method method(Class<?> type, String name) throws NoSuchMethodException {
+            for (Method method : type.getMethods()) {
+                if (method.getName().equals(name)) {
+                    return method;
+                }
+            }
+            throw new NoSuchMethodException(type.getName() + "." + name);
         }
     }
 }
