@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -11,8 +12,10 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
 import ai.hydra.train.EngineQuirks;
+import ai.hydra.train.EngineQuirks.Recording;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -86,6 +89,11 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w, recording.dataType(), wide -> gradient(wide, inputs, labels, training));
+        }
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
@@ -93,7 +101,7 @@ public final class ShadowModel {
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             try (GradientCollector collector =
-                    EngineQuirks.newGradientCollector(scope.getEngine(), training)) {
+                    EngineQuirks.newGradientCollector(scope.getEngine(), recording.training())) {
                 NDList predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
             }
@@ -157,6 +165,13 @@ public final class ShadowModel {
      */
     public NDArray sampleGradients(
             NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> sampleGradients(wide, inputs, labels, rows, training));
+        }
         NDManager out = w.getManager();
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
         try (NDManager scope = out.newSubManager()) {
@@ -170,7 +185,7 @@ public final class ShadowModel {
                     // operand's manager, so each row's activations are freed with the row.
                     step.tempAttachAll(x, y, shadow.arrays);
                     shadow.zeroGradients();
-                    sampleBackward(step, shadow, x, y, rows[k], training);
+                    sampleBackward(step, shadow, x, y, rows[k], training, recording);
                     NDArray gradient = shadow.gradient();
                     result.set(new NDIndex(k), gradient);
                     gradient.close();
@@ -181,9 +196,15 @@ public final class ShadowModel {
     }
 
     private void sampleBackward(
-            NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
+            NDManager step,
+            Shadow shadow,
+            NDList x,
+            NDList y,
+            int row,
+            boolean training,
+            Recording recording) {
         try (GradientCollector collector =
-                EngineQuirks.newGradientCollector(step.getEngine(), training)) {
+                EngineQuirks.newGradientCollector(step.getEngine(), recording.training())) {
             NDList predictions;
             NDList label = rows(y, row);
             if (batchDependent && training) {
@@ -193,6 +214,23 @@ public final class ShadowModel {
             }
             predictions.attach(step);
             collector.backward(loss.evaluate(label, predictions));
+        }
+    }
+
+    private Recording recording(NDArray w, boolean training) {
+        return EngineQuirks.recording(
+                w.getManager().getEngine(), training, batchDependent, w.getDataType());
+    }
+
+    /** Computes {@code f(w)} in another data type; the result in {@code w}'s, on its manager. */
+    private static NDArray inType(NDArray w, DataType type, UnaryOperator<NDArray> f) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDArray wide = w.toType(type, true);
+            wide.attach(scope);
+            NDArray result = f.apply(wide).toType(w.getDataType(), false);
+            result.attach(out);
+            return result;
         }
     }
 

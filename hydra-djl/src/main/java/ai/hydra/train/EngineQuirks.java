@@ -2,6 +2,7 @@ package ai.hydra.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.LocalParameterServer;
@@ -31,9 +32,10 @@ import java.util.Optional;
  *       updater callback on MXNet.
  *   <li>Recording a gradient: PyTorch takes the mode (training or prediction) from each forward
  *       call. MXNet's gradient collector switches the whole engine to training mode, in which its
- *       batch norm refuses a prediction-mode forward, and DJL runs MXNet's backward pass in
- *       training mode, in which batch norm differentiates batch statistics the forward pass did not
- *       use. {@link #newGradientCollector} records and differentiates in the forward pass's mode.
+ *       batch norm refuses a prediction-mode forward; DJL runs MXNet's backward pass in training
+ *       mode, in which batch norm differentiates batch statistics the forward pass did not use; and
+ *       MKL-DNN's max pooling differentiates wrongly after a prediction-mode forward. {@link
+ *       #recording} and {@link #newGradientCollector} choose a mode and data type that are exact.
  *   <li>The sign of {@code Sgd}'s momentum buffer: PyTorch's update keeps {@code v} ({@code w <- w
  *       - v}), MXNet's {@code sgd_mom_update} keeps {@code -v} ({@code w <- w + v'}); the map of
  *       the weights is the same. Checkpoints record their engine and resume only on it.
@@ -126,12 +128,35 @@ public final class EngineQuirks {
     }
 
     /**
-     * Opens a gradient collector for forward passes in training or prediction mode (prediction
-     * mode: batch norm uses its running statistics, as for influence functions and test-loss
-     * gradients).
+     * Decides how to record the gradient of a forward pass: the engine's mode while recording, and
+     * the data type to compute in. On PyTorch, as asked. On MXNet a prediction-mode pass is
+     * recorded in training mode unless the block has batch norm (nothing else the library's models
+     * use depends on the mode); with batch norm it is recorded in prediction mode, and in float64:
+     * MXNet's MKL-DNN kernels (float32) differentiate max pooling wrongly after a prediction-mode
+     * forward (measured: 50% off, {@code ShadowModelTest}).
      *
      * @param engine the engine of the arrays
-     * @param training the mode of the forward passes recorded
+     * @param training the mode of the forward pass
+     * @param batchNorm whether the block has batch normalization
+     * @param dataType the data type of the weights
+     * @return how to record
+     */
+    public static Recording recording(
+            Engine engine, boolean training, boolean batchNorm, DataType dataType) {
+        if (training || !"MXNet".equals(engine.getEngineName())) {
+            return new Recording(training, dataType);
+        }
+        if (!batchNorm) {
+            return new Recording(true, dataType);
+        }
+        return new Recording(false, dataType == DataType.FLOAT64 ? dataType : DataType.FLOAT64);
+    }
+
+    /**
+     * Opens a gradient collector in a recording mode (see {@link #recording}).
+     *
+     * @param engine the engine of the arrays
+     * @param training true to record in training mode, false in prediction mode
      * @return the collector; close it after the backward pass
      */
     public static GradientCollector newGradientCollector(Engine engine, boolean training) {
@@ -149,6 +174,14 @@ public final class EngineQuirks {
                     e);
         }
     }
+
+    /**
+     * How to record a gradient.
+     *
+     * @param training the engine's mode while recording
+     * @param dataType the data type to compute in
+     */
+    public record Recording(boolean training, DataType dataType) {}
 
     private static boolean isMxnet(ParameterServer server) {
         return MXNET_PARAMETER_SERVER.equals(server.getClass().getName());

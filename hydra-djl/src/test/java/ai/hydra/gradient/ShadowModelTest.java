@@ -14,6 +14,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
@@ -24,7 +25,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Shadow gradients against central differences of the loss, with batch norm in both modes:
+ * Shadow gradients against central differences of the loss, in float64 (and float32 against
+ * float64), through the operations of the library's models, with batch norm in both modes:
  * prediction mode (running statistics) is what influence functions and test-loss gradients use,
  * training mode (batch statistics) what HYDRA follows. On MXNet a gradient is recorded and
  * differentiated in the engine's training mode unless told otherwise, in which batch norm
@@ -38,11 +40,12 @@ class ShadowModelTest {
     private static final double H = 1e-6;
 
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void batchNormGradientsMatchFiniteDifferences(boolean convolutional) {
+    @ValueSource(strings = {"dense", "conv", "conv without batch norm"})
+    void gradientsMatchFiniteDifferences(String model) {
+        boolean convolutional = model.startsWith("conv");
         try (NDManager manager = NDManager.newBaseManager()) {
-            Shape inputShape = convolutional ? new Shape(BATCH, 2, 4, 4) : new Shape(BATCH, 3);
-            SequentialBlock block = block(convolutional);
+            Shape inputShape = convolutional ? new Shape(BATCH, 2, 6, 6) : new Shape(BATCH, 3);
+            SequentialBlock block = block(convolutional, !model.contains("without"));
             block.initialize(manager, DataType.FLOAT64, inputShape);
             Random random = new Random(5);
             for (Pair<String, Parameter> pair : block.getParameters()) {
@@ -67,7 +70,7 @@ class ShadowModelTest {
             ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
             NDArray w = shadow.space().values(manager, DataType.FLOAT64);
             for (boolean training : new boolean[] {false, true}) {
-                String what = (convolutional ? "conv" : "dense") + ", training " + training;
+                String what = model + ", training " + training;
                 double[] gradient = shadow.gradient(w, inputs, labels, training).toDoubleArray();
                 double[] truth = centralDifferences(block, shadow, w, inputs, labels, training);
                 check(what + ", float64 vs central differences", gradient, truth, 1e-7);
@@ -82,17 +85,21 @@ class ShadowModelTest {
         }
     }
 
-    private static SequentialBlock block(boolean convolutional) {
+    private static SequentialBlock block(boolean convolutional, boolean batchNorm) {
         SequentialBlock block = new SequentialBlock();
+        // LeNet's and DenseNet's operations: convolution, batch norm, max and average pooling
+        block.add(
+                convolutional
+                        ? Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(3).build()
+                        : Linear.builder().setUnits(4).build());
+        if (batchNorm) {
+            block.add(BatchNorm.builder().build());
+        }
+        block.add(Activation::tanh);
         if (convolutional) {
-            block.add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(3).build())
-                    .add(BatchNorm.builder().build())
-                    .add(Activation::tanh)
+            block.add(Pool.maxPool2dBlock(new Shape(2, 2)))
+                    .add(Pool.avgPool2dBlock(new Shape(2, 2)))
                     .add(Blocks.batchFlattenBlock());
-        } else {
-            block.add(Linear.builder().setUnits(4).build())
-                    .add(BatchNorm.builder().build())
-                    .add(Activation::tanh);
         }
         return block.add(Linear.builder().setUnits(3).build());
     }
