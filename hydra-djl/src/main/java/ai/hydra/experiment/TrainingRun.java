@@ -100,17 +100,21 @@ public final class TrainingRun {
         TrainConfig train = config.train();
         DataType dataType = train.precision().dataType();
         Device device = device();
+        Model model = Model.newInstance(config.name(), device);
+        Engine engine = model.getNDManager().getEngine();
+        String engineName = engine.getEngineName() + " " + engine.getVersion();
         progress.onStage(
                 "training "
                         + config.model()
                         + " on "
                         + data.train().size()
                         + " images ("
+                        + engineName
+                        + ", "
                         + device
                         + ", "
                         + dataType
                         + ")");
-        Model model = Model.newInstance(config.name(), device);
         boolean done = false;
         try (NDManager dataManager = NDManager.newBaseManager(device)) {
             model.setDataType(dataType);
@@ -163,6 +167,7 @@ public final class TrainingRun {
                             config,
                             data,
                             parameters,
+                            engineName,
                             device.toString(),
                             epochs,
                             epochs.get(epochs.size() - 1).meanLoss(),
