@@ -1,5 +1,7 @@
 package ai.hydra.experiment;
 
+import ai.hydra.model.LeNet5;
+import ai.hydra.model.Models;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -43,8 +45,8 @@ public record ExperimentConfig(
         HydraConfig hydra,
         String source) {
 
-    /** The accepted values of {@code model}. */
-    public static final String[] MODELS = {"lenet5", "densenet-bc-40"};
+    /** The accepted values of {@code model}: the names of {@link Models#NAMES}. */
+    public static final String[] MODELS = Models.NAMES.toArray(new String[0]);
 
     private static final String[] TOP_LEVEL_KEYS = {
         "name", "seed", "data", "model", "train", "hydra"
@@ -107,15 +109,16 @@ public record ExperimentConfig(
         }
         DataConfig data = DataConfig.from(root.section("data"));
         String model = root.choice("model", "lenet5", MODELS);
-        boolean lenet = "lenet5".equals(model);
-        if (lenet != data.isGrayscale28()) {
+        boolean grayscale28 = Models.inputShape(model).equals(LeNet5.INPUT_SHAPE);
+        if (grayscale28 != data.isGrayscale28()) {
             throw root.error(
                     "model",
                     "model "
                             + model
                             + " does not fit data.dataset "
                             + data.dataset()
-                            + "; use lenet5 with mnist, fashion-mnist or bundled, and "
+                            + "; use lenet5, logistic-regression or mlp with mnist, fashion-mnist"
+                            + " or bundled, and "
                             + "densenet-bc-40 with cifar10");
         }
         TrainConfig train = TrainConfig.from(root.section("train"));
