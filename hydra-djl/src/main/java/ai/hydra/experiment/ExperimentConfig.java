@@ -128,7 +128,7 @@ public record ExperimentConfig(
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> readTree(String text, String sourceName) {
+    static Map<String, Object> readTree(String text, String sourceName) {
         Object document;
         try {
             Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
