@@ -62,22 +62,24 @@ public record ExperimentConfig(
      * @throws ConfigException if the file cannot be read or holds invalid values
      */
     public static ExperimentConfig load(Path yaml, List<String> overrides) {
-        String text;
-        try {
-            text = Files.readString(yaml, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(
-                    "config file not found: "
-                            + yaml
-                            + " (give a path to a YAML file, e.g."
-                            + " configs/lenet5-fashion-bundled.yaml)",
-                    e);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + yaml + ": " + e.getMessage(), e);
-        }
+        String text =
+                readFile(
+                        yaml,
+                        "give a path to a YAML file, e.g. configs/lenet5-fashion-bundled.yaml");
         String fileName = yaml.getFileName() == null ? "experiment" : yaml.getFileName().toString();
         String defaultName = fileName.replaceFirst("\\.ya?ml$", "");
         return parse(text, yaml.toString(), defaultName, overrides);
+    }
+
+    /** Reads a config file; {@code hint} tells a user who named a missing file what to give. */
+    static String readFile(Path yaml, String hint) {
+        try {
+            return Files.readString(yaml, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file not found: " + yaml + " (" + hint + ")", e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + yaml + ": " + e.getMessage(), e);
+        }
     }
 
     /**

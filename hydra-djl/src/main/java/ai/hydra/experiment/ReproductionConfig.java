@@ -1,9 +1,5 @@
 package ai.hydra.experiment;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -185,18 +181,8 @@ public record ReproductionConfig(
     }
 
     private static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(
-                    "reproduction config not found: "
-                            + file
-                            + " (the experiments are defined in"
-                            + " configs/reproduce/<experiment>.yaml)",
-                    e);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return ExperimentConfig.readFile(
+                file, "the experiments are defined in configs/reproduce/<experiment>.yaml");
     }
 
     /**

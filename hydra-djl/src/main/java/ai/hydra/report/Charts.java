@@ -8,7 +8,7 @@ final class Charts {
 
     private Charts() {}
 
-    /** White background, the reports' font, no chart border. */
+    /** White background, the reports' font, no chart border, the legend below the plot. */
     static void style(Styler styler) {
         styler.setChartBackgroundColor(Drawing.BACKGROUND);
         styler.setPlotBackgroundColor(Drawing.BACKGROUND);
@@ -18,6 +18,7 @@ final class Charts {
         styler.setLegendBorderColor(Drawing.BACKGROUND);
         styler.setPlotBorderVisible(false);
         styler.setAntiAlias(true);
+        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
     }
 
     static int checkSize(String name, int value, int min) {

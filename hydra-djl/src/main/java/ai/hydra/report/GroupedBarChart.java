@@ -12,7 +12,6 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.CategorySeries;
-import org.knowm.xchart.style.Styler;
 
 /**
  * A grouped bar chart of methods over categories (e.g. datasets), each measured bar (mean, with the
@@ -69,7 +68,6 @@ public final class GroupedBarChart {
                         .yAxisTitle(builder.yTitle)
                         .build();
         Charts.style(chart.getStyler());
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setErrorBarsColorSeriesColor(false);
         chart.getStyler().setErrorBarsColor(Drawing.TEXT);
         chart.getStyler().setOverlapped(false);
