@@ -334,8 +334,9 @@ public sealed interface ReproductionSettings
      * @param methods the methods compared
      * @param scorings what the scores measure; each reported
      * @param inspectFractions shares of the training set inspected, for the fraction found
-     * @param hessianAwareSamples for {@code hydra-exact} before reverse-mode replay exists: at most
-     *     that many samples tracked (a random subset, reported as such); null = all
+     * @param hessianAwareSamples how many samples (a random subset, reported as such) the forward
+     *     Hessian-aware recurrence tracks for {@code hydra-exact}'s self scoring; the held-out
+     *     scoring covers all samples by the reverse-mode replay; null = all
      * @param outlierTrees isolation-forest trees (Outlier Gradient Analysis)
      * @param outlierSampleSize isolation-forest subsample size
      * @param outlierContamination the share flagged as outliers
