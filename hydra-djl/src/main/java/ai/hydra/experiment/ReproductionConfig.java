@@ -227,8 +227,19 @@ public record ReproductionConfig(
         for (String override : overrides) {
             String key = Overrides.keyOf(override);
             if (key.equals("seeds") || key.equals("runs") || key.startsWith("settings.")) {
-                Overrides.apply(tree, presetPath + "." + override, source);
                 source.addOverride(presetPath + "." + key, override);
+                Overrides.put(
+                        tree,
+                        presetPath + "." + key,
+                        Overrides.valueOf(override),
+                        path ->
+                                new ConfigException(
+                                        "bad override '"
+                                                + override
+                                                + "': '"
+                                                + path
+                                                + "' is a single value in "
+                                                + sourceName));
             } else if (key.startsWith("perRun.") && key.split("\\.").length > 2) {
                 String run = key.split("\\.")[1];
                 String rest = override.substring("perRun.".length() + run.length() + 1);
@@ -294,7 +305,7 @@ public record ReproductionConfig(
         }
         Map<String, Object> common = preset.flatSection("set");
         ConfigNode perRun = preset.section("perRun");
-        perRun.allowOnly(names.toArray(new String[0]));
+        perRun.allowOnly(defined.keys().toArray(new String[0]));
         List<Run> runs = new ArrayList<>();
         for (String name : names) {
             Map<String, Object> tree = deepCopy(defined.rawSection(name));

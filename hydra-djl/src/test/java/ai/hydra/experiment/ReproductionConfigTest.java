@@ -125,6 +125,8 @@ class ReproductionConfigTest {
                         "perRun.mnist.data.testLimit=100");
         assertEquals(List.of(7L), config.seeds());
         assertEquals(List.of("mnist"), config.runs().stream().map(r -> r.name()).toList());
+        ReproductionConfig fashionOnly = parse(TABLE3, "runs=[fashion-mnist]");
+        assertEquals(1, fashionOnly.runs().size(), "perRun of an unselected run is fine");
         assertEquals(500, ((CleaningSettings) config.settings()).heldOut());
         ExperimentConfig mnist = config.run("mnist").config();
         assertEquals(2, mnist.train().epochs(), "the command line beats perRun");
@@ -173,6 +175,9 @@ class ReproductionConfigTest {
                 message.contains(
                         "invalid 'train.epochs' in t3.yaml (run fashion-mnist, preset quick)"),
                 message);
+
+        message = error(TABLE3, "seeds=[1");
+        assertTrue(message.startsWith("bad override 'seeds=[1'"), message);
 
         message = error(TABLE3, "settings.heldOut=abc");
         assertTrue(message.contains("from --set settings.heldOut=abc (config t3.yaml)"), message);
