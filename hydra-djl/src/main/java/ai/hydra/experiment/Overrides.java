@@ -14,7 +14,16 @@ final class Overrides {
     private Overrides() {}
 
     static void apply(Map<String, Object> tree, String override, ConfigSource source) {
-        String key = keyOf(override);
+        applyAt(tree, keyOf(override), override, source);
+    }
+
+    /**
+     * Applies an override's value at {@code key}, which may differ from the key the user wrote
+     * (e.g. a preset's {@code seeds} lives at {@code presets.quick.seeds}); messages about {@code
+     * key} quote the user's text.
+     */
+    static void applyAt(
+            Map<String, Object> tree, String key, String override, ConfigSource source) {
         Object value = valueOf(override);
         source.addOverride(key, override);
         put(

@@ -227,19 +227,7 @@ public record ReproductionConfig(
         for (String override : overrides) {
             String key = Overrides.keyOf(override);
             if (key.equals("seeds") || key.equals("runs") || key.startsWith("settings.")) {
-                source.addOverride(presetPath + "." + key, override);
-                Overrides.put(
-                        tree,
-                        presetPath + "." + key,
-                        Overrides.valueOf(override),
-                        path ->
-                                new ConfigException(
-                                        "bad override '"
-                                                + override
-                                                + "': '"
-                                                + path
-                                                + "' is a single value in "
-                                                + sourceName));
+                Overrides.applyAt(tree, presetPath + "." + key, override, source);
             } else if (key.startsWith("perRun.") && key.split("\\.").length > 2) {
                 String run = key.split("\\.")[1];
                 String rest = override.substring("perRun.".length() + run.length() + 1);

@@ -1,14 +1,10 @@
 package ai.hydra.report;
 
 import java.awt.Color;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.CategorySeries;
@@ -31,7 +27,7 @@ import org.knowm.xchart.CategorySeries;
  *         .writePng(out.resolve("table3.png"));
  * }</pre>
  */
-public final class GroupedBarChart {
+public final class GroupedBarChart implements XChartFigure {
 
     /** Suffix of the legend entry of a method's published values. */
     public static final String PUBLISHED_SUFFIX = " (paper)";
@@ -58,6 +54,7 @@ public final class GroupedBarChart {
      *
      * @return a new chart
      */
+    @Override
     public CategoryChart toChart() {
         CategoryChart chart =
                 new CategoryChartBuilder()
@@ -91,25 +88,6 @@ public final class GroupedBarChart {
             }
         }
         return chart;
-    }
-
-    /**
-     * Renders the chart.
-     *
-     * @return an image of the configured size
-     */
-    public BufferedImage render() {
-        return BitmapEncoder.getBufferedImage(toChart());
-    }
-
-    /**
-     * Writes the chart as a PNG, atomically: a failure never leaves a truncated file behind.
-     *
-     * @param file the file; missing parent folders are created
-     * @throws IOException if writing fails
-     */
-    public void writePng(Path file) throws IOException {
-        Drawing.writePng(render(), file);
     }
 
     private static boolean hasNaN(double[] values) {

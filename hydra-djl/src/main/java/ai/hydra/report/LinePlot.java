@@ -1,13 +1,9 @@
 package ai.hydra.report;
 
 import java.awt.BasicStroke;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -29,7 +25,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *         .writePng(out.resolve("fig4.png"));
  * }</pre>
  */
-public final class LinePlot {
+public final class LinePlot implements XChartFigure {
 
     private final Builder builder;
 
@@ -52,6 +48,7 @@ public final class LinePlot {
      *
      * @return a new chart
      */
+    @Override
     public XYChart toChart() {
         XYChart chart =
                 new XYChartBuilder()
@@ -93,25 +90,6 @@ public final class LinePlot {
             drawn.setMarker(SeriesMarkers.NONE);
         }
         return chart;
-    }
-
-    /**
-     * Renders the plot.
-     *
-     * @return an image of the configured size
-     */
-    public BufferedImage render() {
-        return BitmapEncoder.getBufferedImage(toChart());
-    }
-
-    /**
-     * Writes the plot as a PNG, atomically: a failure never leaves a truncated file behind.
-     *
-     * @param file the file; missing parent folders are created
-     * @throws IOException if writing fails
-     */
-    public void writePng(Path file) throws IOException {
-        Drawing.writePng(render(), file);
     }
 
     private record Series(String name, double[] x, double[] y) {}
