@@ -59,8 +59,8 @@ public class HydraCommand implements Callable<Integer> {
             scope = ScopeType.INHERIT,
             paramLabel = "NAME",
             description = {
-                "Deep learning engine: pytorch (default) or mxnet (CPU only; see",
-                "the README, Engines). Also DJL's -Dai.djl.default_engine=NAME."
+                "Deep learning engine: pytorch (default)",
+                "or mxnet (CPU only; README, Engines)."
             })
     String engine;
 
