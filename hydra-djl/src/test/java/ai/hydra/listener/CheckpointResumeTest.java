@@ -62,8 +62,7 @@ class CheckpointResumeTest {
     void checkpointOfAnotherConfigurationIsRefused() throws Exception {
         TinyProblem problem = new TinyProblem();
         try (NDManager manager = NDManager.newBaseManager()) {
-            Path checkpoint = temp.resolve("other");
-            run(problem, manager, 0, 1, null, checkpoint);
+            Path checkpoint = afterOneEpoch(problem, manager, "other");
             HydraSgd sgd = problem.optimizer();
             String message =
                     resumeFailure(
@@ -79,8 +78,7 @@ class CheckpointResumeTest {
     void checkpointOfAnotherEngineIsRefused() throws Exception {
         TinyProblem problem = new TinyProblem();
         try (NDManager manager = NDManager.newBaseManager()) {
-            Path checkpoint = temp.resolve("engine");
-            run(problem, manager, 0, 1, null, checkpoint);
+            Path checkpoint = afterOneEpoch(problem, manager, "engine");
             String engine = manager.getEngine().getEngineName();
             String other = "MXNet".equals(engine) ? "PyTorch" : "MXNet";
             Path properties = checkpoint.resolve("hydra.properties");
@@ -91,6 +89,13 @@ class CheckpointResumeTest {
             String message = resumeFailure(sgd, listener(sgd), checkpoint);
             assertTrue(message.contains("engine = " + other), message);
         }
+    }
+
+    private Path afterOneEpoch(TinyProblem problem, NDManager manager, String name)
+            throws Exception {
+        Path checkpoint = temp.resolve(name);
+        run(problem, manager, 0, 1, null, checkpoint);
+        return checkpoint;
     }
 
     private static String resumeFailure(
