@@ -2,18 +2,18 @@ package ai.hydra.bench;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
+import ai.hydra.attribution.TestFunctionals;
 import ai.hydra.data.DatasetLoader;
 import ai.hydra.data.DatasetName;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SampleSet;
 import ai.hydra.data.Split;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.influence.InfluenceFunctions;
@@ -22,7 +22,6 @@ import ai.hydra.model.LeNet5;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -62,14 +61,12 @@ public final class InfluenceBenchmark {
                 Model model = Model.newInstance("lenet5")) {
             HydraSgd sgd = trainOneEpoch(manager, model, train);
             ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
-            NDList inputs = new NDList(images(manager, train));
-            NDList labels =
-                    new NDList(manager.create(train.labels()).toType(DataType.FLOAT32, false));
+            SampleSet trainSet = train.toSampleSet(manager, DataType.FLOAT32);
             LissaSolver lissa =
                     LissaSolver.hydraPreset().optDepth(depth).optRepeats(repeats).build();
             long[] last = {System.nanoTime()};
             try (InfluenceFunctions influence =
-                    InfluenceFunctions.builder(shadow, inputs, labels)
+                    InfluenceFunctions.builder(shadow, trainSet)
                             .optOptimizer(sgd)
                             .optSolver(lissa)
                             .optProgress(
@@ -90,13 +87,11 @@ public final class InfluenceBenchmark {
                                     })
                             .optGradientChunkSize(1000)
                             .build()) {
-                NDList testX = new NDList(images(manager, test.subset(new int[] {0})));
-                NDList testY =
-                        new NDList(
-                                manager.create(new int[] {test.label(0)})
-                                        .toType(DataType.FLOAT32, false));
+                SampleSet testSet = test.toSampleSet(manager, DataType.FLOAT32);
                 long start = System.nanoTime();
-                NDArray s = influence.sTest(manager, testX, testY);
+                NDArray s =
+                        influence.sTest(
+                                manager, TestFunctionals.eachSample(testSet.rows(manager, 0, 1)));
                 double solve = (System.nanoTime() - start) / 1e9;
                 System.out.printf(
                         "one s_test solve (LiSSA depth %d x %d repeats, batch 32, FD HVP float64):"
@@ -106,9 +101,8 @@ public final class InfluenceBenchmark {
                         solve,
                         solve * 1000 / (depth * (double) repeats),
                         s.norm().getDouble());
-                ArrayDataset testSet = test.toDataset(manager, DataType.FLOAT32, 500);
                 start = System.nanoTime();
-                double[] c = influence.testLossContributions(manager, testSet);
+                double[] c = influence.testLossContributions(manager, testSet).values();
                 double all = (System.nanoTime() - start) / 1e9;
                 System.out.printf(
                         "full C(i) vector, %d training samples, mean loss of %d test images: %.1f s"
@@ -146,13 +140,6 @@ public final class InfluenceBenchmark {
                     Trainers.accuracy(trainer, data));
         }
         return sgd;
-    }
-
-    private static NDArray images(NDManager manager, ImageData data) {
-        Shape shape = new Shape(data.size(), 1, 28, 28);
-        try (NDArray raw = manager.create(ByteBuffer.wrap(data.pixels()), shape, DataType.UINT8)) {
-            return raw.toType(DataType.FLOAT32, false).div(255);
-        }
     }
 
     private static int[] range(int n) {

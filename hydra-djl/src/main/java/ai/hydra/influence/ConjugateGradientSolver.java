@@ -33,6 +33,12 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
 
     /** {@inheritDoc} */
     @Override
+    public String name() {
+        return "cg";
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public NDArray solve(InfluenceHessian hessian, NDArray rhs, SolverProgress progress) {
         NDManager out = rhs.getManager();
         try (NDManager scope = out.newSubManager()) {

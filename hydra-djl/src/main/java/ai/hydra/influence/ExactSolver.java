@@ -35,6 +35,12 @@ public final class ExactSolver implements InverseHvpSolver {
 
     /** {@inheritDoc} */
     @Override
+    public String name() {
+        return "exact";
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public NDArray solve(InfluenceHessian hessian, NDArray rhs, SolverProgress progress) {
         double[][] lu = explicitHessian(hessian, rhs.getManager(), progress);
         int n = lu.length;

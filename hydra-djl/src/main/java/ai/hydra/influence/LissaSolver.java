@@ -81,6 +81,12 @@ public final class LissaSolver implements InverseHvpSolver {
 
     /** {@inheritDoc} */
     @Override
+    public String name() {
+        return "lissa";
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public NDArray solve(InfluenceHessian hessian, NDArray rhs, SolverProgress progress) {
         NDManager out = rhs.getManager();
         Random random = new Random(seed);

@@ -9,13 +9,16 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
+import ai.djl.util.Preconditions;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.recurrence.HessianAwareRecurrence;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.recurrence.Hypergradients;
 import ai.hydra.recurrence.LazyHessianFreeRecurrence;
 import ai.hydra.recurrence.Recurrence;
 import ai.hydra.recurrence.StepInput;
+import ai.hydra.recurrence.TrackedSamples;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
 import ai.hydra.train.HydraSgd;
@@ -31,7 +34,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of
@@ -63,7 +65,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
 
     private final HydraSgd optimizer;
     private final long trainingSetSize;
-    private final int[] trackedIndices;
+    private final TrackedSamples tracked;
     private final HydraMode mode;
     private final StorePlanner planner;
     private final double hessianStep;
@@ -71,7 +73,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final Path checkpointDirectory;
 
     private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
-    private int[] rowOfIndex;
     private NDManager manager;
     private ShadowModel shadow;
     private Trainer trainer;
@@ -85,7 +86,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private HydraListener(Builder builder) {
         optimizer = builder.optimizer;
         trainingSetSize = builder.trainingSetSize;
-        trackedIndices = builder.trackedIndices;
+        tracked = builder.tracked != null ? builder.tracked : TrackedSamples.all(trainingSetSize);
         mode = builder.mode;
         planner = builder.planner;
         hessianStep = builder.hessianStep;
@@ -149,7 +150,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             initialize(trainer);
         }
         verifyPreviousStep();
-        int[][] tracked = trackedInBatch(batch);
+        TrackedSamples.InBatch inBatch = tracked.inBatch(batchIndices(batch));
         step++;
         float eta = plannedRate(firstNumUpdate + step);
         double scale =
@@ -161,10 +162,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             NDList labels = onDevice.getLabels();
             scope.tempAttachAll(inputs, labels);
             NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
-            NDArray gradients = shadow.sampleGradients(weights, inputs, labels, tracked[0]);
+            NDArray gradients =
+                    shadow.sampleGradients(weights, inputs, labels, inBatch.positions());
             requireFinite(gradients, "per-sample gradients");
             StepInput input =
-                    new StepInput(step, eta, scale, tracked[1], gradients, weights, inputs, labels);
+                    new StepInput(
+                            step, eta, scale, inBatch.rows(), gradients, weights, inputs, labels);
             for (Recurrence recurrence : recurrences.values()) {
                 recurrence.step(input);
             }
@@ -240,13 +243,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                     "This listener ran " + mode + ", so it has no " + which + " hypergradients");
         }
         finish();
-        return new Hypergradients(
-                which,
-                recurrence.hypergradients(),
-                trackedIndices == null ? allIndices() : trackedIndices.clone(),
-                trainingSetSize,
-                step,
-                shadow);
+        return new Hypergradients(which, recurrence.hypergradients(), tracked, step, shadow);
     }
 
     /**
@@ -417,12 +414,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         manager = trainer.getModel().getNDManager().newSubManager(device);
         shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
         DataType dataType = trainer.getModel().getDataType();
-        int rows = trackedIndices == null ? checkedRows() : trackedIndices.length;
-        rowOfIndex = new int[Math.toIntExact(trainingSetSize)];
-        Arrays.fill(rowOfIndex, -1);
-        for (int r = 0; r < rows; r++) {
-            rowOfIndex[trackedIndices == null ? r : trackedIndices[r]] = r;
-        }
+        int rows = tracked.size();
         boolean momentum = optimizer.getMomentum() != 0f;
         int perMode = momentum ? 2 : 1;
         int matrices = perMode * (mode == HydraMode.BOTH ? 2 : 1);
@@ -463,13 +455,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
         storeDescription = plan.placement() + ": " + String.join("; ", described);
         firstNumUpdate = optimizer.getUpdateLog().getLatestNumUpdate();
-    }
-
-    private int checkedRows() {
-        if (trainingSetSize > Integer.MAX_VALUE) {
-            throw new IllegalStateException("Cannot track more than 2^31-1 samples");
-        }
-        return (int) trainingSetSize;
     }
 
     /** The learning rate of an update, which must be the same for every parameter. */
@@ -531,8 +516,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
-    /** Returns {batch rows, store rows} of the tracked samples in a batch. */
-    private int[][] trackedInBatch(Batch batch) {
+    /** The dataset index of every batch row, which HYDRA needs to find the tracked samples. */
+    private static List<?> batchIndices(Batch batch) {
         List<?> indices = batch.getIndices();
         if (indices == null || indices.size() != batch.getSize()) {
             throw new IllegalStateException(
@@ -540,26 +525,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                             + " samples each batch holds. Train on a RandomAccessDataset (for"
                             + " example DJL's ArrayDataset), whose batches record them.");
         }
-        int[] batchRows = new int[indices.size()];
-        int[] storeRows = new int[indices.size()];
-        int count = 0;
-        for (int k = 0; k < indices.size(); k++) {
-            long index = ((Number) indices.get(k)).longValue();
-            if (index < 0 || index >= trainingSetSize) {
-                throw new IllegalStateException(
-                        "A batch holds dataset index "
-                                + index
-                                + " but HydraListener was built for a training set of "
-                                + trainingSetSize
-                                + " samples: pass the size of the dataset the trainer iterates.");
-            }
-            int row = rowOfIndex[(int) index];
-            if (row >= 0) {
-                batchRows[count] = k;
-                storeRows[count++] = row;
-            }
-        }
-        return new int[][] {Arrays.copyOf(batchRows, count), Arrays.copyOf(storeRows, count)};
+        return indices;
     }
 
     private void requireFinite(NDArray array, String what) {
@@ -575,16 +541,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
-    private int[] allIndices() {
-        return IntStream.range(0, checkedRows()).toArray();
-    }
-
     /** Builds a {@link HydraListener}. */
     public static final class Builder {
 
         private final HydraSgd optimizer;
         private final long trainingSetSize;
-        private int[] trackedIndices;
+        private TrackedSamples tracked;
         private HydraMode mode = HydraMode.HESSIAN_FREE;
         private StorePlanner planner = StorePlanner.builder().build();
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
@@ -592,14 +554,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private Path checkpointDirectory;
 
         Builder(HydraSgd optimizer, long trainingSetSize) {
-            if (optimizer == null) {
-                throw new IllegalArgumentException(
-                        "HydraListener needs the HydraSgd optimizer the trainer uses");
-            }
-            if (trainingSetSize <= 0) {
-                throw new IllegalArgumentException(
-                        "The training set size must be positive, got " + trainingSetSize);
-            }
+            Preconditions.checkArgument(
+                    optimizer != null,
+                    "HydraListener needs the HydraSgd optimizer the trainer uses");
+            Preconditions.checkArgument(
+                    trainingSetSize > 0,
+                    "The training set size must be positive, got " + trainingSetSize);
             this.optimizer = optimizer;
             this.trainingSetSize = trainingSetSize;
         }
@@ -611,19 +571,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
          * @return this builder
          */
         public Builder optTrackedSamples(int... indices) {
-            int[] copy = indices.clone();
-            boolean[] seen = new boolean[(int) Math.min(trainingSetSize, Integer.MAX_VALUE)];
-            for (int index : copy) {
-                if (index < 0 || index >= trainingSetSize) {
-                    throw new IllegalArgumentException(
-                            "Tracked index " + index + " is outside [0, " + trainingSetSize + ")");
-                }
-                if (seen[index]) {
-                    throw new IllegalArgumentException("Tracked index " + index + " is repeated");
-                }
-                seen[index] = true;
-            }
-            this.trackedIndices = copy;
+            this.tracked = TrackedSamples.of(trainingSetSize, indices);
             return this;
         }
 

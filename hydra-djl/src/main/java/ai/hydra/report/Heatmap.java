@@ -1,6 +1,6 @@
 package ai.hydra.report;
 
-import ai.hydra.analysis.InterClassMatrix;
+import ai.hydra.attribution.InterClassMatrix;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;

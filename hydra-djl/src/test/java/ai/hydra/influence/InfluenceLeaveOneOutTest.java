@@ -35,11 +35,17 @@ class InfluenceLeaveOneOutTest {
             try (InfluenceFunctions influence =
                     InfluenceFunctions.builder(
                                     djl.shadow,
-                                    LogisticProblem.inputs(manager, problem.trainX),
-                                    LogisticProblem.labels(manager, problem.trainY))
+                                    LogisticProblem.samples(
+                                            manager, problem.trainX, problem.trainY))
                             .optWeightDecay(LAMBDA)
                             .build()) {
-                predicted = influence.testLossContributions(manager, problem.testSet(manager, 64));
+                predicted =
+                        influence
+                                .testLossContributions(
+                                        manager,
+                                        LogisticProblem.samples(
+                                                manager, problem.testX, problem.testY))
+                                .values();
             }
         }
         int signs = 0;
