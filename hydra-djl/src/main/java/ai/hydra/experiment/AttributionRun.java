@@ -5,10 +5,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.translate.TranslateException;
 import ai.hydra.attribution.Attributor;
 import ai.hydra.attribution.HydraAttributor;
+import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.data.ImageData;
 import ai.hydra.data.SampleSet;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.train.HydraSgd;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,56 +60,50 @@ public final class AttributionRun {
     public AttributionResult run() throws IOException, TranslateException {
         progress.onStage("loading " + config.data().dataset());
         ExperimentData data = ExperimentData.load(config.data(), config.source());
-        HydraListener[] listener = new HydraListener[1];
-        TrainingRun.Builder run =
+        Path checkpoint = resume ? checkpointToResume() : null;
+        TrainingRun training =
                 TrainingRun.builder()
                         .setConfig(config)
                         .optProgress(progress)
-                        .addListenerFactory((sgd, d) -> listener[0] = newListener(sgd, d));
-        if (resume) {
-            run.optResume(resumeFromCheckpoint(listener));
-        }
-        TrainingResult training;
-        try {
-            training = run.build().run(data);
-        } catch (IOException | TranslateException | RuntimeException e) {
-            if (listener[0] != null) {
-                listener[0].close(); // frees the store (and deletes disk-store files)
+                        .optFirstEpoch(
+                                checkpoint == null ? 0 : Checkpoint.read(checkpoint).epochs())
+                        .build();
+        try (PreparedTraining prepared = training.prepare(data)) {
+            HydraListener listener = newListener(prepared.optimizer(), data);
+            try {
+                TrainingResult trained =
+                        prepared.fit(
+                                trainer -> {
+                                    if (checkpoint != null) {
+                                        listener.resume(trainer, checkpoint);
+                                    }
+                                },
+                                listener);
+                try {
+                    progress.onStage("computing contributions (" + config.hydra().mode() + ")");
+                    return attribute(trained, listener, data);
+                } catch (RuntimeException e) {
+                    trained.close();
+                    throw e;
+                }
+            } catch (IOException | TranslateException | RuntimeException e) {
+                listener.close(); // frees the store (and deletes disk-store files)
+                throw e;
             }
-            throw e;
-        }
-        try {
-            progress.onStage("computing contributions (" + config.hydra().mode() + ")");
-            return attribute(training, listener[0], data);
-        } catch (RuntimeException e) {
-            listener[0].close();
-            training.close();
-            throw e;
         }
     }
 
-    private TrainingRun.Resume resumeFromCheckpoint(HydraListener[] listener) throws IOException {
+    private Path checkpointToResume() {
         Path dir = config.hydra().checkpointDir();
         if (dir == null) {
             throw new ConfigException(
                     "resuming needs hydra.checkpointDir: the folder the"
                             + " interrupted run wrote its checkpoints to");
         }
-        int epochs = HydraListener.checkpointEpochs(dir);
-        return new TrainingRun.Resume() {
-            @Override
-            public int firstEpoch() {
-                return epochs;
-            }
-
-            @Override
-            public void restore(ai.djl.training.Trainer trainer) throws IOException {
-                listener[0].resume(trainer, dir);
-            }
-        };
+        return dir;
     }
 
-    private HydraListener newListener(ai.hydra.train.HydraSgd sgd, ExperimentData data) {
+    private HydraListener newListener(HydraSgd sgd, ExperimentData data) {
         HydraConfig hydra = config.hydra();
         HydraListener.Builder builder =
                 HydraListener.builder(sgd, data.train().size())
