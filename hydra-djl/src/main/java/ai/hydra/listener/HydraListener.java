@@ -490,9 +490,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
          * @return this builder
          */
         public Builder optChunkSize(int chunkSize) {
-            if (chunkSize <= 0) {
-                throw new IllegalArgumentException("chunk size must be positive");
-            }
+            Preconditions.checkArgument(chunkSize > 0, "chunk size must be positive");
             this.chunkSize = chunkSize;
             return this;
         }

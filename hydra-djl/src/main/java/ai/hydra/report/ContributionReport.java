@@ -1,6 +1,7 @@
 package ai.hydra.report;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.util.Preconditions;
 import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.attribution.Contributions;
 import ai.hydra.attribution.InterClassMatrix;
@@ -299,9 +300,7 @@ public final class ContributionReport {
          * @return this builder
          */
         public Builder optTopK(int topK) {
-            if (topK <= 0) {
-                throw new IllegalArgumentException("topK must be positive, got " + topK);
-            }
+            Preconditions.checkArgument(topK > 0, "topK must be positive, got " + topK);
             this.topK = topK;
             return this;
         }
