@@ -257,23 +257,29 @@ public final class Checkpoint {
     private static void saveRecurrence(
             Recurrence recurrence, String prefix, NDManager scratch, Path dir) throws IOException {
         for (Map.Entry<String, HypergradientStore> store : recurrence.stores().entrySet()) {
-            saveStore(
-                    store.getValue(), scratch, dir.resolve(prefix + "-" + store.getKey() + ".bin"));
+            saveStore(store.getValue(), scratch, storeFile(dir, prefix, store.getKey()));
         }
         if (recurrence.pendingSteps().isPresent()) {
-            savePendingSteps(recurrence.pendingSteps().get(), dir.resolve(prefix + "-steps.bin"));
+            savePendingSteps(recurrence.pendingSteps().get(), stepsFile(dir, prefix));
         }
     }
 
     private static void loadRecurrence(
             Recurrence recurrence, String prefix, NDManager scratch, Path dir) throws IOException {
         for (Map.Entry<String, HypergradientStore> store : recurrence.stores().entrySet()) {
-            loadStore(
-                    store.getValue(), scratch, dir.resolve(prefix + "-" + store.getKey() + ".bin"));
+            loadStore(store.getValue(), scratch, storeFile(dir, prefix, store.getKey()));
         }
         if (recurrence.pendingSteps().isPresent()) {
-            recurrence.restorePendingSteps(loadPendingSteps(dir.resolve(prefix + "-steps.bin")));
+            recurrence.restorePendingSteps(loadPendingSteps(stepsFile(dir, prefix)));
         }
+    }
+
+    private static Path storeFile(Path dir, String prefix, String store) {
+        return dir.resolve(prefix + "-" + store + ".bin");
+    }
+
+    private static Path stepsFile(Path dir, String prefix) {
+        return dir.resolve(prefix + "-steps.bin");
     }
 
     /** Every row of a store, in order, whatever its placement. */
