@@ -1,23 +1,23 @@
-package ai.hydra.analysis;
+package ai.hydra.attribution;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Preconditions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.stream.IntStream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
 /**
- * Contributions C(i, j) of tracked training samples (rows) to test samples (columns), with the
- * dataset indices of both. Positive = helpful (removing the training sample would raise the test
- * sample's loss).
+ * Contributions C(i, j) of training samples (rows) to test losses (columns: single test samples, or
+ * the functionals of {@link TestFunctionals}), with the dataset indices of the rows and the ids of
+ * the columns. Positive = helpful (removing the training sample would raise the test loss).
  */
 public final class ContributionMatrix {
 
@@ -33,13 +33,11 @@ public final class ContributionMatrix {
      * @param testIndices id of each column
      */
     public ContributionMatrix(double[][] values, int[] trainIndices, int[] testIndices) {
-        if (values.length != trainIndices.length) {
-            throw new IllegalArgumentException("one training index per row is needed");
-        }
+        Preconditions.checkArgument(
+                values.length == trainIndices.length, "one training index per row is needed");
         for (double[] row : values) {
-            if (row.length != testIndices.length) {
-                throw new IllegalArgumentException("one test index per column is needed");
-            }
+            Preconditions.checkArgument(
+                    row.length == testIndices.length, "one test index per column is needed");
         }
         this.values = values;
         this.trainIndices = trainIndices;
@@ -94,17 +92,35 @@ public final class ContributionMatrix {
     }
 
     /**
-     * Returns one test sample's contributions.
+     * Returns one test sample's contributions, with the training indices and ranking helpers.
      *
      * @param column the test column
      * @return C(., column) in row order
      */
-    public double[] column(int column) {
+    public Contributions column(int column) {
         double[] out = new double[values.length];
         for (int i = 0; i < values.length; i++) {
             out[i] = values[i][column];
         }
-        return out;
+        return new Contributions(out, trainIndices);
+    }
+
+    /**
+     * Returns the mean of every row over the columns: for per-test-sample columns, C(i) of the mean
+     * loss over those test samples.
+     *
+     * @return one value per row
+     */
+    public Contributions meanOverColumns() {
+        double[] means = new double[values.length];
+        for (int i = 0; i < means.length; i++) {
+            double sum = 0;
+            for (double value : values[i]) {
+                sum += value;
+            }
+            means[i] = sum / testIndices.length;
+        }
+        return new Contributions(means, trainIndices);
     }
 
     /**
@@ -115,7 +131,7 @@ public final class ContributionMatrix {
      * @return row numbers (use {@link #trainIndices()} for dataset indices)
      */
     public int[] mostHelpful(int column, int k) {
-        return ranked(column, Comparator.comparingDouble((Integer i) -> -values[i][column]), k);
+        return column(column).mostHelpful(k);
     }
 
     /**
@@ -126,16 +142,7 @@ public final class ContributionMatrix {
      * @return row numbers
      */
     public int[] mostHarmful(int column, int k) {
-        return ranked(column, Comparator.comparingDouble((Integer i) -> values[i][column]), k);
-    }
-
-    private int[] ranked(int column, Comparator<Integer> order, int k) {
-        return IntStream.range(0, values.length)
-                .boxed()
-                .sorted(order.thenComparingInt(i -> i))
-                .limit(k)
-                .mapToInt(Integer::intValue)
-                .toArray();
+        return column(column).mostHarmful(k);
     }
 
     /**
@@ -188,7 +195,7 @@ public final class ContributionMatrix {
         try (NDManager scope = manager.newSubManager();
                 OutputStream out = Files.newOutputStream(file)) {
             double[] flat = Arrays.stream(values).flatMapToDouble(Arrays::stream).toArray();
-            NDArray matrix = scope.create(flat, new ai.djl.ndarray.types.Shape(rows(), columns()));
+            NDArray matrix = scope.create(flat, new Shape(rows(), columns()));
             matrix.setName("contributions");
             NDArray train = scope.create(trainIndices);
             train.setName("train_indices");

@@ -1,35 +1,48 @@
-package ai.hydra.listener;
+package ai.hydra.recurrence;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.hydra.gradient.ShadowModel;
-import ai.hydra.recurrence.HydraMode;
 import ai.hydra.store.HypergradientStore;
 
 /**
  * The result of a HYDRA run: for each tracked training sample i, {@code d_T(i) = dw_T/deps_i} at
- * the final weights, with what is needed to turn it into contributions.
+ * the final weights, with what is needed to turn it into contributions (the model, N and the
+ * tracked samples).
  */
 public final class Hypergradients {
 
     private final HydraMode mode;
     private final HypergradientStore store;
-    private final int[] trackedIndices;
-    private final long trainingSetSize;
+    private final TrackedSamples tracked;
     private final int steps;
     private final ShadowModel model;
 
-    Hypergradients(
+    /**
+     * Wraps the state of a finished recurrence.
+     *
+     * @param mode the recurrence that produced it, HESSIAN_FREE or HESSIAN_AWARE
+     * @param store the hypergradients, one row per tracked sample, current to the last step
+     * @param tracked the tracked samples (row order of the store)
+     * @param steps the number of optimizer steps covered
+     * @param model the trained block and its loss, at the final weights
+     */
+    public Hypergradients(
             HydraMode mode,
             HypergradientStore store,
-            int[] trackedIndices,
-            long trainingSetSize,
+            TrackedSamples tracked,
             int steps,
             ShadowModel model) {
+        if (mode == HydraMode.BOTH) {
+            throw new IllegalArgumentException("Hypergradients come from one recurrence, not BOTH");
+        }
+        if (store.rows() != tracked.size()) {
+            throw new IllegalArgumentException(
+                    "The store has " + store.rows() + " rows for " + tracked.size() + " samples");
+        }
         this.mode = mode;
         this.store = store;
-        this.trackedIndices = trackedIndices;
-        this.trainingSetSize = trainingSetSize;
+        this.tracked = tracked;
         this.steps = steps;
         this.model = model;
     }
@@ -49,7 +62,16 @@ public final class Hypergradients {
      * @return a copy of the indices
      */
     public int[] trackedIndices() {
-        return trackedIndices.clone();
+        return tracked.indices();
+    }
+
+    /**
+     * Returns the tracked samples, with the map from dataset index to row.
+     *
+     * @return the tracked samples
+     */
+    public TrackedSamples tracked() {
+        return tracked;
     }
 
     /**
@@ -58,7 +80,7 @@ public final class Hypergradients {
      * @return N
      */
     public long trainingSetSize() {
-        return trainingSetSize;
+        return tracked.trainingSetSize();
     }
 
     /**
@@ -86,7 +108,7 @@ public final class Hypergradients {
      * @return the row count
      */
     public int size() {
-        return trackedIndices.length;
+        return tracked.size();
     }
 
     /**

@@ -1,4 +1,6 @@
-package ai.hydra.analysis;
+package ai.hydra.attribution;
+
+import ai.djl.util.Preconditions;
 
 /**
  * The inter-class contribution matrix of the HYDRA paper (Eq. 23): {@code M[a][b]} sums the
@@ -34,8 +36,15 @@ public final class InterClassMatrix {
 
     static InterClassMatrix of(
             ContributionMatrix matrix, int[] trainLabels, int[] testLabels, int numClasses) {
-        if (trainLabels.length != matrix.rows() || testLabels.length != matrix.columns()) {
-            throw new IllegalArgumentException("one label per row and per column is needed");
+        Preconditions.checkArgument(
+                trainLabels.length == matrix.rows() && testLabels.length == matrix.columns(),
+                "one label per row and per column is needed");
+        for (int[] labels : new int[][] {trainLabels, testLabels}) {
+            for (int label : labels) {
+                Preconditions.checkArgument(
+                        label >= 0 && label < numClasses,
+                        "A label is " + label + ", outside [0, " + numClasses + ")");
+            }
         }
         double[][] raw = new double[numClasses][numClasses];
         for (int i = 0; i < matrix.rows(); i++) {

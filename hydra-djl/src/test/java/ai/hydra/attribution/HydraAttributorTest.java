@@ -1,13 +1,11 @@
-package ai.hydra.analysis;
+package ai.hydra.attribution;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import ai.hydra.data.SampleSet;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.testing.TinyProblem;
@@ -18,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * The three contribution routes agree: C(i) for the mean test loss is the mean of the per-sample
  * C(i, j); the streamed Eq. 23 class sums equal the sums of the full matrix.
  */
-class ContributionAnalysisTest {
+class HydraAttributorTest {
 
     @Test
     void testLossAndClassSumsAgreeWithPerSampleMatrix() throws Exception {
@@ -27,19 +25,16 @@ class ContributionAnalysisTest {
             var sgd = problem.optimizer();
             try (HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).build();
                     Model model = problem.train(manager, -1, 0, sgd, hydra)) {
-                ContributionAnalysis analysis =
-                        new ContributionAnalysis(
-                                hydra.getHypergradients(HydraMode.HESSIAN_FREE), 48);
+                Attributor analysis =
+                        HydraAttributor.builder(hydra.getHypergradients(HydraMode.HESSIAN_FREE))
+                                .optChunkSize(48)
+                                .build();
+                SampleSet testSet = problem.testSamples(manager);
                 int[] ids = new int[TinyProblem.TEST];
                 Arrays.setAll(ids, j -> j);
-                NDList x = new NDList(manager.create(problem.testX));
-                NDList y =
-                        new NDList(
-                                manager.create(problem.testY).toType(DataType.FLOAT64, false),
-                                manager.ones(new Shape(TinyProblem.TEST), DataType.FLOAT64));
-                ContributionMatrix full = analysis.contributionMatrix(manager, x, y, ids);
-                double[] meanLoss =
-                        analysis.testLossContributions(manager, problem.testSet(manager));
+                ContributionMatrix full = analysis.contributionMatrix(manager, testSet);
+                assertArrayEquals(ids, full.testIndices());
+                double[] meanLoss = analysis.testLossContributions(manager, testSet).values();
                 for (int i = 0; i < full.rows(); i++) {
                     double sum = 0;
                     for (int j = 0; j < full.columns(); j++) {
@@ -49,11 +44,7 @@ class ContributionAnalysisTest {
                             sum / full.columns(), meanLoss[i], 1e-12 * (1 + Math.abs(meanLoss[i])));
                 }
                 InterClassMatrix streamed =
-                        analysis.interClass(
-                                manager,
-                                problem.testSet(manager),
-                                problem.trainY,
-                                TinyProblem.CLASSES);
+                        analysis.interClass(manager, testSet, problem.trainY, TinyProblem.CLASSES);
                 InterClassMatrix direct =
                         full.interClass(problem.trainY, problem.testY, TinyProblem.CLASSES);
                 for (int a = 0; a < TinyProblem.CLASSES; a++) {

@@ -1,4 +1,4 @@
-package ai.hydra.analysis;
+package ai.hydra.attribution;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
