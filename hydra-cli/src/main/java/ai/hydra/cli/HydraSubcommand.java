@@ -24,6 +24,7 @@ public abstract class HydraSubcommand implements Callable<Integer> {
 
     private String engine;
 
+    /** {@inheritDoc} */
     @Override
     public final Integer call() {
         try {

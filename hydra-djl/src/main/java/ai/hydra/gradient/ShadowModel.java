@@ -11,8 +11,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
-import ai.hydra.train.EngineQuirks;
-import ai.hydra.train.EngineQuirks.Recording;
+import ai.hydra.train.DjlInternals;
+import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -23,7 +23,7 @@ import java.util.function.UnaryOperator;
  * gradients.
  *
  * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and {@link
- * GradientCollector} (opened in the forward pass's mode, see {@link EngineQuirks}). Losses are the
+ * GradientCollector} (opened in the forward pass's mode, see {@link DjlInternals}). Losses are the
  * trainer's own, so a "batch gradient" is the gradient of the batch mean the trainer
  * differentiates, and a per-sample gradient is the gradient of that sample's loss.
  */
@@ -101,7 +101,7 @@ public final class ShadowModel {
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             try (GradientCollector collector =
-                    EngineQuirks.newGradientCollector(scope.getEngine(), recording.training())) {
+                    DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
                 NDList predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
             }
@@ -204,7 +204,7 @@ public final class ShadowModel {
             boolean training,
             Recording recording) {
         try (GradientCollector collector =
-                EngineQuirks.newGradientCollector(step.getEngine(), recording.training())) {
+                DjlInternals.newGradientCollector(step.getEngine(), recording.training())) {
             NDList predictions;
             NDList label = rows(y, row);
             if (batchDependent && training) {
@@ -218,7 +218,7 @@ public final class ShadowModel {
     }
 
     private Recording recording(NDArray w, boolean training) {
-        return EngineQuirks.recording(
+        return DjlInternals.recording(
                 w.getManager().getEngine(), training, batchDependent, w.getDataType());
     }
 

@@ -7,16 +7,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterServer;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.util.Optional;
 
 /** Creates trainers that behave the same in float32 and float64, and evaluates them. */
 public final class Trainers {
@@ -45,58 +41,11 @@ public final class Trainers {
         Trainer trainer = model.newTrainer(config);
         trainer.initialize(inputShapes);
         if (model.getDataType() != DataType.FLOAT32) {
-            skipFirstStepGradientCheck(trainer);
+            // DJL's first-step gradient check reads a float32 sum; it only guards against a
+            // forgotten backward pass
+            DjlInternals.markGradientsChecked(trainer);
         }
         return trainer;
-    }
-
-    /**
-     * DJL 0.35.1's {@code Trainer.step()} checks on its first call that the gradients are not all
-     * zero by reading their sum with {@code getFloat()}, which throws "DataType mismatch" for any
-     * type but float32. The check guards only against a forgotten backward pass, so for other types
-     * it is marked as done; nothing else in the trainer depends on it.
-     */
-    private static void skipFirstStepGradientCheck(Trainer trainer) {
-        try {
-            Field checked = Trainer.class.getDeclaredField("gradientsChecked");
-            checked.setAccessible(true);
-            checked.setBoolean(trainer, true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException(
-                    "Cannot train in "
-                            + trainer.getModel().getDataType()
-                            + " with this DJL version: its Trainer.step() gradient check only"
-                            + " supports float32. Use dtype float32.",
-                    e);
-        }
-    }
-
-    /**
-     * Returns the optimizer a trainer updates its parameters with, when it can be found.
-     *
-     * <p>DJL 0.35.1 does not expose it; it sits in the trainer's parameter server (see {@link
-     * EngineQuirks}). Read by reflection so that a wrong optimizer is refused when training starts
-     * rather than after the first step.
-     *
-     * @param trainer the trainer
-     * @return the optimizer, or empty for a parameter server of an engine hydra-djl does not know
-     */
-    public static Optional<Optimizer> optimizerOf(Trainer trainer) {
-        ParameterServer server = EngineQuirks.parameterServer(trainer);
-        return server == null ? Optional.empty() : EngineQuirks.optimizerOf(server);
-    }
-
-    /**
-     * Makes the trainer continue from the values now in its model's parameter arrays: call it after
-     * writing into them in place once the trainer is initialized (a loaded checkpoint, a custom
-     * initialization). Needed on MXNet, whose parameter server keeps its own copy of every
-     * parameter and would overwrite the written values at the next step; nothing to do on PyTorch.
-     *
-     * @param trainer an initialized trainer
-     * @throws IllegalStateException if the engine's parameter server is not one hydra-djl knows
-     */
-    public static void syncParameterServer(Trainer trainer) {
-        EngineQuirks.syncParameterServer(trainer);
     }
 
     /**

@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
-import ai.hydra.train.Trainers;
+import ai.hydra.train.DjlInternals;
 import java.util.Random;
 
 /**
@@ -49,6 +49,6 @@ public final class JavaInit {
                 array.set(floats);
             }
         }
-        Trainers.syncParameterServer(trainer);
+        DjlInternals.syncParameterServer(trainer);
     }
 }
