@@ -46,7 +46,8 @@ import java.util.Optional;
  *       batch norm refuses a prediction-mode forward; DJL runs MXNet's backward pass in training
  *       mode, in which batch norm differentiates batch statistics the forward pass did not use; and
  *       MKL-DNN's max pooling differentiates wrongly after a prediction-mode forward. {@link
- *       #recording} and {@link #newGradientCollector} choose a mode and data type that are exact.
+ *       #recording} and {@link #newGradientCollector} choose a mode and data type that are exact;
+ *       {@link #forwardMode} runs training-mode passes that record nothing.
  *   <li>The sign of {@code Sgd}'s momentum buffer: PyTorch's update keeps {@code v} ({@code w <- w
  *       - v}), MXNet's {@code sgd_mom_update} keeps {@code -v} ({@code w <- w + v'}); the map of
  *       the weights is the same. Checkpoints record their engine and resume only on it.
@@ -237,6 +238,30 @@ public final class DjlInternals {
             return new Recording(true, dataType);
         }
         return new Recording(false, dataType == DataType.FLOAT64 ? dataType : DataType.FLOAT64);
+    }
+
+    /**
+     * Opens a scope in which forward passes that record no gradient run in a mode. PyTorch takes
+     * the mode from each forward call; MXNet's batch norm follows the engine's mode, which only a
+     * gradient collector switches to training, and refuses a training-mode pass outside one.
+     *
+     * @param engine the engine of the arrays
+     * @param training the mode of the forward passes
+     * @return the scope; close it after the passes
+     */
+    public static ForwardMode forwardMode(Engine engine, boolean training) {
+        if (!training || !MXNET.equals(engine.getEngineName())) {
+            return () -> {};
+        }
+        return engine.newGradientCollector()::close;
+    }
+
+    /** A scope of forward passes in one mode (see {@link #forwardMode}). */
+    public interface ForwardMode extends AutoCloseable {
+
+        /** Ends the scope. */
+        @Override
+        void close();
     }
 
     /**

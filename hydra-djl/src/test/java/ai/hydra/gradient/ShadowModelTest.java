@@ -15,11 +15,11 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.djl.util.Pair;
 import ai.hydra.testing.EngineNeutral;
+import ai.hydra.train.DjlInternals;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -152,12 +152,9 @@ class ShadowModelTest {
             }
             // copies of every array, so that a training pass leaves the running statistics alone
             ParameterStore copies = new ParameterStore(scope, true);
-            if (!training) {
-                return loss(block.forward(copies, inputs, false), labels);
-            }
-            // MXNet runs a training-mode pass only while recording (PyTorch either way)
-            try (GradientCollector recording = scope.getEngine().newGradientCollector()) {
-                return loss(block.forward(copies, inputs, true), labels);
+            try (DjlInternals.ForwardMode mode =
+                    DjlInternals.forwardMode(scope.getEngine(), training)) {
+                return loss(block.forward(copies, inputs, training), labels);
             }
         }
     }
