@@ -4,14 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
+import ai.hydra.train.DjlInternals;
+import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -19,9 +23,9 @@ import java.util.Map;
  * gradients.
  *
  * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and {@link
- * GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of the
- * batch mean the trainer differentiates, and a per-sample gradient is the gradient of that sample's
- * loss.
+ * GradientCollector} (opened in the forward pass's mode, see {@link DjlInternals}). Losses are the
+ * trainer's own, so a "batch gradient" is the gradient of the batch mean the trainer
+ * differentiates, and a per-sample gradient is the gradient of that sample's loss.
  */
 public final class ShadowModel {
 
@@ -85,13 +89,19 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w, recording.dataType(), wide -> gradient(wide, inputs, labels, training));
+        }
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
-            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
                 NDList predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
             }
@@ -155,6 +165,13 @@ public final class ShadowModel {
      */
     public NDArray sampleGradients(
             NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> sampleGradients(wide, inputs, labels, rows, training));
+        }
         NDManager out = w.getManager();
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
         try (NDManager scope = out.newSubManager()) {
@@ -168,7 +185,7 @@ public final class ShadowModel {
                     // operand's manager, so each row's activations are freed with the row.
                     step.tempAttachAll(x, y, shadow.arrays);
                     shadow.zeroGradients();
-                    sampleBackward(step, shadow, x, y, rows[k], training);
+                    sampleBackward(step, shadow, x, y, rows[k], training, recording);
                     NDArray gradient = shadow.gradient();
                     result.set(new NDIndex(k), gradient);
                     gradient.close();
@@ -179,8 +196,15 @@ public final class ShadowModel {
     }
 
     private void sampleBackward(
-            NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
-        try (GradientCollector collector = step.getEngine().newGradientCollector()) {
+            NDManager step,
+            Shadow shadow,
+            NDList x,
+            NDList y,
+            int row,
+            boolean training,
+            Recording recording) {
+        try (GradientCollector collector =
+                DjlInternals.newGradientCollector(step.getEngine(), recording.training())) {
             NDList predictions;
             NDList label = rows(y, row);
             if (batchDependent && training) {
@@ -190,6 +214,23 @@ public final class ShadowModel {
             }
             predictions.attach(step);
             collector.backward(loss.evaluate(label, predictions));
+        }
+    }
+
+    private Recording recording(NDArray w, boolean training) {
+        return DjlInternals.recording(
+                w.getManager().getEngine(), training, batchDependent, w.getDataType());
+    }
+
+    /** Computes {@code f(w)} in another data type; the result in {@code w}'s, on its manager. */
+    private static NDArray inType(NDArray w, DataType type, UnaryOperator<NDArray> f) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDArray wide = w.toType(type, true);
+            wide.attach(scope);
+            NDArray result = f.apply(wide).toType(w.getDataType(), false);
+            result.attach(out);
+            return result;
         }
     }
 

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
+import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Preconditions;
 import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.checkpoint.CheckpointInfo;
@@ -111,20 +112,30 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                             + Arrays.toString(trainer.getDevices())
                             + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
         }
-        DjlInternals.optimizerOf(trainer)
-                .filter(used -> used != optimizer)
-                .ifPresent(
-                        used -> {
-                            throw new IllegalStateException(
-                                    "The trainer uses "
-                                            + used
-                                            + ", not the HydraSgd given to HydraListener. HYDRA"
-                                            + " differentiates DJL's Sgd update: build it with"
-                                            + " HydraSgd.builder() (other optimizers such as Adam,"
-                                            + " and gradient clipping, are not supported) and pass"
-                                            + " the same instance to"
-                                            + " DefaultTrainingConfig.optOptimizer(...).");
-                        });
+        Optimizer used =
+                DjlInternals.optimizerOf(trainer)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "HYDRA cannot see which optimizer the "
+                                                        + trainer.getManager()
+                                                                .getEngine()
+                                                                .getEngineName()
+                                                        + " engine's parameter server updates"
+                                                        + " with, so it cannot check that it"
+                                                        + " differentiates the update that runs:"
+                                                        + " hydra-djl supports DJL's PyTorch and"
+                                                        + " MXNet engines."));
+        if (used != optimizer) {
+            throw new IllegalStateException(
+                    "The trainer uses "
+                            + used
+                            + ", not the HydraSgd given to HydraListener. HYDRA differentiates"
+                            + " DJL's Sgd update: build it with HydraSgd.builder() (other"
+                            + " optimizers such as Adam, and gradient clipping, are not"
+                            + " supported) and pass the same instance to"
+                            + " DefaultTrainingConfig.optOptimizer(...).");
+        }
         this.trainer = trainer;
     }
 
@@ -318,11 +329,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private TrainingState state() {
-        return new TrainingState(trainer.getModel(), optimizer, recurrences, manager);
+        return new TrainingState(trainer, optimizer, recurrences, manager);
     }
 
     private CheckpointInfo info() {
         return new CheckpointInfo(
+                trainer.getManager().getEngine().getEngineName(),
                 mode,
                 tracked.trainingSetSize(),
                 tracked.size(),
