@@ -1,0 +1,21 @@
+package ai.hydra.reproduce;
+
+import ai.hydra.experiment.ConfigException;
+import ai.hydra.experiment.ReproductionConfig.Experiment;
+
+/** The runner of each experiment. */
+final class Runners {
+
+    private Runners() {}
+
+    static ExperimentRunner<?> of(Experiment experiment) {
+        return switch (experiment) {
+            case FIG2 -> new Fig2Experiment();
+            default ->
+                    throw new ConfigException(
+                            "hydra reproduce "
+                                    + experiment.configName()
+                                    + " is not implemented yet");
+        };
+    }
+}

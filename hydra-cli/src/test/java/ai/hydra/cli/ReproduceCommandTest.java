@@ -1,0 +1,115 @@
+package ai.hydra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Smoke tests of {@code hydra reproduce}: each experiment's {@code tiny} preset on the bundled data
+ * (seconds each), its report files, and the errors of bad input.
+ */
+class ReproduceCommandTest {
+
+    @TempDir Path tmp;
+
+    record Run(int exitCode, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = HydraCommand.commandLine(CommandLine.defaultFactory());
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        int code = commandLine.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private Run tiny(String experiment, String... extra) {
+        String[] args = new String[5 + extra.length];
+        args[0] = "reproduce";
+        args[1] = experiment;
+        args[2] = "--preset";
+        args[3] = "tiny";
+        args[4] = "--out=" + tmp.resolve(experiment);
+        System.arraycopy(extra, 0, args, 5, extra.length);
+        return run(args);
+    }
+
+    private void assertReport(String experiment, Run run, String... files) throws Exception {
+        assertEquals(0, run.exitCode(), run.err());
+        Path dir = tmp.resolve(experiment);
+        String summary = Files.readString(dir.resolve("summary.md"));
+        assertTrue(summary.contains("**preset**: tiny"), summary);
+        assertTrue(summary.contains("**hardware**"), summary);
+        assertTrue(summary.contains("## Run times"), summary);
+        for (String file : files) {
+            assertTrue(Files.size(dir.resolve(file)) > 0, file + " missing in " + dir);
+        }
+        assertTrue(run.err().contains("[" + experiment + "]"), "progress on stderr: " + run.err());
+    }
+
+    @Test
+    void fig2() throws Exception {
+        Run run = tiny("fig2");
+        assertReport(
+                "fig2",
+                run,
+                "heatmap-fashion-mnist-hydra-hessian-free.png",
+                "interclass-normalized.csv",
+                "results.json",
+                "runs/fashion-mnist-seed1.json");
+        assertTrue(run.out().contains("diagonal maxima"), run.out());
+        // resuming reuses the cached run
+        Run resumed = tiny("fig2", "--resume");
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        assertTrue(resumed.err().contains("cached result reused"), resumed.err());
+    }
+
+    @Test
+    void unknownExperimentIsOneUsageError() {
+        Run run = run("reproduce", "table5");
+        assertEquals(2, run.exitCode());
+        assertTrue(
+                run.err().startsWith("error: unknown experiment 'table5'; choose one of fig2"),
+                run.err());
+        assertTrue(run.err().contains("all"), run.err());
+    }
+
+    @Test
+    void unknownPresetNamesThePresets() {
+        Run run = run("reproduce", "fig2", "--preset", "huge");
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("unknown preset 'huge'"), run.err());
+        assertTrue(run.err().contains("quick, paper, tiny"), run.err());
+    }
+
+    @Test
+    void paperPresetOnACpuPrintsItsPlanAndStops() {
+        Run run = run("reproduce", "fig2", "--preset", "paper", "--out=" + tmp.resolve("paper"));
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("per seed, hypergradient state"), run.out());
+        assertTrue(run.out().contains("meant for a GPU"), run.out());
+        assertTrue(!Files.exists(tmp.resolve("paper")), "nothing is run");
+    }
+
+    @Test
+    void missingDatasetSaysWhereItLookedAndHowToProvideIt() {
+        Run run =
+                tiny(
+                        "fig2",
+                        "--set",
+                        "data.dataset=mnist",
+                        "--set",
+                        "data.dir=" + tmp.resolve("nothing-here"));
+        assertEquals(2, run.exitCode());
+        assertTrue(run.err().contains("run 'fashion-mnist' reads mnist from data.dir"), run.err());
+        assertTrue(run.err().contains("HYDRA_DATA_DIR"), run.err());
+    }
+}
