@@ -11,6 +11,7 @@ final class Runners {
     static ExperimentRunner<?> of(Experiment experiment) {
         return switch (experiment) {
             case FIG2 -> new Fig2Experiment();
+            case TABLE3 -> new CleaningExperiment();
             default ->
                     throw new ConfigException(
                             "hydra reproduce "

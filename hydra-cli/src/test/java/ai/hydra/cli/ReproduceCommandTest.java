@@ -73,6 +73,25 @@ class ReproduceCommandTest {
     }
 
     @Test
+    void table3() throws Exception {
+        Run run = tiny("table3");
+        assertReport("table3", run, "table3.png", "table3.csv", "runs/fashion-mnist-seed1.json");
+        String summary = Files.readString(tmp.resolve("table3/summary.md"));
+        for (String row :
+                new String[] {
+                    "| fashion-mnist | no-filtering |",
+                    "| fashion-mnist | hydra-hessian-free |",
+                    "| fashion-mnist | influence |",
+                    "| fashion-mnist | random |",
+                    "Does C(i) predict the change of the held-out loss?",
+                    "CG damping 0.01"
+                }) {
+            assertTrue(summary.contains(row), row + " missing in " + summary);
+        }
+        assertTrue(!summary.contains("did NOT start"), "retrainings start from the same weights");
+    }
+
+    @Test
     void unknownExperimentIsOneUsageError() {
         Run run = run("reproduce", "table5");
         assertEquals(2, run.exitCode());

@@ -241,12 +241,18 @@ public sealed interface ReproductionSettings
      *     fraction (the paper's r%)
      * @param methods the rankings compared; no filtering is always reported
      * @param influence the influence-function solver
+     * @param influenceSweep further solver settings whose cleaning results are reported beside the
+     *     main ones (how the influence-function baseline moves with damping, scale and solver)
      */
     record CleaningSettings(
-            int heldOut, Double removeFraction, List<Method> methods, InfluenceSettings influence)
+            int heldOut,
+            Double removeFraction,
+            List<Method> methods,
+            InfluenceSettings influence,
+            List<InfluenceSettings> influenceSweep)
             implements ReproductionSettings {
         static CleaningSettings from(ConfigNode node, List<ReproductionConfig.Run> runs) {
-            node.allowOnly("heldOut", "removeFraction", "methods", "influence");
+            node.allowOnly("heldOut", "removeFraction", "methods", "influence", "influenceSweep");
             Double fraction =
                     node.has("removeFraction") ? node.number("removeFraction", 0, 0, 0.99) : null;
             return new CleaningSettings(
@@ -264,7 +270,10 @@ public sealed interface ReproductionSettings
                                     Method.HYDRA_EXACT,
                                     Method.INFLUENCE,
                                     Method.RANDOM)),
-                    InfluenceSettings.from(node.section("influence")));
+                    InfluenceSettings.from(node.section("influence")),
+                    node.sectionList("influenceSweep").stream()
+                            .map(InfluenceSettings::from)
+                            .toList());
         }
     }
 
