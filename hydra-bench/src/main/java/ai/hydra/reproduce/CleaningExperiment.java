@@ -170,6 +170,10 @@ final class CleaningExperiment extends ExperimentRunner<CleaningExperiment.Resul
                 Contributions c;
                 try (Attributor a = attributor.get()) {
                     c = a.testLossContributions(manager, heldOut);
+                } catch (IllegalStateException e) { // LiSSA diverged, or CG met negative curvature
+                    context.stage(label + ": " + name + " failed: " + e.getMessage());
+                    methods.add(Removal.unavailable(name, "", "failed: " + e.getMessage()));
+                    continue;
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 if (method == Method.INFLUENCE) {

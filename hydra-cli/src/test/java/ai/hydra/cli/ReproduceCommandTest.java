@@ -92,6 +92,36 @@ class ReproduceCommandTest {
     }
 
     @Test
+    void noisy() throws Exception {
+        Run run = tiny("noisy");
+        assertReport(
+                "noisy",
+                run,
+                "noisy-auc.png",
+                "noisy.csv",
+                "runs/mnist-logistic-regression-seed1.json");
+        String summary = Files.readString(tmp.resolve("noisy/summary.md"));
+        for (String method :
+                new String[] {
+                    "hydra-hessian-free | self",
+                    "hydra-hessian-free | held-out",
+                    "hydra-exact | self",
+                    "hydra-exact | held-out",
+                    "influence | self",
+                    "influence | held-out",
+                    "tracin-cp | self",
+                    "tracin-cp | held-out",
+                    "outlier-gradient | self",
+                    "self-loss | self",
+                    "random | self"
+                }) {
+            assertTrue(
+                    summary.contains("| mnist-logistic-regression | " + method + " |"),
+                    method + " missing in " + summary);
+        }
+    }
+
+    @Test
     void unknownExperimentIsOneUsageError() {
         Run run = run("reproduce", "table5");
         assertEquals(2, run.exitCode());

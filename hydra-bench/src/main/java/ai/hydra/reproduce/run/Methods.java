@@ -82,10 +82,7 @@ public final class Methods {
                     hydra != null && hydra.getMode().modes().contains(HydraMode.HESSIAN_FREE)
                             ? Optional.of(hydra(hydra, HydraMode.HESSIAN_FREE, batchSize))
                             : Optional.empty();
-            case HYDRA_EXACT ->
-                    hydra != null && hydra.getMode().modes().contains(HydraMode.HESSIAN_AWARE)
-                            ? Optional.of(hydra(hydra, HydraMode.HESSIAN_AWARE, batchSize))
-                            : Optional.empty();
+            case HYDRA_EXACT -> exact(run, batchSize);
             case INFLUENCE -> Optional.of(influence(run, trainSet, options.influence(), options));
             case TRACIN_CP ->
                     run.snapshots() == null
@@ -178,6 +175,16 @@ public final class Methods {
         return new java.math.BigDecimal(String.format(Locale.ROOT, "%.6g", value))
                 .stripTrailingZeros()
                 .toPlainString();
+    }
+
+    /** The Hessian-aware hypergradients of the run's listener or of its exact subset. */
+    private static Optional<Attributor> exact(TrainedRun run, int batchSize) {
+        for (HydraListener listener : new HydraListener[] {run.hydra(), run.aware()}) {
+            if (listener != null && listener.getMode().modes().contains(HydraMode.HESSIAN_AWARE)) {
+                return Optional.of(hydra(listener, HydraMode.HESSIAN_AWARE, batchSize));
+            }
+        }
+        return Optional.empty();
     }
 
     private static Attributor hydra(HydraListener listener, HydraMode mode, int batchSize) {

@@ -37,6 +37,7 @@ public final class TrainedRun implements AutoCloseable {
     private final ImageData heldOut;
     private final TrainingResult training;
     private final HydraListener hydra;
+    private final HydraListener aware;
     private final SnapshotRecorder snapshots;
     private final HydraSgd optimizer;
     private final float[] initialWeights;
@@ -55,6 +56,7 @@ public final class TrainedRun implements AutoCloseable {
         this.heldOut = heldOut;
         this.training = training;
         this.hydra = parts.hydra();
+        this.aware = parts.aware();
         this.snapshots = parts.snapshots();
         this.optimizer = parts.optimizer();
         this.initialWeights = initialWeights;
@@ -76,6 +78,7 @@ public final class TrainedRun implements AutoCloseable {
             HydraSgd optimizer,
             ExperimentData data,
             HydraListener hydra,
+            HydraListener aware,
             SnapshotRecorder snapshots) {}
 
     /** Creates an extra listener once the run's optimizer and standard listeners exist. */
@@ -137,6 +140,16 @@ public final class TrainedRun implements AutoCloseable {
     }
 
     /**
+     * Returns the second HYDRA listener, which runs the Hessian-aware recurrence on a few samples,
+     * if one was attached.
+     *
+     * @return the listener, or null
+     */
+    public HydraListener aware() {
+        return aware;
+    }
+
+    /**
      * Returns the snapshot recorder, if one was attached.
      *
      * @return the recorder, or null
@@ -193,13 +206,21 @@ public final class TrainedRun implements AutoCloseable {
     /** Frees the model, the hypergradients and the snapshots. */
     @Override
     public void close() {
-        if (hydra != null) {
-            hydra.close();
-        }
-        if (snapshots != null) {
-            snapshots.close();
+        for (AutoCloseable listener : new AutoCloseable[] {hydra, aware, snapshots}) {
+            closeQuietly(listener);
         }
         training.close();
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        if (resource == null) {
+            return;
+        }
+        try {
+            resource.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot free " + resource, e);
+        }
     }
 
     /** Builds and trains a {@link TrainedRun}. */
@@ -210,6 +231,7 @@ public final class TrainedRun implements AutoCloseable {
         private int heldOut;
         private HydraMode mode;
         private int[] tracked;
+        private int[] exactSubset;
         private boolean snapshots;
         private final List<ListenerFactory> extra = new ArrayList<>();
         private TrainingProgress progress = TrainingProgress.NONE;
@@ -250,6 +272,18 @@ public final class TrainedRun implements AutoCloseable {
         public Builder optHydra(HydraMode mode, int[] tracked) {
             this.mode = mode;
             this.tracked = tracked == null ? null : tracked.clone();
+            return this;
+        }
+
+        /**
+         * Attaches a second HYDRA listener running the Hessian-aware recurrence (exact
+         * hypergradients) on a few samples.
+         *
+         * @param samples their dataset indices
+         * @return this builder
+         */
+        public Builder optExactSubset(int[] samples) {
+            this.exactSubset = samples.clone();
             return this;
         }
 
@@ -303,16 +337,19 @@ public final class TrainedRun implements AutoCloseable {
             try (PreparedTraining prepared = run.prepare(loaded)) {
                 HydraSgd sgd = prepared.optimizer();
                 int n = loaded.train().size();
-                HydraListener hydra = mode == null ? null : hydraListener(sgd, n);
+                HydraListener hydra = mode == null ? null : hydraListener(sgd, n, mode, tracked);
+                HydraListener aware =
+                        exactSubset == null
+                                ? null
+                                : hydraListener(sgd, n, HydraMode.HESSIAN_AWARE, exactSubset);
                 SnapshotRecorder recorder =
                         snapshots ? SnapshotRecorder.builder(sgd).build() : null;
-                Parts parts = new Parts(sgd, loaded, hydra, recorder);
+                Parts parts = new Parts(sgd, loaded, hydra, aware, recorder);
                 List<TrainingListener> listeners = new ArrayList<>();
-                if (hydra != null) {
-                    listeners.add(hydra);
-                }
-                if (recorder != null) {
-                    listeners.add(recorder);
+                for (TrainingListener listener : new TrainingListener[] {hydra, aware, recorder}) {
+                    if (listener != null) {
+                        listeners.add(listener);
+                    }
                 }
                 for (ListenerFactory factory : extra) {
                     listeners.add(factory.create(parts));
@@ -328,18 +365,15 @@ public final class TrainedRun implements AutoCloseable {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     return new TrainedRun(this, loaded, held, result, parts, initial[0], seconds);
                 } catch (IOException | TranslateException | RuntimeException e) {
-                    if (hydra != null) {
-                        hydra.close();
-                    }
-                    if (recorder != null) {
-                        recorder.close();
+                    for (AutoCloseable listener : new AutoCloseable[] {hydra, aware, recorder}) {
+                        closeQuietly(listener);
                     }
                     throw e;
                 }
             }
         }
 
-        private HydraListener hydraListener(HydraSgd sgd, int n) {
+        private HydraListener hydraListener(HydraSgd sgd, int n, HydraMode mode, int[] tracked) {
             HydraListener.Builder builder =
                     HydraListener.builder(sgd, n)
                             .optMode(mode)
