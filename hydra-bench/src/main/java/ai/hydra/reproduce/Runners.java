@@ -12,6 +12,7 @@ final class Runners {
         return switch (experiment) {
             case FIG2 -> new Fig2Experiment();
             case TABLE3 -> new CleaningExperiment();
+            case TABLE4 -> new ClusteringExperiment();
             case NOISY -> new NoisyLabelExperiment();
             default ->
                     throw new ConfigException(

@@ -122,6 +122,20 @@ class ReproduceCommandTest {
     }
 
     @Test
+    void table4() throws Exception {
+        Run run = tiny("table4");
+        assertReport("table4", run, "table4.png", "table4.csv", "runs/fashion-mnist-seed1.json");
+        String summary = Files.readString(tmp.resolve("table4/summary.md"));
+        for (String method : new String[] {"hydra-hessian-free", "influence"}) {
+            for (String clustering :
+                    new String[] {"sign-kmeans", "zscore-kmeans", "zscore-cosine-agglomerative"}) {
+                String row = "| fashion-mnist | " + method + " | " + clustering + " |";
+                assertTrue(summary.contains(row), row + " missing in " + summary);
+            }
+        }
+    }
+
+    @Test
     void unknownExperimentIsOneUsageError() {
         Run run = run("reproduce", "table5");
         assertEquals(2, run.exitCode());
