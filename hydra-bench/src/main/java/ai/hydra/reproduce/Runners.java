@@ -1,6 +1,5 @@
 package ai.hydra.reproduce;
 
-import ai.hydra.experiment.ConfigException;
 import ai.hydra.experiment.ReproductionConfig.Experiment;
 
 /** The runner of each experiment. */
@@ -11,14 +10,11 @@ final class Runners {
     static ExperimentRunner<?> of(Experiment experiment) {
         return switch (experiment) {
             case FIG2 -> new Fig2Experiment();
+            case FIG3_5 -> new ApproximationExperiment();
             case TABLE3 -> new CleaningExperiment();
             case TABLE4 -> new ClusteringExperiment();
+            case SPEEDUP -> new SpeedupExperiment();
             case NOISY -> new NoisyLabelExperiment();
-            default ->
-                    throw new ConfigException(
-                            "hydra reproduce "
-                                    + experiment.configName()
-                                    + " is not implemented yet");
         };
     }
 }

@@ -42,65 +42,58 @@ class ReproduceCommandTest {
         return run(args);
     }
 
-    private void assertReport(String experiment, Run run, String... files) throws Exception {
+    /** Every experiment's tiny preset through {@code hydra reproduce all}, then resumed. */
+    @Test
+    void allTinyPresets() throws Exception {
+        Run run = tiny("all");
         assertEquals(0, run.exitCode(), run.err());
-        Path dir = tmp.resolve(experiment);
-        String summary = Files.readString(dir.resolve("summary.md"));
-        assertTrue(summary.contains("**preset**: tiny"), summary);
-        assertTrue(summary.contains("**hardware**"), summary);
-        assertTrue(summary.contains("## Run times"), summary);
-        for (String file : files) {
-            assertTrue(Files.size(dir.resolve(file)) > 0, file + " missing in " + dir);
+        Path all = tmp.resolve("all");
+        String overall = Files.readString(all.resolve("summary.md"));
+        for (String experiment :
+                new String[] {"fig2", "fig3-5", "table3", "table4", "speedup", "noisy"}) {
+            assertTrue(overall.contains("(" + experiment + "/summary.md)"), overall);
+            String summary = Files.readString(all.resolve(experiment).resolve("summary.md"));
+            assertTrue(summary.contains("**preset**: tiny"), summary);
+            assertTrue(summary.contains("**hardware**"), summary);
+            assertTrue(summary.contains("## Run times"), summary);
+            assertTrue(run.err().contains("[" + experiment + "]"), "progress on stderr");
         }
-        assertTrue(run.err().contains("[" + experiment + "]"), "progress on stderr: " + run.err());
-    }
-
-    @Test
-    void fig2() throws Exception {
-        Run run = tiny("fig2");
-        assertReport(
-                "fig2",
-                run,
+        assertFiles(
+                all.resolve("fig2"),
                 "heatmap-fashion-mnist-hydra-hessian-free.png",
-                "interclass-normalized.csv",
-                "results.json",
-                "runs/fashion-mnist-seed1.json");
-        assertTrue(run.out().contains("diagonal maxima"), run.out());
-        // resuming reuses the cached run
-        Run resumed = tiny("fig2", "--resume");
-        assertEquals(0, resumed.exitCode(), resumed.err());
-        assertTrue(resumed.err().contains("cached result reused"), resumed.err());
-    }
-
-    @Test
-    void table3() throws Exception {
-        Run run = tiny("table3");
-        assertReport("table3", run, "table3.png", "table3.csv", "runs/fashion-mnist-seed1.json");
-        String summary = Files.readString(tmp.resolve("table3/summary.md"));
-        for (String row :
-                new String[] {
-                    "| fashion-mnist | no-filtering |",
-                    "| fashion-mnist | hydra-hessian-free |",
-                    "| fashion-mnist | influence |",
-                    "| fashion-mnist | random |",
-                    "Does C(i) predict the change of the held-out loss?",
-                    "CG damping 0.01"
-                }) {
-            assertTrue(summary.contains(row), row + " missing in " + summary);
-        }
-        assertTrue(!summary.contains("did NOT start"), "retrainings start from the same weights");
-    }
-
-    @Test
-    void noisy() throws Exception {
-        Run run = tiny("noisy");
-        assertReport(
-                "noisy",
-                run,
+                "interclass-normalized.csv");
+        assertFiles(
+                all.resolve("fig3-5"),
+                "fig3-fashion-mnist.png",
+                "fig4-fashion-mnist.png",
+                "fig5-fashion-mnist.png",
+                "fig3-5.csv");
+        assertFiles(all.resolve("table3"), "table3.png", "table3.csv");
+        assertFiles(all.resolve("table4"), "table4.png", "table4.csv");
+        assertFiles(all.resolve("speedup"), "speedup.png", "speedup.csv");
+        assertFiles(
+                all.resolve("noisy"),
                 "noisy-auc.png",
                 "noisy.csv",
                 "runs/mnist-logistic-regression-seed1.json");
-        String summary = Files.readString(tmp.resolve("noisy/summary.md"));
+        assertRows(
+                all.resolve("table3"),
+                "| fashion-mnist | no-filtering |",
+                "| fashion-mnist | hydra-hessian-free |",
+                "| fashion-mnist | influence |",
+                "| fashion-mnist | random |",
+                "Does C(i) predict the change of the held-out loss?",
+                "CG damping 0.01");
+        String table3 = Files.readString(all.resolve("table3/summary.md"));
+        assertTrue(!table3.contains("did NOT start"), "retrainings start from the same weights");
+        for (String method : new String[] {"hydra-hessian-free", "influence"}) {
+            for (String clustering :
+                    new String[] {"sign-kmeans", "zscore-kmeans", "zscore-cosine-agglomerative"}) {
+                assertRows(
+                        all.resolve("table4"),
+                        "| fashion-mnist | " + method + " | " + clustering + " |");
+            }
+        }
         for (String method :
                 new String[] {
                     "hydra-hessian-free | self",
@@ -115,23 +108,29 @@ class ReproduceCommandTest {
                     "self-loss | self",
                     "random | self"
                 }) {
-            assertTrue(
-                    summary.contains("| mnist-logistic-regression | " + method + " |"),
-                    method + " missing in " + summary);
+            assertRows(all.resolve("noisy"), "| mnist-logistic-regression | " + method + " |");
+        }
+        assertRows(
+                all.resolve("fig3-5"),
+                "| fashion-mnist | sign-error rate | HYDRA (Hessian-free) |");
+        assertRows(all.resolve("speedup"), "| lenet5-mnist | 300 of 300");
+        // resuming reuses every cached run
+        Run resumed = tiny("all", "--resume");
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        assertTrue(!resumed.err().contains(": starting"), "nothing retrained: " + resumed.err());
+        assertTrue(resumed.err().contains("cached result reused"), resumed.err());
+    }
+
+    private static void assertFiles(Path dir, String... files) throws Exception {
+        for (String file : files) {
+            assertTrue(Files.size(dir.resolve(file)) > 0, file + " missing in " + dir);
         }
     }
 
-    @Test
-    void table4() throws Exception {
-        Run run = tiny("table4");
-        assertReport("table4", run, "table4.png", "table4.csv", "runs/fashion-mnist-seed1.json");
-        String summary = Files.readString(tmp.resolve("table4/summary.md"));
-        for (String method : new String[] {"hydra-hessian-free", "influence"}) {
-            for (String clustering :
-                    new String[] {"sign-kmeans", "zscore-kmeans", "zscore-cosine-agglomerative"}) {
-                String row = "| fashion-mnist | " + method + " | " + clustering + " |";
-                assertTrue(summary.contains(row), row + " missing in " + summary);
-            }
+    private static void assertRows(Path dir, String... rows) throws Exception {
+        String summary = Files.readString(dir.resolve("summary.md"));
+        for (String row : rows) {
+            assertTrue(summary.contains(row), row + " missing in " + summary);
         }
     }
 

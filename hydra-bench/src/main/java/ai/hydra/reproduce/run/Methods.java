@@ -10,6 +10,7 @@ import ai.hydra.data.SampleSet;
 import ai.hydra.experiment.ReproductionSettings.InfluenceSettings;
 import ai.hydra.experiment.ReproductionSettings.Method;
 import ai.hydra.experiment.ReproductionSettings.Solver;
+import ai.hydra.gradient.ShadowModel;
 import ai.hydra.influence.ConjugateGradientSolver;
 import ai.hydra.influence.InfluenceFunctions;
 import ai.hydra.influence.InverseHvpSolver;
@@ -18,6 +19,7 @@ import ai.hydra.influence.SolverProgress;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.reproduce.outlier.OutlierGradientAttributor;
+import ai.hydra.train.HydraSgd;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.IntStream;
@@ -121,6 +123,33 @@ public final class Methods {
      */
     public static InfluenceFunctions influence(
             TrainedRun run, SampleSet trainSet, InfluenceSettings settings, Options options) {
+        return influence(
+                run.shadow(),
+                trainSet,
+                run.optimizer(),
+                run.config().train().batchSize(),
+                settings,
+                options);
+    }
+
+    /**
+     * Builds influence functions at a model's current weights (e.g. during training).
+     *
+     * @param model the block and its training loss
+     * @param trainSet the training samples
+     * @param sgd the optimizer (its weight decay regularizes the Hessian)
+     * @param batchSize test samples per gradient pass
+     * @param settings the solver
+     * @param options the seed and progress
+     * @return the method
+     */
+    public static InfluenceFunctions influence(
+            ShadowModel model,
+            SampleSet trainSet,
+            HydraSgd sgd,
+            int batchSize,
+            InfluenceSettings settings,
+            Options options) {
         InverseHvpSolver solver =
                 settings.solver() == Solver.LISSA
                         ? LissaSolver.builder()
@@ -135,11 +164,11 @@ public final class Methods {
                                 .optMaxIterations(settings.depth())
                                 .optTolerance(CG_TOLERANCE)
                                 .build();
-        return InfluenceFunctions.builder(run.shadow(), trainSet)
-                .optOptimizer(run.optimizer())
+        return InfluenceFunctions.builder(model, trainSet)
+                .optOptimizer(sgd)
                 .optSolver(solver)
                 .optDamping(settings.solver() == Solver.CG ? settings.damping() : 0)
-                .optBatchSize(run.config().train().batchSize())
+                .optBatchSize(batchSize)
                 .optProgress(options.progress())
                 .build();
     }
