@@ -42,10 +42,11 @@ import java.util.stream.IntStream;
  * to the mean test loss, for HYDRA and, from {@code influenceFromEpoch} on, influence functions on
  * the current model, against the exact contributions.
  */
-final class ApproximationExperiment extends ExperimentRunner<ApproximationExperiment.Result> {
+final class ApproximationExperiment
+        extends ExperimentRunner<ApproximationExperiment.Result, ApproximationSettings> {
 
     ApproximationExperiment() {
-        super(Result.class);
+        super(Result.class, ApproximationSettings.class, 1);
     }
 
     /**
@@ -89,29 +90,17 @@ final class ApproximationExperiment extends ExperimentRunner<ApproximationExperi
             double seconds) {}
 
     @Override
-    protected int version() {
-        return 1;
-    }
-
-    private static ApproximationSettings settings(ReproductionConfig config) {
-        return (ApproximationSettings) config.settings();
-    }
-
-    @Override
-    protected Result runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception {
+    protected Result runOne(ExperimentContext context, RunSpec spec) throws Exception {
+        ExperimentConfig config = spec.config();
+        long seed = spec.seed();
         ApproximationSettings settings = settings(context.config());
         ImageData trainImages =
                 ai.hydra.experiment.ExperimentData.load(config.data(), config.source()).train();
         int[] tracked = firstOfEachClass(trainImages, settings.trackedPerClass());
         List<Measurement> measurements = new ArrayList<>();
-        String label = run.name() + " seed " + seed;
+        String label = spec.label();
         try (TrainedRun trained =
-                TrainedRun.builder(config)
+                context.newRun(config)
                         .optHydra(HydraMode.BOTH, tracked)
                         .addListener(
                                 parts ->
@@ -125,7 +114,6 @@ final class ApproximationExperiment extends ExperimentRunner<ApproximationExperi
                                                 seed,
                                                 label,
                                                 measurements))
-                        .optProgress(context.progress())
                         .fit()) {
             return new Result(
                     trainImages.size(),

@@ -36,10 +36,11 @@ import java.util.function.ToDoubleFunction;
  * sum of the removed samples' contributions predicted the change of the held-out loss, and how the
  * influence-function baseline moves with its damping, scale and solver.
  */
-final class CleaningExperiment extends ExperimentRunner<CleaningExperiment.Result> {
+final class CleaningExperiment
+        extends ExperimentRunner<CleaningExperiment.Result, CleaningSettings> {
 
     CleaningExperiment() {
-        super(Result.class);
+        super(Result.class, CleaningSettings.class, 1);
     }
 
     /**
@@ -110,28 +111,15 @@ final class CleaningExperiment extends ExperimentRunner<CleaningExperiment.Resul
     }
 
     @Override
-    protected int version() {
-        return 1;
-    }
-
-    private static CleaningSettings settings(ReproductionConfig config) {
-        return (CleaningSettings) config.settings();
-    }
-
-    @Override
-    protected Result runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception {
+    protected Result runOne(ExperimentContext context, RunSpec spec) throws Exception {
+        ExperimentConfig config = spec.config();
+        long seed = spec.seed();
         CleaningSettings settings = settings(context.config());
-        String label = run.name() + " seed " + seed;
+        String label = spec.label();
         try (TrainedRun trained =
-                        TrainedRun.builder(config)
+                        context.newRun(config)
                                 .optHydra(HydraMode.HESSIAN_FREE, null)
                                 .optHeldOut(settings.heldOut())
-                                .optProgress(context.progress())
                                 .fit();
                 NDManager manager = trained.manager().newSubManager()) {
             ImageData train = trained.data().train();
@@ -296,11 +284,7 @@ final class CleaningExperiment extends ExperimentRunner<CleaningExperiment.Resul
             ExperimentData data =
                     new ExperimentData(
                             trained.data().train().subset(kept), trained.data().test(), null);
-            try (TrainedRun retrained =
-                            TrainedRun.builder(config)
-                                    .optData(data)
-                                    .optProgress(context.progress())
-                                    .fit();
+            try (TrainedRun retrained = context.newRun(config).optData(data).fit();
                     NDManager manager = retrained.manager().newSubManager()) {
                 SampleSet heldOut =
                         trained.heldOut()

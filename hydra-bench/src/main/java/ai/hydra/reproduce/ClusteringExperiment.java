@@ -34,10 +34,11 @@ import java.util.Optional;
  * paper's text (k-means on the sign vectors) and the authors' script (z-scored vectors, k-means or
  * cosine agglomerative).
  */
-final class ClusteringExperiment extends ExperimentRunner<ClusteringExperiment.Result> {
+final class ClusteringExperiment
+        extends ExperimentRunner<ClusteringExperiment.Result, ClusteringSettings> {
 
     ClusteringExperiment() {
-        super(Result.class);
+        super(Result.class, ClusteringSettings.class, 1);
     }
 
     /**
@@ -77,28 +78,15 @@ final class ClusteringExperiment extends ExperimentRunner<ClusteringExperiment.R
             String note) {}
 
     @Override
-    protected int version() {
-        return 1;
-    }
-
-    private static ClusteringSettings settings(ReproductionConfig config) {
-        return (ClusteringSettings) config.settings();
-    }
-
-    @Override
-    protected Result runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception {
+    protected Result runOne(ExperimentContext context, RunSpec spec) throws Exception {
+        ExperimentConfig config = spec.config();
+        long seed = spec.seed();
         ClusteringSettings settings = settings(context.config());
-        String label = run.name() + " seed " + seed;
+        String label = spec.label();
         try (TrainedRun trained =
-                        TrainedRun.builder(config)
+                        context.newRun(config)
                                 .optHydra(HydraMode.HESSIAN_FREE, null)
                                 .optHeldOut(settings.heldOut())
-                                .optProgress(context.progress())
                                 .fit();
                 NDManager manager = trained.manager().newSubManager()) {
             SampleSet trainSet = Methods.trainSamples(trained, manager);
@@ -121,17 +109,12 @@ final class ClusteringExperiment extends ExperimentRunner<ClusteringExperiment.R
                 String name = ConfigNames.of(method);
                 Optional<Attributor> created = Methods.create(method, trained, trainSet, options);
                 if (created.isEmpty()) {
-                    for (ClusteringMethod clustering : settings.clusterings()) {
-                        overlaps.add(
-                                new Overlap(
-                                        name,
-                                        ConfigNames.of(clustering),
-                                        Double.NaN,
-                                        Double.NaN,
-                                        0,
-                                        "needs the reverse-mode replay over all samples (issue"
-                                                + " 9), not merged yet"));
-                    }
+                    overlaps.addAll(
+                            unavailable(
+                                    name,
+                                    settings,
+                                    "needs the reverse-mode replay over all samples (issue 9),"
+                                            + " not merged yet"));
                     continue;
                 }
                 context.stage(
@@ -146,16 +129,7 @@ final class ClusteringExperiment extends ExperimentRunner<ClusteringExperiment.R
                 try (Attributor attributor = created.get()) {
                     matrix = attributor.contributionMatrix(manager, heldOut);
                 } catch (IllegalStateException e) { // LiSSA diverged
-                    for (ClusteringMethod clustering : settings.clusterings()) {
-                        overlaps.add(
-                                new Overlap(
-                                        name,
-                                        ConfigNames.of(clustering),
-                                        Double.NaN,
-                                        Double.NaN,
-                                        0,
-                                        "failed: " + e.getMessage()));
-                    }
+                    overlaps.addAll(unavailable(name, settings, "failed: " + e.getMessage()));
                     continue;
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -179,6 +153,14 @@ final class ClusteringExperiment extends ExperimentRunner<ClusteringExperiment.R
                     trained.trainSeconds(),
                     overlaps);
         }
+    }
+
+    /** One empty result per clustering, saying why. */
+    private static List<Overlap> unavailable(
+            String method, ClusteringSettings settings, String note) {
+        return settings.clusterings().stream()
+                .map(c -> new Overlap(method, ConfigNames.of(c), Double.NaN, Double.NaN, 0, note))
+                .toList();
     }
 
     /** Clusters each class's contribution vectors; the per-group Jaccard averaged over classes. */

@@ -1,8 +1,10 @@
 package ai.hydra.reproduce;
 
+import ai.hydra.experiment.ExperimentConfig;
 import ai.hydra.experiment.ReproductionConfig;
 import ai.hydra.experiment.TrainingProgress;
 import ai.hydra.influence.SolverProgress;
+import ai.hydra.reproduce.run.TrainedRun;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -32,6 +34,16 @@ public record ExperimentContext(
      */
     public void stage(String message) {
         progress.onStage("[" + config.experiment().configName() + "] " + message);
+    }
+
+    /**
+     * Starts a training run that reports its progress here.
+     *
+     * @param config the training config
+     * @return the run's builder
+     */
+    public TrainedRun.Builder newRun(ExperimentConfig config) {
+        return TrainedRun.builder(config).optProgress(progress);
     }
 
     /**

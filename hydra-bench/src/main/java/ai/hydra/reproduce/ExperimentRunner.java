@@ -2,6 +2,7 @@ package ai.hydra.reproduce;
 
 import ai.hydra.experiment.ExperimentConfig;
 import ai.hydra.experiment.ReproductionConfig;
+import ai.hydra.experiment.ReproductionSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -17,44 +18,66 @@ import java.util.Map;
  * times).
  *
  * @param <R> the per-run result, a record serialized as JSON
+ * @param <S> the experiment's settings
  */
-public abstract class ExperimentRunner<R> {
+public abstract class ExperimentRunner<R, S extends ReproductionSettings> {
 
     private final Class<R> resultType;
+    private final Class<S> settingsType;
+    private final int version;
 
     /**
      * Creates the runner.
      *
      * @param resultType the per-run result record
+     * @param settingsType the experiment's settings record
+     * @param version the version of the per-run computation: raise it when a change makes cached
+     *     results of older code invalid (a resume then refuses them)
      */
-    protected ExperimentRunner(Class<R> resultType) {
+    protected ExperimentRunner(Class<R> resultType, Class<S> settingsType, int version) {
         this.resultType = resultType;
+        this.settingsType = settingsType;
+        this.version = version;
     }
 
     /**
-     * The version of the per-run computation: raise it when a change makes cached results of older
-     * code invalid (a resume then refuses them).
+     * Returns a preset's settings.
      *
-     * @return the version
+     * @param config the preset
+     * @return its settings
      */
-    protected abstract int version();
+    protected final S settings(ReproductionConfig config) {
+        return settingsType.cast(config.settings());
+    }
+
+    /**
+     * One run of a preset for one seed.
+     *
+     * @param run the run
+     * @param config the run's training config for this seed
+     * @param seed the seed
+     */
+    public record RunSpec(ReproductionConfig.Run run, ExperimentConfig config, long seed) {
+
+        /**
+         * Names the run and seed in progress messages.
+         *
+         * @return e.g. {@code mnist seed 1}
+         */
+        public String label() {
+            return run.name() + " seed " + seed;
+        }
+    }
 
     /**
      * Trains and measures one run for one seed.
      *
      * @param context the experiment's context
-     * @param run the run
-     * @param config the run's training config for this seed
-     * @param seed the seed
+     * @param spec the run and seed
      * @return the result
      * @throws Exception if the run fails
      */
-    protected abstract R runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception;
+    protected abstract R runOne(ExperimentContext context, RunSpec spec) throws Exception;
 
     /**
      * Writes the experiment's tables, raw values and plots.
@@ -99,7 +122,7 @@ public abstract class ExperimentRunner<R> {
                 String fingerprint =
                         RunCache.fingerprint(
                                 config.experiment().configName(),
-                                String.valueOf(version()),
+                                String.valueOf(version),
                                 training.toYaml(),
                                 settings);
                 RunCache.Entry<R> entry =
@@ -111,7 +134,7 @@ public abstract class ExperimentRunner<R> {
                     context.stage(run.name() + " seed " + seed + ": starting");
                     double loadAtStart = loadAverage();
                     long runStart = System.nanoTime();
-                    R result = runOne(context, run, training, seed);
+                    R result = runOne(context, new RunSpec(run, training, seed));
                     entry =
                             new RunCache.Entry<>(
                                     result,

@@ -25,10 +25,11 @@ import java.util.Map;
  * between similar classes), and the mean and standard deviation of the training samples'
  * contributions to the test loss beside the paper's.
  */
-final class Fig2Experiment extends ExperimentRunner<Fig2Experiment.Result> {
+final class Fig2Experiment
+        extends ExperimentRunner<Fig2Experiment.Result, ReproductionSettings.Fig2Settings> {
 
     Fig2Experiment() {
-        super(Result.class);
+        super(Result.class, ReproductionSettings.Fig2Settings.class, 1);
     }
 
     /**
@@ -70,27 +71,12 @@ final class Fig2Experiment extends ExperimentRunner<Fig2Experiment.Result> {
             double seconds) {}
 
     @Override
-    protected int version() {
-        return 1;
-    }
-
-    private static ReproductionSettings.Fig2Settings settings(ReproductionConfig config) {
-        return (ReproductionSettings.Fig2Settings) config.settings();
-    }
-
-    @Override
-    protected Result runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception {
+    protected Result runOne(ExperimentContext context, RunSpec spec) throws Exception {
+        ExperimentConfig config = spec.config();
+        long seed = spec.seed();
         List<ReproductionSettings.Method> methods = settings(context.config()).methods();
         try (TrainedRun trained =
-                TrainedRun.builder(config)
-                        .optHydra(HydraMode.HESSIAN_FREE, null)
-                        .optProgress(context.progress())
-                        .fit()) {
+                context.newRun(config).optHydra(HydraMode.HESSIAN_FREE, null).fit()) {
             List<MethodResult> results = new ArrayList<>();
             for (ReproductionSettings.Method method : methods) {
                 if (method != ReproductionSettings.Method.HYDRA_HESSIAN_FREE) {
@@ -100,7 +86,7 @@ final class Fig2Experiment extends ExperimentRunner<Fig2Experiment.Result> {
                                     + " reverse-mode replay): skipped");
                     continue;
                 }
-                context.stage(run.name() + " seed " + seed + ": inter-class contributions");
+                context.stage(spec.label() + ": inter-class contributions");
                 long start = System.nanoTime();
                 try (NDManager manager = trained.manager().newSubManager();
                         Attributor attributor =

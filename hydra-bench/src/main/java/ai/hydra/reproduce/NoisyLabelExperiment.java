@@ -36,10 +36,11 @@ import java.util.stream.IntStream;
  * functions: one solve or one tracked recurrence per sample) cover a random subset of {@code
  * hessianAwareSamples} samples, half of them flipped, on which the cheap methods are reported too.
  */
-final class NoisyLabelExperiment extends ExperimentRunner<NoisyLabelExperiment.Result> {
+final class NoisyLabelExperiment
+        extends ExperimentRunner<NoisyLabelExperiment.Result, NoisyLabelSettings> {
 
     NoisyLabelExperiment() {
-        super(Result.class);
+        super(Result.class, NoisyLabelSettings.class, 1);
     }
 
     /**
@@ -83,27 +84,15 @@ final class NoisyLabelExperiment extends ExperimentRunner<NoisyLabelExperiment.R
             String note) {}
 
     @Override
-    protected int version() {
-        return 1;
-    }
-
-    private static NoisyLabelSettings settings(ReproductionConfig config) {
-        return (NoisyLabelSettings) config.settings();
-    }
-
-    @Override
-    protected Result runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception {
+    protected Result runOne(ExperimentContext context, RunSpec spec) throws Exception {
+        ExperimentConfig config = spec.config();
+        long seed = spec.seed();
         NoisyLabelSettings settings = settings(context.config());
-        String label = run.name() + " seed " + seed;
+        String label = spec.label();
         // the flipped samples are known before training: the subset needs them
         boolean[] flipped = flippedOf(config);
         int[] subset = subset(flipped, settings.hessianAwareSamples(), seed);
-        TrainedRun.Builder builder = TrainedRun.builder(config).optProgress(context.progress());
+        TrainedRun.Builder builder = context.newRun(config);
         List<Method> methods = settings.methods();
         if (methods.contains(Method.HYDRA_HESSIAN_FREE)) {
             builder.optHydra(HydraMode.HESSIAN_FREE, null);

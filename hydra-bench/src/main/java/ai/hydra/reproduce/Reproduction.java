@@ -159,7 +159,7 @@ public final class Reproduction {
     /** Plans, checks and runs one experiment; null when only the plan was printed. */
     private ExperimentRunner.Outcome runOne(Experiment experiment, Path dir) throws Exception {
         ReproductionConfig config = ReproductionConfigs.load(experiment, preset, overrides);
-        ExperimentRunner<?> runner = Runners.of(experiment);
+        ExperimentRunner<?, ?> runner = Runners.of(experiment);
         Hardware hardware = Hardware.current();
         printPlan(config, runner.estimate(config, Rates.load()));
         if (planOnly) {

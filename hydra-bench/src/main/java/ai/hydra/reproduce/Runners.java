@@ -7,7 +7,7 @@ final class Runners {
 
     private Runners() {}
 
-    static ExperimentRunner<?> of(Experiment experiment) {
+    static ExperimentRunner<?, ?> of(Experiment experiment) {
         return switch (experiment) {
             case FIG2 -> new Fig2Experiment();
             case FIG3_5 -> new ApproximationExperiment();

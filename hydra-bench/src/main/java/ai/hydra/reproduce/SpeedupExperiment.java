@@ -26,10 +26,10 @@ import java.util.stream.IntStream;
  * (it is linear in both). Reports the ratio of the tracking times and of whole runs (training plus
  * tracking) beside the paper's 971x.
  */
-final class SpeedupExperiment extends ExperimentRunner<SpeedupExperiment.Result> {
+final class SpeedupExperiment extends ExperimentRunner<SpeedupExperiment.Result, SpeedupSettings> {
 
     SpeedupExperiment() {
-        super(Result.class);
+        super(Result.class, SpeedupSettings.class, 1);
     }
 
     /**
@@ -70,25 +70,13 @@ final class SpeedupExperiment extends ExperimentRunner<SpeedupExperiment.Result>
     }
 
     @Override
-    protected int version() {
-        return 1;
-    }
-
-    private static SpeedupSettings settings(ReproductionConfig config) {
-        return (SpeedupSettings) config.settings();
-    }
-
-    @Override
-    protected Result runOne(
-            ExperimentContext context,
-            ReproductionConfig.Run run,
-            ExperimentConfig config,
-            long seed)
-            throws Exception {
+    protected Result runOne(ExperimentContext context, RunSpec spec) throws Exception {
+        ExperimentConfig config = spec.config();
+        long seed = spec.seed();
         SpeedupSettings settings = settings(context.config());
         List<Timed> timed = new ArrayList<>();
         try (TrainedRun trained =
-                TrainedRun.builder(config)
+                context.newRun(config)
                         .addListener(
                                 parts -> {
                                     Timed free =
@@ -116,7 +104,6 @@ final class SpeedupExperiment extends ExperimentRunner<SpeedupExperiment.Result>
                                     timed.add(aware);
                                     return aware;
                                 })
-                        .optProgress(context.progress())
                         .fit()) {
             Timed free = timed.get(0);
             Timed aware = timed.get(1);
