@@ -9,9 +9,14 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
+import ai.hydra.gradient.mirror.ActivationPattern;
+import ai.hydra.gradient.mirror.BlockMirror;
+import ai.hydra.gradient.mirror.MirrorPass;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -22,6 +27,11 @@ import java.util.Map;
  * GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of the
  * batch mean the trainer differentiates, and a per-sample gradient is the gradient of that sample's
  * loss.
+ *
+ * <p>Gradients can also be taken with the activation pattern frozen ({@link #activationPattern},
+ * {@link #gradient(NDArray, NDList, NDList, ActivationPattern)}): through a {@link BlockMirror} of
+ * the block that replays the ReLU masks and max-pool selections recorded at one point, which makes
+ * the loss smooth in the weights around it.
  */
 public final class ShadowModel {
 
@@ -29,6 +39,7 @@ public final class ShadowModel {
     private final Loss loss;
     private final ParameterSpace space;
     private final boolean batchDependent;
+    private final BlockMirror mirror;
 
     /**
      * Creates a shadow view of an initialized block.
@@ -41,6 +52,7 @@ public final class ShadowModel {
         this.loss = loss;
         this.space = ParameterSpace.of(block);
         this.batchDependent = containsBatchNorm(block);
+        this.mirror = BlockMirror.of(block);
     }
 
     /**
@@ -50,6 +62,15 @@ public final class ShadowModel {
      */
     public ParameterSpace space() {
         return space;
+    }
+
+    /**
+     * Returns the mirror of the block that frozen-pattern gradients run through.
+     *
+     * @return the mirror
+     */
+    public BlockMirror mirror() {
+        return mirror;
     }
 
     /**
@@ -85,14 +106,64 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        return gradient(w, inputs, labels, (store, x) -> block.forward(store, x, training));
+    }
+
+    /**
+     * Records the activation pattern of a training-mode forward pass at {@code w}: each ReLU's
+     * mask, each max pooling's selected elements (see {@link ActivationPattern}).
+     *
+     * @param w flat weights; the pattern lives under their manager, close it when done
+     * @param inputs the batch inputs
+     * @return the pattern
+     */
+    public ActivationPattern activationPattern(NDArray w, NDList inputs) {
+        NDManager out = w.getManager();
+        ActivationPattern pattern = new ActivationPattern(out);
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w, false);
+            NDList x = onWeights(scope, inputs, w, true);
+            MirrorPass.recording(mirror, shadow.store, true, pattern).run(x);
+        } catch (RuntimeException e) {
+            pattern.close();
+            throw e;
+        }
+        return pattern;
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} in training mode with the
+     * activation pattern frozen: that of the smooth function which agrees with the model where the
+     * pattern was recorded. At that point it equals {@link #gradient(NDArray, NDList, NDList)}.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs the pattern was recorded on
+     * @param labels the batch labels
+     * @param frozen the pattern, from {@link #activationPattern}
+     * @return the flat gradient
+     */
+    public NDArray gradient(NDArray w, NDList inputs, NDList labels, ActivationPattern frozen) {
+        return gradient(
+                w,
+                inputs,
+                labels,
+                (store, x) -> MirrorPass.frozen(mirror, store, true, frozen).run(x));
+    }
+
+    private NDArray gradient(
+            NDArray w,
+            NDList inputs,
+            NDList labels,
+            BiFunction<ParameterStore, NDList, NDList> forward) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
+            Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
-                NDList predictions = block.forward(shadow.store, x, training);
+                NDList predictions = forward.apply(shadow.store, x);
                 collector.backward(loss.evaluate(y, predictions));
             }
             NDArray gradient = shadow.gradient();
@@ -114,11 +185,37 @@ public final class ShadowModel {
      */
     public NDArray gradientAt(
             NDArray w, NDArray direction, double alpha, NDList inputs, NDList labels) {
+        return gradientAt(w, direction, alpha, inputs, labels, null);
+    }
+
+    /**
+     * Computes the frozen-pattern gradient (see {@link #gradient(NDArray, NDList, NDList,
+     * ActivationPattern)}) at the perturbed point {@code w + alpha * v}.
+     *
+     * @param w flat weights
+     * @param direction the direction {@code v}
+     * @param alpha the step
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param frozen the pattern recorded at {@code w}, or null for the model's own pattern at the
+     *     perturbed point
+     * @return the gradient at {@code w + alpha * v}, attached to {@code w}'s manager
+     */
+    public NDArray gradientAt(
+            NDArray w,
+            NDArray direction,
+            double alpha,
+            NDList inputs,
+            NDList labels,
+            ActivationPattern frozen) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             NDArray point = w.add(direction.mul(alpha));
             point.attach(scope);
-            NDArray gradient = gradient(point, inputs, labels);
+            NDArray gradient =
+                    frozen == null
+                            ? gradient(point, inputs, labels)
+                            : gradient(point, inputs, labels, frozen);
             gradient.attach(out);
             return gradient;
         }
@@ -159,7 +256,7 @@ public final class ShadowModel {
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
+            Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             for (int k = 0; k < rows.length; k++) {
@@ -224,21 +321,27 @@ public final class ShadowModel {
         return false;
     }
 
-    /** Detached copies of every parameter, trainable ones taken from a flat vector. */
+    /**
+     * Detached copies of every parameter, trainable ones taken from a flat vector (requiring
+     * gradients if {@code differentiable}). Non-trainable state (batch-norm running statistics) is
+     * copied too, so that training-mode passes update the copies, never the model.
+     */
     private final class Shadow {
 
         final ShadowParameterStore store;
         final NDList trainable;
         final NDList arrays = new NDList();
 
-        Shadow(NDManager scope, NDArray w) {
+        Shadow(NDManager scope, NDArray w, boolean differentiable) {
             Map<String, NDArray> values = new HashMap<>();
             NDList slices = space.unflatten(w);
             trainable = new NDList(slices.size());
             for (int i = 0; i < slices.size(); i++) {
                 NDArray copy = slices.get(i).duplicate();
                 copy.attach(scope);
-                copy.setRequiresGradient(true);
+                if (differentiable) {
+                    copy.setRequiresGradient(true);
+                }
                 trainable.add(copy);
                 arrays.add(copy);
                 values.put(space.trainable().get(i).getId(), copy);
@@ -246,10 +349,11 @@ public final class ShadowModel {
             slices.close();
             for (Parameter parameter : space.all()) {
                 if (!parameter.requiresGradient()) {
-                    NDArray state = parameter.getArray();
-                    NDArray copy = state.toDevice(w.getDevice(), true);
+                    // a real copy: on PyTorch, toDevice/toType(..., copy=true) return an alias
+                    // when nothing converts, and training-mode batch norm updates it in place
+                    NDArray copy = parameter.getArray().duplicate();
                     copy.attach(scope);
-                    copy = copy.toType(w.getDataType(), false);
+                    copy = copy.toDevice(w.getDevice(), false).toType(w.getDataType(), false);
                     arrays.add(copy);
                     values.put(parameter.getId(), copy);
                 }

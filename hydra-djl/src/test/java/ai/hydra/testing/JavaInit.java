@@ -23,6 +23,17 @@ public final class JavaInit {
      * @param seed the seed
      */
     public static void apply(Block block, long seed) {
+        apply(block, seed, 0);
+    }
+
+    /**
+     * Overwrites every trainable parameter with N(0, 1/fan_in) draws, biases with N(0, biasStd^2).
+     *
+     * @param block an initialized block
+     * @param seed the seed
+     * @param biasStd the standard deviation of the biases (0: zero biases)
+     */
+    public static void apply(Block block, long seed, double biasStd) {
         Random random = new Random(seed);
         for (Pair<String, Parameter> pair : block.getParameters()) {
             Parameter parameter = pair.getValue();
@@ -32,7 +43,7 @@ public final class JavaInit {
             NDArray array = parameter.getArray();
             long size = array.size();
             long fanIn = array.getShape().dimension() > 1 ? size / array.getShape().get(0) : 0;
-            double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+            double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : biasStd;
             double[] values = new double[Math.toIntExact(size)];
             for (int i = 0; i < values.length; i++) {
                 values[i] = random.nextGaussian() * scale;

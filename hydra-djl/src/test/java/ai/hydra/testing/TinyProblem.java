@@ -109,7 +109,7 @@ public final class TinyProblem {
     public static SequentialBlock block() {
         return new SequentialBlock()
                 .add(Linear.builder().setUnits(HIDDEN).build())
-                .add(Activation::tanh)
+                .add(Activation.tanhBlock())
                 .add(Linear.builder().setUnits(CLASSES).build());
     }
 

@@ -1,0 +1,216 @@
+package ai.hydra.gradient.mirror;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import java.util.function.Supplier;
+
+/**
+ * One forward pass through a {@link BlockMirror}: the parameters it reads, the training flag, and
+ * what it does at each kink.
+ *
+ * <p>A <em>recording</em> pass computes the block's function and stores every piecewise-linear
+ * choice it makes in an {@link ActivationPattern}; a <em>frozen</em> pass makes the recorded
+ * choices instead of its own, so that it computes a smooth function of the weights that agrees with
+ * the block at the recorded point. A pass is used once, from one thread.
+ */
+public final class MirrorPass {
+
+    private final BlockMirror mirror;
+    private final ParameterStore store;
+    private final boolean training;
+    private final ActivationPattern pattern;
+    private final boolean recording;
+    private int cursor;
+
+    private MirrorPass(
+            BlockMirror mirror,
+            ParameterStore store,
+            boolean training,
+            ActivationPattern pattern,
+            boolean recording) {
+        this.mirror = mirror;
+        this.store = store;
+        this.training = training;
+        this.pattern = pattern;
+        this.recording = recording;
+    }
+
+    /**
+     * Creates a pass that records its kinks.
+     *
+     * @param mirror the mirror to run
+     * @param store where blocks read their parameters
+     * @param training the training flag blocks see (batch statistics in batch normalization)
+     * @param into an empty pattern that receives the choices
+     * @return the pass
+     */
+    public static MirrorPass recording(
+            BlockMirror mirror, ParameterStore store, boolean training, ActivationPattern into) {
+        if (into.size() != 0) {
+            throw new IllegalArgumentException("a recording pass needs an empty pattern");
+        }
+        return new MirrorPass(mirror, store, training, into, true);
+    }
+
+    /**
+     * Creates a pass that replays recorded kinks.
+     *
+     * @param mirror the mirror to run (the one that recorded the pattern)
+     * @param store where blocks read their parameters
+     * @param training the training flag blocks see
+     * @param pattern the recorded pattern, on the inputs this pass gets
+     * @return the pass
+     */
+    public static MirrorPass frozen(
+            BlockMirror mirror, ParameterStore store, boolean training, ActivationPattern pattern) {
+        return new MirrorPass(mirror, store, training, pattern, false);
+    }
+
+    /**
+     * Runs the mirror's whole block; a frozen pass checks that it used the whole pattern.
+     *
+     * @param inputs the block's inputs
+     * @return the block's outputs
+     */
+    public NDList run(NDList inputs) {
+        NDList out = forward(mirror.block(), inputs);
+        if (!recording && cursor != pattern.size()) {
+            throw new IllegalStateException(
+                    "A frozen pass met "
+                            + cursor
+                            + " kinked operations, the recorded pattern holds "
+                            + pattern.size());
+        }
+        return out;
+    }
+
+    /**
+     * Runs one block of the mirrored tree (a child, from a {@link MirroredBlock}).
+     *
+     * @param block a block of the mirrored tree
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    public NDList forward(Block block, NDList inputs) {
+        return mirror.node(block).forward(this, inputs);
+    }
+
+    /**
+     * Returns where blocks read their parameters.
+     *
+     * @return the parameter store
+     */
+    public ParameterStore parameterStore() {
+        return store;
+    }
+
+    /**
+     * Returns the training flag blocks see.
+     *
+     * @return true in training mode
+     */
+    public boolean isTraining() {
+        return training;
+    }
+
+    /**
+     * Whether this pass records its kinks (rather than replaying them).
+     *
+     * @return true for a recording pass
+     */
+    public boolean isRecording() {
+        return recording;
+    }
+
+    /**
+     * ReLU with its mask {@code x > 0} (the one PyTorch's backward uses) frozen.
+     *
+     * @param x the input
+     * @return {@code x * mask}
+     */
+    public NDArray relu(NDArray x) {
+        NDArray mask = site(x.getShape(), () -> x.gt(0).toType(x.getDataType(), false));
+        return x.mul(mask);
+    }
+
+    /**
+     * Leaky ReLU ({@code x} where {@code x > 0}, else {@code alpha x}) with its branch frozen.
+     *
+     * @param x the input
+     * @param alpha the slope of the negative side
+     * @return {@code x * slope}, the slope (1 or {@code alpha}) frozen
+     */
+    public NDArray leakyRelu(NDArray x, double alpha) {
+        NDArray slope =
+                site(
+                        x.getShape(),
+                        () -> {
+                            NDArray one = x.onesLike();
+                            return NDArrays.where(x.gt(0), one, one.mul(alpha));
+                        });
+        return x.mul(slope);
+    }
+
+    /**
+     * Max pooling with the selected element of every window frozen (the first maximal one in
+     * row-major kernel order, as PyTorch's backward routes it). The pattern keeps each output's
+     * flat spatial input position; frozen passes gather them.
+     *
+     * @param x the input, shape (N, C, spatial...)
+     * @param window the pooling windows
+     * @return the pooled array, shape (N, C, output spatial...)
+     */
+    public NDArray maxPool(NDArray x, PoolWindow window) {
+        Shape shape = x.getShape();
+        Shape pooled = shape.slice(0, 2).addAll(window.outputShape(shape.slice(2)));
+        Shape selected =
+                new Shape(shape.get(0), shape.get(1), pooled.size() / shape.slice(0, 2).size());
+        NDArray positions = site(selected, () -> window.selectedPositions(x).reshape(selected));
+        return gatherSpatial(x, positions).reshape(pooled);
+    }
+
+    /**
+     * Global max pooling over the spatial axes with the selected element frozen.
+     *
+     * @param x the input, shape (N, C, spatial...)
+     * @return shape (N, C)
+     */
+    public NDArray globalMaxPool(NDArray x) {
+        Shape nc = x.getShape().slice(0, 2);
+        Shape selected = nc.add(1);
+        NDArray positions =
+                site(
+                        selected,
+                        () -> x.reshape(nc.get(0), nc.get(1), -1).argMax(2).reshape(selected));
+        return gatherSpatial(x, positions).reshape(nc);
+    }
+
+    /** Picks, for each (sample, channel), the elements at flat spatial positions. */
+    private static NDArray gatherSpatial(NDArray x, NDArray positions) {
+        Shape shape = x.getShape();
+        return x.reshape(shape.get(0), shape.get(1), -1).gather(positions, 2);
+    }
+
+    /** Records a kink's choice, or returns the recorded one after checking its shape. */
+    private NDArray site(Shape shape, Supplier<NDArray> choice) {
+        if (recording) {
+            NDArray chosen = choice.get();
+            pattern.add(chosen);
+            return chosen;
+        }
+        NDArray recorded = pattern.get(cursor++);
+        if (!recorded.getShape().equals(shape)) {
+            throw new IllegalStateException(
+                    "A frozen pass met a kink of shape "
+                            + shape
+                            + " where the pattern recorded "
+                            + recorded.getShape()
+                            + ": freeze patterns on the same inputs they were recorded on");
+        }
+        return recorded;
+    }
+}
