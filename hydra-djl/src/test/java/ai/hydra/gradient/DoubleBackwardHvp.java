@@ -106,4 +106,26 @@ final class DoubleBackwardHvp implements HessianVectorProduct {
         }
         return space.flatten(grads).toDoubleArray();
     }
+
+    /**
+     * The largest relative error (Euclidean norms) of a row of {@code got} against the same row of
+     * {@code expected}; both hold {@code rows} products, flattened.
+     */
+    static double worstRowError(double[] got, double[] expected, int rows) {
+        if (got.length != expected.length) {
+            throw new AssertionError(got.length + " values, expected " + expected.length);
+        }
+        int p = expected.length / rows;
+        double worst = 0;
+        for (int r = 0; r < rows; r++) {
+            double diff = 0;
+            double norm = 0;
+            for (int i = r * p; i < (r + 1) * p; i++) {
+                diff += (got[i] - expected[i]) * (got[i] - expected[i]);
+                norm += expected[i] * expected[i];
+            }
+            worst = Math.max(worst, Math.sqrt(diff / norm));
+        }
+        return worst;
+    }
 }

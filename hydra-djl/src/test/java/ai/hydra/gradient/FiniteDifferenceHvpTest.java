@@ -179,7 +179,7 @@ class FiniteDifferenceHvpTest {
                     new FiniteDifferenceHvp(shadow)
                             .multiply(w, inputs, labels, vectors)
                             .toDoubleArray();
-            double worst = worstRowError(got, expected, v.length);
+            double worst = DoubleBackwardHvp.worstRowError(got, expected, v.length);
             System.out.printf("DenseNet-BC H v vs double backward: relative error %.2e%n", worst);
             assertTrue(worst < 1e-8, "relative error " + worst);
             List<double[]> after = ShadowModelTest.runningStatistics(block);
@@ -187,21 +187,6 @@ class FiniteDifferenceHvpTest {
                 assertArrayEquals(statistics.get(i), after.get(i), "running statistics changed");
             }
         }
-    }
-
-    private static double worstRowError(double[] got, double[] expected, int rows) {
-        int p = expected.length / rows;
-        double worst = 0;
-        for (int r = 0; r < rows; r++) {
-            double diff = 0;
-            double norm = 0;
-            for (int i = r * p; i < (r + 1) * p; i++) {
-                diff += (got[i] - expected[i]) * (got[i] - expected[i]);
-                norm += expected[i] * expected[i];
-            }
-            worst = Math.max(worst, Math.sqrt(diff / norm));
-        }
-        return worst;
     }
 
     /**
@@ -255,20 +240,10 @@ class FiniteDifferenceHvpTest {
                     new FiniteDifferenceHvp(shadow)
                             .multiply(point, inputs, labels, vectors)
                             .toDoubleArray();
-            double[] unchecked = new double[0];
-            for (int k = 0; k < v.length; k++) {
-                NDArray row = vectors.get(k);
-                double alpha = FiniteDifferenceHvp.DEFAULT_STEP / row.norm().getDouble();
-                NDArray plus = shadow.gradientAt(point, row, alpha, inputs, labels);
-                NDArray minus = shadow.gradientAt(point, row, -alpha, inputs, labels);
-                double[] product = plus.sub(minus).div(2 * alpha).toDoubleArray();
-                double[] joined =
-                        java.util.Arrays.copyOf(unchecked, unchecked.length + product.length);
-                System.arraycopy(product, 0, joined, unchecked.length, product.length);
-                unchecked = joined;
-            }
-            double error = worstRowError(got, expected, v.length);
-            double uncheckedError = worstRowError(unchecked, expected, v.length);
+            double[] unchecked =
+                    LeNetHvpTest.unfrozenProducts(shadow, point, inputs, labels, vectors);
+            double error = DoubleBackwardHvp.worstRowError(got, expected, v.length);
+            double uncheckedError = DoubleBackwardHvp.worstRowError(unchecked, expected, v.length);
             System.out.printf(
                     "unknown kink 3e-7 away: checked relative error %.2e, unchecked %.2e%n",
                     error, uncheckedError);

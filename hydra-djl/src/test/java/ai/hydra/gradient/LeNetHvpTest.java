@@ -1,6 +1,5 @@
 package ai.hydra.gradient;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
@@ -119,7 +118,7 @@ class LeNetHvpTest {
                     scale(v[k], 0.5 / norm(v[k]));
                     v[k][(int) bias] += k % 2 == 0 ? 1 : -1;
                 }
-                check("ReLU unit at z = " + z, scope, point, inputs, labels, scope.create(v));
+                check("ReLU unit at z = " + z, point, inputs, labels, scope.create(v));
             }
         }
     }
@@ -154,24 +153,19 @@ class LeNetHvpTest {
                     row[(int) first + j] += random.nextGaussian();
                 }
             }
-            check("max-pool near-tie", scope, w, inputs, labels, scope.create(v));
+            check("max-pool near-tie", w, inputs, labels, scope.create(v));
         }
     }
 
     /** Frozen products equal double backward; the unfrozen ones of the old method do not. */
     private static void check(
-            String name,
-            NDManager scope,
-            NDArray w,
-            NDList inputs,
-            NDList labels,
-            NDArray directions) {
+            String name, NDArray w, NDList inputs, NDList labels, NDArray directions) {
         double[] expected = oracle.multiply(w, inputs, labels, directions).toDoubleArray();
         double[] frozen =
                 new FiniteDifferenceHvp(shadow)
                         .multiply(w, inputs, labels, directions)
                         .toDoubleArray();
-        double[] unfrozen = unfrozenProducts(scope, w, inputs, labels, directions);
+        double[] unfrozen = unfrozenProducts(shadow, w, inputs, labels, directions);
         double frozenError = worstRowError(frozen, expected);
         double unfrozenError = worstRowError(unfrozen, expected);
         System.out.printf(
@@ -182,18 +176,20 @@ class LeNetHvpTest {
     }
 
     /** Central differences without a frozen pattern: what FiniteDifferenceHvp did before. */
-    private static double[] unfrozenProducts(
-            NDManager scope, NDArray w, NDList inputs, NDList labels, NDArray directions) {
+    static double[] unfrozenProducts(
+            ShadowModel model, NDArray w, NDList inputs, NDList labels, NDArray directions) {
         int rows = Math.toIntExact(directions.getShape().get(0));
-        double[][] out = new double[rows][];
+        int size = Math.toIntExact(model.space().size());
+        double[] out = new double[rows * size];
         for (int k = 0; k < rows; k++) {
             NDArray v = directions.get(k);
             double alpha = FiniteDifferenceHvp.DEFAULT_STEP / v.norm().getDouble();
-            NDArray plus = shadow.gradientAt(w, v, alpha, inputs, labels);
-            NDArray minus = shadow.gradientAt(w, v, -alpha, inputs, labels);
-            out[k] = plus.sub(minus).div(2 * alpha).toDoubleArray();
+            NDArray plus = model.gradientAt(w, v, alpha, inputs, labels);
+            NDArray minus = model.gradientAt(w, v, -alpha, inputs, labels);
+            double[] product = plus.sub(minus).div(2 * alpha).toDoubleArray();
+            System.arraycopy(product, 0, out, k * size, size);
         }
-        return scope.create(out).toDoubleArray();
+        return out;
     }
 
     /**
@@ -302,20 +298,8 @@ class LeNetHvpTest {
         }
     }
 
-    /** The largest relative error of a row of {@code got} (rows of the space's size). */
-    static double worstRowError(double[] got, double[] expected) {
-        int p = Math.toIntExact(shadow.space().size());
-        assertEquals(expected.length, got.length);
-        double worst = 0;
-        for (int r = 0; r < expected.length / p; r++) {
-            double diff = 0;
-            double norm = 0;
-            for (int i = r * p; i < (r + 1) * p; i++) {
-                diff += (got[i] - expected[i]) * (got[i] - expected[i]);
-                norm += expected[i] * expected[i];
-            }
-            worst = Math.max(worst, Math.sqrt(diff / norm));
-        }
-        return worst;
+    private static double worstRowError(double[] got, double[] expected) {
+        int rows = Math.toIntExact(got.length / shadow.space().size());
+        return DoubleBackwardHvp.worstRowError(got, expected, rows);
     }
 }

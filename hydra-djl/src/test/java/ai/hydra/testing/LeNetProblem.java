@@ -4,15 +4,9 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.EasyTrain;
-import ai.djl.training.ParameterStore;
-import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.hydra.data.BundledData;
@@ -21,7 +15,6 @@ import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.model.LeNet5;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
-import ai.hydra.train.Trainers;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
@@ -31,7 +24,7 @@ import java.util.stream.IntStream;
  * #BATCH}, SGD with momentum, weight decay and a per-epoch step decay, {@link #EPOCHS} epochs.
  * Sample weights ride along as a second label, as in {@link TinyProblem}.
  */
-public final class LeNetProblem {
+public final class LeNetProblem implements RetrainingProblem {
 
     public static final int N = 96;
     public static final int TEST = 64;
@@ -54,6 +47,7 @@ public final class LeNetProblem {
         this.biasStd = biasStd;
     }
 
+    @Override
     public HydraSgd optimizer() {
         return HydraSgd.builder()
                 .setLearningRateTracker(
@@ -73,19 +67,10 @@ public final class LeNetProblem {
         return new NDList(classes(manager, train), manager.ones(new Shape(N), DataType.FLOAT64));
     }
 
-    /** Trains a fresh model in which sample {@code sample} weighs {@code 1 + N eps}. */
+    @Override
     public Model train(
             NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
             throws Exception {
-        Trainers.seed(SEED);
-        Model model = Model.newInstance("lenet-problem");
-        model.setDataType(DataType.FLOAT64);
-        model.setBlock(LeNet5.newBlock());
-        DefaultTrainingConfig config =
-                new DefaultTrainingConfig(new TinyProblem.WeightedSoftmaxLoss()).optOptimizer(sgd);
-        if (listeners.length > 0) {
-            config.addTrainingListeners(listeners);
-        }
         double[] weights = new double[N];
         Arrays.fill(weights, 1.0);
         if (sample >= 0) {
@@ -97,23 +82,18 @@ public final class LeNetProblem {
                         .optLabels(classes(manager, train), manager.create(weights))
                         .setSampling(new BatchSampler(new SeededRandomSampler(SEED), BATCH, false))
                         .build();
-        try (Trainer trainer = Trainers.newTrainer(model, config, LeNet5.INPUT_SHAPE)) {
-            JavaInit.apply(model.getBlock(), SEED, biasStd);
-            for (int epoch = 0; epoch < EPOCHS; epoch++) {
-                for (Batch batch : trainer.iterateDataset(data)) {
-                    EasyTrain.trainBatch(trainer, batch);
-                    trainer.step();
-                    batch.close();
-                }
-            }
-        } catch (Exception | Error e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return RetrainingProblem.trainWeighted(
+                LeNet5.newBlock(),
+                LeNet5.INPUT_SHAPE,
+                data,
+                EPOCHS,
+                SEED,
+                block -> JavaInit.apply(block, SEED, biasStd),
+                sgd,
+                listeners);
     }
 
-    /** The test set with unit sample weights, read in order. */
+    @Override
     public ArrayDataset testSet(NDManager manager) {
         return new ArrayDataset.Builder()
                 .setData(images(manager, test))
@@ -122,23 +102,15 @@ public final class LeNetProblem {
                 .build();
     }
 
-    /** Mean test cross-entropy. */
+    @Override
     public double testLoss(Model model, NDManager manager) {
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray logits =
-                    model.getBlock()
-                            .forward(
-                                    new ParameterStore(scope, false),
-                                    new NDList(images(scope, test)),
-                                    false)
-                            .singletonOrThrow();
-            NDArray labels = classes(scope, test).toType(DataType.INT64, false);
-            NDArray picked =
-                    logits.logSoftmax(1)
-                            .get(new NDIndex().addAllDim().addPickDim(labels))
-                            .reshape(-1);
-            return -picked.mean().getDouble();
-        }
+        return RetrainingProblem.meanCrossEntropy(
+                model, manager, images(manager, test), test.labels());
+    }
+
+    @Override
+    public int size() {
+        return N;
     }
 
     private static NDArray images(NDManager manager, ImageData data) {

@@ -10,18 +10,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.EasyTrain;
-import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
-import ai.hydra.train.Trainers;
 import java.util.Random;
 
 /**
@@ -29,7 +24,7 @@ import java.util.Random;
  * finite differences of whole retrainings are exact to high order), SGD with momentum, weight
  * decay, a per-epoch learning-rate decay, shuffling and a smaller last batch.
  */
-public final class TinyProblem {
+public final class TinyProblem implements RetrainingProblem {
 
     public static final int N = 200;
     public static final int TEST = 100;
@@ -89,6 +84,7 @@ public final class TinyProblem {
         }
     }
 
+    @Override
     public HydraSgd optimizer() {
         return HydraSgd.builder()
                 .setLearningRateTracker(schedule())
@@ -128,6 +124,7 @@ public final class TinyProblem {
         return dataset(manager, trainX, trainY, weights, firstEpoch);
     }
 
+    @Override
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
         java.util.Arrays.fill(weights, 1.0);
@@ -151,53 +148,30 @@ public final class TinyProblem {
     }
 
     /** Trains a fresh float64 model; the listeners see every batch. */
+    @Override
     public Model train(
             NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
             throws Exception {
-        Trainers.seed(SEED);
-        Model model = Model.newInstance("tiny");
-        model.setDataType(DataType.FLOAT64);
-        model.setBlock(block());
-        DefaultTrainingConfig config =
-                new DefaultTrainingConfig(new WeightedSoftmaxLoss()).optOptimizer(sgd);
-        if (listeners.length > 0) {
-            config.addTrainingListeners(listeners);
-        }
-        ArrayDataset train = trainSet(manager, sample, eps);
-        try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, FEATURES))) {
-            JavaInit.apply(model.getBlock(), SEED);
-            for (int epoch = 0; epoch < EPOCHS; epoch++) {
-                for (Batch batch : trainer.iterateDataset(train)) {
-                    EasyTrain.trainBatch(trainer, batch);
-                    trainer.step();
-                    batch.close();
-                }
-            }
-        } catch (Exception | Error e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return RetrainingProblem.trainWeighted(
+                block(),
+                new Shape(1, FEATURES),
+                trainSet(manager, sample, eps),
+                EPOCHS,
+                SEED,
+                block -> JavaInit.apply(block, SEED),
+                sgd,
+                listeners);
     }
 
     /** Mean test cross-entropy of a model. */
+    @Override
     public double testLoss(Model model, NDManager manager) {
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray x = scope.create(testX);
-            NDArray logits =
-                    model.getBlock()
-                            .forward(
-                                    new ai.djl.training.ParameterStore(scope, false),
-                                    new NDList(x),
-                                    false)
-                            .singletonOrThrow();
-            NDArray labels = scope.create(testY).toType(DataType.INT64, false);
-            NDArray picked =
-                    logits.logSoftmax(1)
-                            .get(new NDIndex().addAllDim().addPickDim(labels))
-                            .reshape(-1);
-            return -picked.mean().getDouble();
-        }
+        return RetrainingProblem.meanCrossEntropy(model, manager, manager.create(testX), testY);
+    }
+
+    @Override
+    public int size() {
+        return N;
     }
 
     /** Softmax cross-entropy whose batch mean weighs each sample by its second label. */

@@ -92,7 +92,11 @@ final class KnownLambdas {
             NDArray mirrored =
                     node == null
                             ? reference
-                            : node.forward(recordingProbe(manager), new NDList(probe))
+                            : node.forward(
+                                            MirrorPass.probe(
+                                                    new ParameterStore(manager, false),
+                                                    new ActivationPattern(manager)),
+                                            new NDList(probe))
                                     .singletonOrThrow();
             if (own.getShape().equals(reference.getShape())
                     && own.contentEquals(reference)
@@ -114,11 +118,6 @@ final class KnownLambdas {
             values[i] = random.nextGaussian();
         }
         return manager.create(values, shape).toType(DataType.FLOAT64, false);
-    }
-
-    private static MirrorPass recordingProbe(NDManager manager) {
-        return MirrorPass.recording(
-                null, new ParameterStore(manager, false), false, new ActivationPattern(manager));
     }
 
     private static BlockMirror.Node relu() {

@@ -71,6 +71,14 @@ public final class MirrorPass {
     }
 
     /**
+     * Creates a recording pass for one leaf operation outside any mirror (to verify a node on a
+     * probe input); it cannot forward blocks.
+     */
+    static MirrorPass probe(ParameterStore store, ActivationPattern into) {
+        return new MirrorPass(null, store, false, into, true);
+    }
+
+    /**
      * Runs the mirror's whole block; a frozen pass checks that it used the whole pattern.
      *
      * @param inputs the block's inputs
@@ -115,15 +123,6 @@ public final class MirrorPass {
      */
     public boolean isTraining() {
         return training;
-    }
-
-    /**
-     * Whether this pass records its kinks (rather than replaying them).
-     *
-     * @return true for a recording pass
-     */
-    public boolean isRecording() {
-        return recording;
     }
 
     /**
