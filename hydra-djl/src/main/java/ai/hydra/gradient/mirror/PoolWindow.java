@@ -112,27 +112,31 @@ public final class PoolWindow {
      *     element, int64, shape (N, C, output spatial...)
      */
     NDArray selectedPositions(NDArray x) {
-        Shape shape = x.getShape();
-        Shape spatial = shape.slice(2);
-        NDArray choice = windows(x).argMax(0).expandDims(0);
+        Shape spatial = x.getShape().slice(2);
+        int last = spatial.dimension() + 2;
+        NDArray choice = windows(x).argMax(last).expandDims(last);
         // the same windows over an array holding each element's own flat position
         NDArray own =
                 x.getManager()
                         .arange(0, spatial.size(), 1, DataType.FLOAT64, x.getDevice())
                         .reshape(new Shape(1, 1).addAll(spatial));
         NDArray positions = windows(own);
-        Shape stacked = choice.getShape().slice(1);
-        NDArray all = positions.broadcast(new Shape(positions.getShape().get(0)).addAll(stacked));
-        return all.gather(choice, 0).squeeze(0).toType(DataType.INT64, false);
+        Shape stacked = choice.getShape().slice(0, last).add(positions.getShape().get(last));
+        return positions
+                .broadcast(stacked)
+                .gather(choice, last)
+                .squeeze(last)
+                .toType(DataType.INT64, false);
     }
 
     /**
-     * Stacks the elements of every window: entry {@code k} of axis 0 holds, for every output
-     * position, the window's k-th element in row-major kernel order (the order in which PyTorch
-     * scans a window, so the first maximum along axis 0 is the element its backward routes to).
+     * Stacks the elements of every window along a new last axis: entry {@code k} holds, for every
+     * output position, the window's k-th element in row-major kernel order (the order in which
+     * PyTorch scans a window, so the first maximum along it is the element its backward routes to).
+     * The last axis, because arg-max along it is several times faster than along the first.
      *
      * @param x the input, shape (N, C, spatial...)
-     * @return shape (kernel volume, N, C, output spatial...), padded elements {@code -inf}
+     * @return shape (N, C, output spatial..., kernel volume), padded elements {@code -inf}
      */
     NDArray windows(NDArray x) {
         Shape shape = x.getShape();
@@ -166,7 +170,7 @@ public final class PoolWindow {
             }
             views.add(source.get(index));
         } while (next(offset));
-        return NDArrays.stack(views, 0);
+        return NDArrays.stack(views, dims + 2);
     }
 
     /** Advances a kernel offset in row-major order; false after the last. */
