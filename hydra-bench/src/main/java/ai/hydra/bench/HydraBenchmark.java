@@ -24,9 +24,11 @@ import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.store.HostMemory;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
+import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -38,6 +40,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Measures what HYDRA costs on top of plain DJL training: LeNet-5 on MNIST, batch 64, float32, SGD
@@ -61,7 +71,11 @@ import java.util.Map;
  *     [--aware-samples K] [--aware-steps S]
  * </pre>
  */
-public final class HydraBenchmark {
+@Command(
+        name = "HydraBenchmark",
+        mixinStandardHelpOptions = true,
+        description = "Measures what HYDRA costs on top of plain DJL training (LeNet-5, MNIST).")
+public final class HydraBenchmark implements Callable<Integer> {
 
     /** The default MNIST directory (the standard four IDX files). */
     public static final String DEFAULT_DATA = "../shared/data/mnist";
@@ -72,43 +86,85 @@ public final class HydraBenchmark {
     private static final long SEED = 42;
     private static final int WARMUP_BATCHES = 20;
 
-    private final Options options;
-    private final Map<String, Object> results = new LinkedHashMap<>();
+    @Option(
+            names = "--data",
+            description = "MNIST folder (the four IDX files); default ${DEFAULT-VALUE}")
+    private Path data = Paths.get(DEFAULT_DATA);
 
-    private HydraBenchmark(Options options) {
-        this.options = options;
-    }
+    @Option(names = "--train-limit", description = "training samples used, 0 = all")
+    private int trainLimit;
+
+    @Option(names = "--epochs", description = "timed epochs; default ${DEFAULT-VALUE}")
+    private int epochs = 1;
+
+    @Option(
+            names = "--device",
+            converter = DeviceConverter.class,
+            description = "cpu or gpu; default cpu")
+    private Device device = Device.cpu();
+
+    @Option(names = "--out", description = "output folder; default ${DEFAULT-VALUE}")
+    private Path out = Paths.get("bench-out");
+
+    @Option(
+            names = "--aware-samples",
+            description = "samples tracked in the Hessian-aware run; default ${DEFAULT-VALUE}")
+    private int awareSamples = 8;
+
+    @Option(
+            names = "--aware-steps",
+            description = "steps of the Hessian-aware run; default ${DEFAULT-VALUE}")
+    private int awareSteps = 20;
+
+    @Spec private CommandSpec spec;
+
+    private final Map<String, Object> results = new LinkedHashMap<>();
 
     /**
      * Runs the benchmark.
      *
      * @param args the options (see the class documentation); {@code --help} lists them
-     * @throws Exception if the data cannot be read or training fails
      */
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        Options options = Options.parse(args);
-        if (options == null) {
-            System.out.println(Options.USAGE);
-            return;
+        System.exit(new CommandLine(new HydraBenchmark()).execute(args));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws Exception {
+        requirePositive("--epochs", epochs);
+        requirePositive("--aware-samples", awareSamples);
+        requirePositive("--aware-steps", awareSteps);
+        if (trainLimit < 0) {
+            throw new ParameterException(
+                    spec.commandLine(), "--train-limit must be >= 0, got " + trainLimit);
         }
-        new HydraBenchmark(options).run();
+        run();
+        return 0;
+    }
+
+    private void requirePositive(String option, int value) {
+        if (value <= 0) {
+            throw new ParameterException(
+                    spec.commandLine(), option + " must be positive, got " + value);
+        }
     }
 
     private void run() throws Exception {
         ImageData train = loadTrain();
         results.put("model", "LeNet-5");
-        results.put("dataset", "MNIST " + options.data);
+        results.put("dataset", "MNIST " + data);
         results.put("train_samples", train.size());
-        results.put("epochs", options.epochs);
+        results.put("epochs", epochs);
         results.put("batch_size", BATCH);
         results.put("dtype", "float32");
         results.put("optimizer", "SGD lr=" + LEARNING_RATE + " momentum=" + MOMENTUM);
-        results.put("device", options.device.toString());
+        results.put("device", device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
         results.put("load_average_at_start", loadAverage());
-        try (NDManager manager = NDManager.newBaseManager(options.device)) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
             warmUp(dataset);
             measurePlain(dataset);
@@ -122,13 +178,9 @@ public final class HydraBenchmark {
     }
 
     private ImageData loadTrain() throws IOException {
-        ImageData train = DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, options.data);
-        if (options.trainLimit > 0 && options.trainLimit < train.size()) {
-            int[] first = new int[options.trainLimit];
-            for (int i = 0; i < first.length; i++) {
-                first[i] = i;
-            }
-            train = train.subset(first);
+        ImageData train = DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, data);
+        if (trainLimit > 0 && trainLimit < train.size()) {
+            train = train.subset(IntStream.range(0, trainLimit).toArray());
         }
         return train;
     }
@@ -161,10 +213,7 @@ public final class HydraBenchmark {
             Batch batch = trainer.iterateDataset(dataset).iterator().next();
             NDList data = batch.getData();
             NDList labels = batch.getLabels();
-            int[] rows = new int[(int) batch.getSize()];
-            for (int i = 0; i < rows.length; i++) {
-                rows[i] = i;
-            }
+            int[] rows = IntStream.range(0, batch.getSize()).toArray();
             NDArray w = shadow.space().values(scope, DataType.FLOAT32);
             shadow.sampleGradients(w, data, labels, rows).close();
             int repeats = 5;
@@ -205,10 +254,10 @@ public final class HydraBenchmark {
      * hypergradients are non-zero, and every Hessian-vector product is real, from step 1.
      */
     private void measureHessianAware(ImageData train, NDManager manager) throws Exception {
-        int steps = options.awareSteps;
+        int steps = awareSteps;
         int size = train.size();
         int[] order = SeededRandomSampler.permutation(SEED, 0, size);
-        int[] tracked = Arrays.copyOf(order, Math.min(Math.min(options.awareSamples, BATCH), size));
+        int[] tracked = Arrays.copyOf(order, Math.min(Math.min(awareSamples, BATCH), size));
         double plain;
         try (Model model = newModel();
                 Trainer trainer = newTrainer(model, hydraOptimizer())) {
@@ -243,7 +292,7 @@ public final class HydraBenchmark {
     }
 
     private double[] timeEpochs(Trainer trainer, ArrayDataset dataset) throws Exception {
-        double[] seconds = new double[options.epochs];
+        double[] seconds = new double[epochs];
         for (int e = 0; e < seconds.length; e++) {
             seconds[e] = runSteps(trainer, dataset, Integer.MAX_VALUE);
             System.out.printf(Locale.ROOT, "  epoch %d: %.2f s%n", e + 1, seconds[e]);
@@ -270,7 +319,7 @@ public final class HydraBenchmark {
 
     private Model newModel() {
         Trainers.seed(SEED);
-        Model model = Model.newInstance("lenet5", options.device);
+        Model model = Model.newInstance("lenet5", device);
         model.setBlock(LeNet5.newBlock());
         return model;
     }
@@ -279,7 +328,7 @@ public final class HydraBenchmark {
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                         .optOptimizer(optimizer)
-                        .optDevices(new Device[] {options.device});
+                        .optDevices(new Device[] {device});
         if (listeners.length > 0) {
             config.addTrainingListeners(listeners);
         }
@@ -316,18 +365,9 @@ public final class HydraBenchmark {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */
+    /** Peak resident set size of this process, or -1 where it cannot be read. */
     private static long peakRssMib() {
-        try {
-            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return HostMemory.peakResident().orElse(-1L << 20) >> 20;
     }
 
     private void printTable() {
@@ -355,92 +395,45 @@ public final class HydraBenchmark {
     }
 
     private void writeJson() throws IOException {
-        Files.createDirectories(options.out);
-        StringBuilder json = new StringBuilder("{\n");
-        int n = 0;
-        for (Map.Entry<String, Object> entry : results.entrySet()) {
-            json.append("  \"")
-                    .append(entry.getKey())
-                    .append("\": ")
-                    .append(jsonValue(entry.getValue()));
-            json.append(++n < results.size() ? ",\n" : "\n");
-        }
-        json.append("}\n");
-        Path file = options.out.resolve("bench-hydra.json");
-        Files.writeString(file, json);
+        Files.createDirectories(out);
+        Map<String, Object> json = new LinkedHashMap<>();
+        results.forEach((key, value) -> json.put(key, jsonValue(value)));
+        Path file = out.resolve("bench-hydra.json");
+        Files.writeString(
+                file,
+                new GsonBuilder()
+                        .setPrettyPrinting()
+                        .serializeNulls()
+                        .disableHtmlEscaping()
+                        .create()
+                        .toJson(json));
         System.out.println("Wrote " + file.toAbsolutePath());
     }
 
-    private static String jsonValue(Object value) {
-        if (value instanceof Number || value instanceof double[]) {
-            return format(value).replace("NaN", "null");
+    /** JSON has no NaN: unmeasured figures become null. */
+    private static Object jsonValue(Object value) {
+        if (value instanceof Double d && d.isNaN()) {
+            return null;
         }
-        return "\"" + String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        if (value instanceof double[] a) {
+            return Arrays.stream(a).mapToObj(d -> Double.isNaN(d) ? null : d).toList();
+        }
+        return value;
     }
 
-    /** Command-line options. */
-    private static final class Options {
+    /** Converts {@code cpu} and {@code gpu} to devices. */
+    static final class DeviceConverter implements CommandLine.ITypeConverter<Device> {
 
-        static final String USAGE =
-                "Usage: HydraBenchmark [--data DIR] [--train-limit N (0 = all)] [--epochs E]"
-                        + " [--device cpu|gpu] [--out DIR] [--aware-samples K] [--aware-steps S]";
-
-        Path data = Paths.get(DEFAULT_DATA);
-        int trainLimit;
-        int epochs = 1;
-        Device device = Device.cpu();
-        Path out = Paths.get("bench-out");
-        int awareSamples = 8;
-        int awareSteps = 20;
-
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String flag = args[i];
-                if ("--help".equals(flag) || "-h".equals(flag)) {
-                    return null;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(flag + " needs a value. " + USAGE);
-                }
-                String value = args[++i];
-                switch (flag) {
-                    case "--data" -> o.data = Paths.get(value);
-                    case "--train-limit" -> o.trainLimit = positive(flag, value, true);
-                    case "--epochs" -> o.epochs = positive(flag, value, false);
-                    case "--device" -> o.device = device(value);
-                    case "--out" -> o.out = Paths.get(value);
-                    case "--aware-samples" -> o.awareSamples = positive(flag, value, false);
-                    case "--aware-steps" -> o.awareSteps = positive(flag, value, false);
-                    default ->
-                            throw new IllegalArgumentException(
-                                    "Unknown option " + flag + ". " + USAGE);
-                }
-            }
-            return o;
-        }
-
-        private static int positive(String flag, String value, boolean zeroAllowed) {
-            int n;
-            try {
-                n = Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " needs an integer, got " + value, e);
-            }
-            if (n < 0 || n == 0 && !zeroAllowed) {
-                throw new IllegalArgumentException(flag + " must be positive, got " + value);
-            }
-            return n;
-        }
-
-        private static Device device(String value) {
+        @Override
+        public Device convert(String value) {
             switch (value.toLowerCase(Locale.ROOT)) {
                 case "cpu":
                     return Device.cpu();
                 case "gpu":
                     return Device.gpu();
                 default:
-                    throw new IllegalArgumentException("--device must be cpu or gpu, got " + value);
+                    throw new CommandLine.TypeConversionException(
+                            "--device must be cpu or gpu, got " + value);
             }
         }
     }

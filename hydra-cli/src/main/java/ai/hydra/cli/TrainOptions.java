@@ -13,7 +13,7 @@ public class TrainOptions {
             paramLabel = "KEY=VALUE",
             description =
                     "Override a config value with a dotted key, e.g. --set train.epochs=2 "
-                            + "--set data.dir=/data/fashion-mnist. Repeatable.")
+                            + "--set data.trainLimit=500. Repeatable.")
     List<String> overrides = new ArrayList<>();
 
     @Option(

@@ -17,14 +17,18 @@ public class VersionProvider implements IVersionProvider {
         return property("version");
     }
 
+    /** {@inheritDoc} */
     @Override
     public String[] getVersion() {
         return new String[] {
             "hydra " + version(),
             "Deep Java Library "
                     + property("djl.version")
-                    + ", PyTorch "
-                    + property("pytorch.version"),
+                    + ", engines PyTorch "
+                    + property("pytorch.version")
+                    + " (default), MXNet "
+                    + property("mxnet.version")
+                    + " (--engine mxnet)",
             "Java "
                     + System.getProperty("java.version")
                     + " ("

@@ -6,10 +6,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /** Reads CIFAR-10 as binary batches or as an image-folder tree. */
 final class CifarFormat {
@@ -21,22 +25,12 @@ final class CifarFormat {
 
     /** Reads binary batch files in order: per record 1 label byte, then the R, G and B planes. */
     static ImageData readBatches(List<Path> files) throws IOException {
+        checkBatchSizes(files);
         ByteArrayOutputStream pixels = new ByteArrayOutputStream();
         List<Integer> labels = new ArrayList<>();
         List<String> classes = DatasetName.CIFAR10.classNames();
         for (Path file : files) {
             byte[] bytes = Files.readAllBytes(file);
-            if (bytes.length % RECORD_BYTES != 0) {
-                throw new IOException(
-                        "File "
-                                + file
-                                + " has "
-                                + bytes.length
-                                + " bytes, not a multiple of the "
-                                + RECORD_BYTES
-                                + "-byte CIFAR-10 record (1 label + 3072 pixels);"
-                                + " it is truncated or not a CIFAR-10 binary batch");
-            }
             for (int offset = 0; offset < bytes.length; offset += RECORD_BYTES) {
                 int label = bytes[offset] & 0xff;
                 if (label >= classes.size()) {
@@ -65,6 +59,53 @@ final class CifarFormat {
     }
 
     /**
+     * Refuses an empty batch, a size that is not a whole number of records, and batches of unequal
+     * sizes (CIFAR-10's five training batches hold 10,000 records each): each of them means a
+     * truncated or mixed-up copy that would otherwise train on part of the data.
+     */
+    private static void checkBatchSizes(List<Path> files) throws IOException {
+        List<String> counts = new ArrayList<>();
+        long first = -1;
+        boolean equal = true;
+        for (Path file : files) {
+            long size = Files.size(file);
+            if (size == 0) {
+                throw new IOException(
+                        "File "
+                                + file
+                                + " is empty; a CIFAR-10 binary batch holds records of "
+                                + RECORD_BYTES
+                                + " bytes (1 label + 3072 pixels); copy or download it again");
+            }
+            if (size % RECORD_BYTES != 0) {
+                throw new IOException(
+                        "File "
+                                + file
+                                + " has "
+                                + size
+                                + " bytes, not a multiple of the "
+                                + RECORD_BYTES
+                                + "-byte CIFAR-10 record (1 label + 3072 pixels);"
+                                + " it is truncated or not a CIFAR-10 binary batch");
+            }
+            long records = size / RECORD_BYTES;
+            first = first < 0 ? records : first;
+            equal &= records == first;
+            counts.add(file.getFileName() + ": " + records);
+        }
+        if (!equal) {
+            throw new IOException(
+                    "The CIFAR-10 batches in "
+                            + files.get(0).getParent()
+                            + " hold different numbers of records ("
+                            + String.join(", ", counts)
+                            + "); the five training batches of CIFAR-10 hold 10,000 each, so one"
+                            + " is truncated or from another copy (data of another size belongs"
+                            + " in one data_batch.bin or in train/<class>/ image folders)");
+        }
+    }
+
+    /**
      * Reads {@code splitDir/<class>/*.jpg|jpeg|png}, class-major: classes in label order, files
      * within a class sorted by file name.
      */
@@ -72,6 +113,7 @@ final class CifarFormat {
         List<String> classes = DatasetName.CIFAR10.classNames();
         ByteArrayOutputStream pixels = new ByteArrayOutputStream();
         List<Integer> labels = new ArrayList<>();
+        checkNoForeignEntries(splitDir, classes);
         for (int label = 0; label < classes.size(); label++) {
             Path classDir = splitDir.resolve(classes.get(label));
             if (!Files.isDirectory(classDir)) {
@@ -97,9 +139,38 @@ final class CifarFormat {
                 classes);
     }
 
+    /** Refuses folders and images in the split folder that no class would read. */
+    private static void checkNoForeignEntries(Path splitDir, List<String> classes)
+            throws IOException {
+        for (Path entry : list(splitDir)) {
+            String name = entry.getFileName().toString();
+            boolean unread = Files.isDirectory(entry) ? !classes.contains(name) : isImage(entry);
+            if (unread && !name.startsWith(".")) {
+                throw new IOException(
+                        (Files.isDirectory(entry) ? "Folder " : "Image ")
+                                + entry
+                                + " is not a CIFAR-10 class folder and would be ignored;"
+                                + " images belong in one folder per class: "
+                                + String.join(", ", classes));
+            }
+        }
+    }
+
     private static List<Path> listImages(Path classDir) throws IOException {
-        try (Stream<Path> files = Files.list(classDir)) {
-            return files.filter(CifarFormat::isImage).sorted().toList();
+        List<Path> images = list(classDir).stream().filter(CifarFormat::isImage).toList();
+        if (images.isEmpty()) {
+            throw new IOException(
+                    "CIFAR-10 class folder "
+                            + classDir
+                            + " holds no .jpg, .jpeg or .png images; every class needs at least"
+                            + " one (is the copy incomplete?)");
+        }
+        return images;
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.sorted().toList();
         }
     }
 
@@ -111,10 +182,7 @@ final class CifarFormat {
 
     /** Decodes one 32x32 image into R, G, B planes. */
     private static byte[] readPlanes(Path file) throws IOException {
-        BufferedImage image = ImageIO.read(file.toFile());
-        if (image == null) {
-            throw new IOException("File " + file + " is not a readable JPEG or PNG image");
-        }
+        BufferedImage image = decode(file);
         if (image.getWidth() != 32 || image.getHeight() != 32) {
             throw new IOException(
                     "File "
@@ -136,5 +204,43 @@ final class CifarFormat {
             }
         }
         return planes;
+    }
+
+    /**
+     * Decodes an image, refusing damage: ImageIO's JPEG reader fills a truncated file's missing
+     * pixels with grey and only warns, so any warning is an error here.
+     */
+    private static BufferedImage decode(Path file) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers =
+                    in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new IOException("File " + file + " is not a readable JPEG or PNG image");
+            }
+            ImageReader reader = readers.next();
+            String format = reader.getFormatName();
+            List<String> problems = new ArrayList<>();
+            reader.addIIOReadWarningListener((source, warning) -> problems.add(warning));
+            BufferedImage image = null;
+            try {
+                reader.setInput(in, true, true);
+                image = reader.read(0);
+            } catch (IOException | RuntimeException e) {
+                problems.add(0, String.valueOf(e.getMessage()));
+            } finally {
+                reader.dispose();
+            }
+            if (!problems.isEmpty()) {
+                throw new IOException(
+                        "File "
+                                + file
+                                + " is a damaged or truncated "
+                                + format
+                                + " image ("
+                                + problems.get(0)
+                                + "); replace it");
+            }
+            return image;
+        }
     }
 }

@@ -60,7 +60,8 @@ public final class DatasetLoader {
      * @param dir the directory holding the files (see the class documentation)
      * @return the split
      * @throws IOException if the files are missing (the message lists what was looked for),
-     *     truncated or corrupt
+     *     truncated, corrupt, partial (an empty batch or class folder) or hold no images; the
+     *     message names the file or folder
      */
     public static ImageData load(DatasetName name, Split split, Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {

@@ -1,9 +1,7 @@
 package ai.hydra.data;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,9 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
-import java.util.zip.ZipException;
 
 /** Reads and writes the IDX files of (Fashion-)MNIST, gzipped or not (detected by content). */
 final class IdxFormat {
@@ -26,29 +22,16 @@ final class IdxFormat {
     /** Images as read from an IDX3 file. */
     record Images(int count, int rows, int cols, byte[] pixels) {}
 
-    /** Opens a stream, inflating it if it starts with the gzip magic bytes. */
-    static InputStream open(InputStream raw) throws IOException {
-        BufferedInputStream in = new BufferedInputStream(raw);
-        in.mark(2);
-        int b0 = in.read();
-        int b1 = in.read();
-        in.reset();
-        return b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(in) : in;
-    }
-
-    /** Reads the whole (decompressed) content; {@code name} is used in error messages. */
+    /**
+     * Reads the whole content, inflating it if it starts with the gzip magic number; {@code name}
+     * is used in error messages.
+     */
     static byte[] readAll(InputStream raw, String name) throws IOException {
-        try (InputStream in = open(raw)) {
-            return in.readAllBytes();
-        } catch (EOFException | ZipException e) {
-            throw new IOException(
-                    "File "
-                            + name
-                            + " is a corrupt or truncated gzip file ("
-                            + e.getMessage()
-                            + "); download it again",
-                    e);
+        byte[] bytes;
+        try (InputStream in = raw) {
+            bytes = in.readAllBytes();
         }
+        return GzipData.isGzip(bytes, 0) ? GzipData.inflate(bytes, name) : bytes;
     }
 
     /** Reads an IDX3 image file. */
@@ -183,6 +166,13 @@ final class IdxFormat {
             throws IOException {
         Images images = readImages(imageBytes, imageName);
         int[] labels = readLabels(labelBytes, labelName);
+        if (images.count() == 0) {
+            throw new IOException(
+                    "File "
+                            + imageName
+                            + " holds no images (its header declares 0); a split needs at least"
+                            + " one image");
+        }
         if (images.count() != labels.length) {
             throw new IOException(
                     "Image file "

@@ -17,7 +17,21 @@ final class ConfigSource {
         return file;
     }
 
+    /** Records an override; refuses one that sets a key an earlier override already set. */
     void addOverride(String key, String text) {
+        for (Map.Entry<String, String> earlier : overrides.entrySet()) {
+            String set = earlier.getKey();
+            if (key.equals(set) || key.startsWith(set + ".") || set.startsWith(key + ".")) {
+                throw new ConfigException(
+                        "--set "
+                                + earlier.getValue()
+                                + " and --set "
+                                + text
+                                + " both set '"
+                                + (key.length() > set.length() ? key : set)
+                                + "'; give each key once");
+            }
+        }
         overrides.put(key, text);
     }
 

@@ -27,9 +27,19 @@ public record DataConfig(
 
     static DataConfig from(ConfigNode node) {
         node.allowOnly("dataset", "dir", "trainLimit", "testLimit", "labelNoise");
+        String dataset = node.choice("dataset", "bundled", DATASETS);
+        Path dir = node.path("dir");
+        if ("bundled".equals(dataset) && dir != null) {
+            throw node.error(
+                    "dir",
+                    "data.dataset is bundled, which ships in the jar and reads no folder; to read "
+                            + dir
+                            + " set data.dataset to mnist, fashion-mnist or cifar10, otherwise"
+                            + " remove data.dir");
+        }
         return new DataConfig(
-                node.choice("dataset", "bundled", DATASETS),
-                node.path("dir"),
+                dataset,
+                dir,
                 node.optionalInteger("trainLimit", 1, Integer.MAX_VALUE),
                 node.optionalInteger("testLimit", 1, Integer.MAX_VALUE),
                 LabelNoiseConfig.from(node.section("labelNoise")));

@@ -29,10 +29,12 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
      * @param source where the config came from, for error messages
      * @return the splits
      * @throws IOException if the files cannot be read or downloaded
+     * @throws ConfigException if a limit asks for more samples than the split holds, or the label
+     *     noise chooses no sample
      */
     public static ExperimentData load(DataConfig config, String source) throws IOException {
-        ImageData train = limit(read(config, Split.TRAIN, source), config.trainLimit());
-        ImageData test = limit(read(config, Split.TEST, source), config.testLimit());
+        ImageData train = limit(read(config, Split.TRAIN, source), config, Split.TRAIN, source);
+        ImageData test = limit(read(config, Split.TEST, source), config, Split.TEST, source);
         LabelNoiseConfig noiseConfig = config.labelNoise();
         if (!noiseConfig.isActive()) {
             return new ExperimentData(train, test, null);
@@ -46,6 +48,18 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
                                 noiseConfig.fraction(),
                                 train.numClasses(),
                                 noiseConfig.seed());
+        if (noise.chosenIndices().length == 0) {
+            throw new ConfigException(
+                    "data.labelNoise.fraction "
+                            + noiseConfig.fraction()
+                            + " (config "
+                            + source
+                            + ") of "
+                            + train.size()
+                            + " training samples chooses no training sample; use at least "
+                            + 1.0 / train.size()
+                            + ", or mode: none");
+        }
         return new ExperimentData(train.withLabels(noise.labels()), test, noise);
     }
 
@@ -92,10 +106,30 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
         }
     }
 
-    private static ImageData limit(ImageData data, Integer limit) {
-        if (limit == null || limit >= data.size()) {
+    /** Keeps the first {@code data.trainLimit} (testLimit) samples; refuses more than there are. */
+    private static ImageData limit(ImageData data, DataConfig config, Split split, String source) {
+        boolean train = split == Split.TRAIN;
+        Integer limit = train ? config.trainLimit() : config.testLimit();
+        if (limit == null) {
             return data;
         }
-        return data.subset(IntStream.range(0, limit).toArray());
+        if (limit > data.size()) {
+            throw new ConfigException(
+                    "data."
+                            + (train ? "trainLimit" : "testLimit")
+                            + " is "
+                            + limit
+                            + " (config "
+                            + source
+                            + " or its --set overrides) but "
+                            + config.dataset()
+                            + " has only "
+                            + data.size()
+                            + (train ? " training" : " test")
+                            + " images; use at most "
+                            + data.size()
+                            + ", or null for all");
+        }
+        return limit == data.size() ? data : data.subset(IntStream.range(0, limit).toArray());
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -14,9 +15,12 @@ import ai.djl.training.loss.Loss;
 import ai.hydra.gradient.mirror.ActivationPattern;
 import ai.hydra.gradient.mirror.BlockMirror;
 import ai.hydra.gradient.mirror.MirrorPass;
+import ai.hydra.train.DjlInternals;
+import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -24,14 +28,15 @@ import java.util.function.BiFunction;
  * gradients.
  *
  * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and {@link
- * GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of the
- * batch mean the trainer differentiates, and a per-sample gradient is the gradient of that sample's
- * loss.
+ * GradientCollector} (opened in the forward pass's mode, see {@link DjlInternals}). Losses are the
+ * trainer's own, so a "batch gradient" is the gradient of the batch mean the trainer
+ * differentiates, and a per-sample gradient is the gradient of that sample's loss.
  *
  * <p>Gradients can also be taken with the activation pattern frozen ({@link #activationPattern},
  * {@link #gradient(NDArray, NDList, NDList, ActivationPattern)}): through a {@link BlockMirror} of
  * the block that replays the ReLU masks and max-pool selections recorded at one point, which makes
- * the loss smooth in the weights around it.
+ * the loss smooth in the weights around it. These passes are recorded in the same modes and data
+ * types as the plain ones.
  */
 public final class ShadowModel {
 
@@ -106,7 +111,8 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
-        return gradient(w, inputs, labels, (store, x) -> block.forward(store, x, training));
+        return gradient(
+                w, inputs, labels, training, (store, x) -> block.forward(store, x, training));
     }
 
     /**
@@ -118,13 +124,31 @@ public final class ShadowModel {
      * @return the pattern
      */
     public ActivationPattern activationPattern(NDArray w, NDList inputs) {
+        return activationPattern(w, inputs, true);
+    }
+
+    /**
+     * Records the activation pattern of a forward pass at {@code w} in training or prediction mode,
+     * in the data type that mode's gradients are computed in (see {@link DjlInternals#recording}).
+     *
+     * @param w flat weights; the pattern lives under their manager, close it when done
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the pattern, which remembers its mode
+     */
+    public ActivationPattern activationPattern(NDArray w, NDList inputs, boolean training) {
         NDManager out = w.getManager();
-        ActivationPattern pattern = new ActivationPattern(out);
+        ActivationPattern pattern = new ActivationPattern(out, training);
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w, false);
-            NDList x = onWeights(scope, inputs, w, true);
-            MirrorPass.recording(mirror, shadow.store, true, pattern).run(x);
+            // the point in the type the frozen gradients compute in (a new array in scope if cast)
+            NDArray at = w.toType(recording(w, training).dataType(), false);
+            Shadow shadow = new Shadow(scope, at, false);
+            NDList x = onWeights(scope, inputs, at, true);
+            try (DjlInternals.ForwardMode mode =
+                    DjlInternals.forwardMode(scope.getEngine(), training)) {
+                MirrorPass.recording(mirror, shadow.store, pattern).run(x);
+            }
         } catch (RuntimeException e) {
             pattern.close();
             throw e;
@@ -133,9 +157,10 @@ public final class ShadowModel {
     }
 
     /**
-     * Computes the gradient of the batch-mean loss at {@code w} in training mode with the
-     * activation pattern frozen: that of the smooth function which agrees with the model where the
-     * pattern was recorded. At that point it equals {@link #gradient(NDArray, NDList, NDList)}.
+     * Computes the gradient of the batch-mean loss at {@code w} with the activation pattern frozen,
+     * in the pattern's mode: that of the smooth function which agrees with the model where the
+     * pattern was recorded. At that point it equals {@link #gradient(NDArray, NDList, NDList,
+     * boolean)}.
      *
      * @param w flat weights; their manager receives the result
      * @param inputs the batch inputs the pattern was recorded on
@@ -148,21 +173,32 @@ public final class ShadowModel {
                 w,
                 inputs,
                 labels,
-                (store, x) -> MirrorPass.frozen(mirror, store, true, frozen).run(x));
+                frozen.isTraining(),
+                (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
     }
 
+    /** The gradient of the loss of a forward pass, recorded as {@link #recording} says. */
     private NDArray gradient(
             NDArray w,
             NDList inputs,
             NDList labels,
+            boolean training,
             BiFunction<ParameterStore, NDList, NDList> forward) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> gradient(wide, inputs, labels, training, forward));
+        }
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
-            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
                 NDList predictions = forward.apply(shadow.store, x);
                 collector.backward(loss.evaluate(y, predictions));
             }
@@ -198,7 +234,7 @@ public final class ShadowModel {
      * @param inputs the batch inputs
      * @param labels the batch labels
      * @param frozen the pattern recorded at {@code w}, or null for the model's own pattern at the
-     *     perturbed point
+     *     perturbed point (training mode)
      * @return the gradient at {@code w + alpha * v}, attached to {@code w}'s manager
      */
     public NDArray gradientAt(
@@ -252,6 +288,13 @@ public final class ShadowModel {
      */
     public NDArray sampleGradients(
             NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> sampleGradients(wide, inputs, labels, rows, training));
+        }
         NDManager out = w.getManager();
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
         try (NDManager scope = out.newSubManager()) {
@@ -265,7 +308,7 @@ public final class ShadowModel {
                     // operand's manager, so each row's activations are freed with the row.
                     step.tempAttachAll(x, y, shadow.arrays);
                     shadow.zeroGradients();
-                    sampleBackward(step, shadow, x, y, rows[k], training);
+                    sampleBackward(step, shadow, x, y, rows[k], training, recording);
                     NDArray gradient = shadow.gradient();
                     result.set(new NDIndex(k), gradient);
                     gradient.close();
@@ -276,8 +319,15 @@ public final class ShadowModel {
     }
 
     private void sampleBackward(
-            NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
-        try (GradientCollector collector = step.getEngine().newGradientCollector()) {
+            NDManager step,
+            Shadow shadow,
+            NDList x,
+            NDList y,
+            int row,
+            boolean training,
+            Recording recording) {
+        try (GradientCollector collector =
+                DjlInternals.newGradientCollector(step.getEngine(), recording.training())) {
             NDList predictions;
             NDList label = rows(y, row);
             if (batchDependent && training) {
@@ -287,6 +337,23 @@ public final class ShadowModel {
             }
             predictions.attach(step);
             collector.backward(loss.evaluate(label, predictions));
+        }
+    }
+
+    private Recording recording(NDArray w, boolean training) {
+        return DjlInternals.recording(
+                w.getManager().getEngine(), training, batchDependent, w.getDataType());
+    }
+
+    /** Computes {@code f(w)} in another data type; the result in {@code w}'s, on its manager. */
+    private static NDArray inType(NDArray w, DataType type, UnaryOperator<NDArray> f) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDArray wide = w.toType(type, false); // another type: a new array
+            wide.attach(scope);
+            NDArray result = f.apply(wide).toType(w.getDataType(), false);
+            result.attach(out);
+            return result;
         }
     }
 
@@ -301,6 +368,7 @@ public final class ShadowModel {
     private static NDList onWeights(NDManager scope, NDList arrays, NDArray w, boolean castFloats) {
         NDList out = new NDList(arrays.size());
         for (NDArray array : arrays) {
+            // a handle of the scope's own (an alias on PyTorch when nothing moves: only read)
             NDArray copy = array.toDevice(w.getDevice(), true);
             copy.attach(scope);
             boolean cast = castFloats && array.getDataType().isFloating();

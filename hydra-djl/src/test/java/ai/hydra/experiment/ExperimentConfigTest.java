@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,6 +64,7 @@ class ExperimentConfigTest {
                         List.of(
                                 "train.epochs=1",
                                 "data.trainLimit=500",
+                                "data.dataset=fashion-mnist",
                                 "data.dir=/tmp/fm",
                                 "train.dtype=float64",
                                 "train.optimizer.learningRate=1e-3",
@@ -72,6 +74,7 @@ class ExperimentConfigTest {
                                 "data.labelNoise.fraction=0.1"));
         assertEquals(1, config.train().epochs());
         assertEquals(500, config.data().trainLimit());
+        assertEquals("fashion-mnist", config.data().dataset());
         assertEquals(Path.of("/tmp/fm"), config.data().dir());
         assertEquals(DataType.FLOAT64, config.train().precision().dataType());
         assertEquals(1e-3, config.train().optimizer().learningRate(), 1e-15);
@@ -95,9 +98,7 @@ class ExperimentConfigTest {
     @Test
     void missingFileNamesTheFile() {
         Path missing = tmp.resolve("nope.yaml");
-        ConfigException e =
-                assertThrows(
-                        ConfigException.class, () -> ExperimentConfig.load(missing, List.of()));
+        ConfigException e = loadFails(missing);
         assertTrue(e.getMessage().contains("config file not found: " + missing), e.getMessage());
     }
 
@@ -147,6 +148,14 @@ class ExperimentConfigTest {
     void modelMustFitDataset() throws IOException {
         String message = error(write("bad.yaml", "model: lenet5\ndata: {dataset: cifar10}\n"));
         assertTrue(message.contains("model lenet5 does not fit data.dataset cifar10"), message);
+        message = error(write("bad2.yaml", "model: mlp\ndata: {dataset: cifar10}\n"));
+        assertTrue(message.contains("model mlp does not fit data.dataset cifar10"), message);
+        message = error(write("bad3.yaml", "model: densenet-bc-40\ndata: {dataset: mnist}\n"));
+        assertTrue(message.contains("densenet-bc-40 with cifar10"), message);
+        for (String model : List.of("logistic-regression", "mlp")) {
+            Path file = write(model + ".yaml", "model: " + model + "\ndata: {dataset: mnist}\n");
+            assertEquals(model, ExperimentConfig.load(file, List.of()).model());
+        }
     }
 
     @Test
@@ -159,22 +168,13 @@ class ExperimentConfigTest {
     @Test
     void badOverrideNamesTheOverride() throws IOException {
         Path file = write("ok.yaml", "model: lenet5\n");
-        ConfigException e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("train.batchSize=0")));
+        ConfigException e = loadFails(file, "train.batchSize=0");
         assertTrue(
                 e.getMessage().contains("from --set train.batchSize=0 (config " + file + ")"),
                 e.getMessage());
-        e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("epochs")));
+        e = loadFails(file, "epochs");
         assertTrue(e.getMessage().contains("expected key=value"), e.getMessage());
-        e =
-                assertThrows(
-                        ConfigException.class,
-                        () -> ExperimentConfig.load(file, List.of("train.foo=1")));
+        e = loadFails(file, "train.foo=1");
         assertTrue(
                 e.getMessage().contains("unknown key 'train.foo' from --set train.foo=1"),
                 e.getMessage());
@@ -187,9 +187,62 @@ class ExperimentConfigTest {
         assertTrue(message.contains("config file " + file + " is not valid YAML"), message);
     }
 
+    @Test
+    void keyGivenTwiceNamesKeyLineAndFile() throws IOException {
+        Path file = write("twice.yaml", "name: a\nseed: 1\nseed: 2\n");
+        String message = error(file);
+        assertTrue(message.contains("config file " + file), message);
+        assertTrue(message.contains("'seed' twice"), message);
+        assertTrue(message.contains("line 3"), message);
+        file = write("nested.yaml", "train:\n  epochs: 1\n  batchSize: 8\n  epochs: 2\n");
+        message = error(file);
+        assertTrue(message.contains("'epochs' twice"), message);
+        assertTrue(message.contains("line 4"), message);
+        Path ok = write("ok.yaml", "model: lenet5\n");
+        ConfigException e = loadFails(ok, "train={epochs: 1, epochs: 2}");
+        assertTrue(e.getMessage().contains("'epochs' twice"), e.getMessage());
+    }
+
+    @Test
+    void overrideGivenTwiceIsRefused() throws IOException {
+        Path file = write("ok.yaml", "model: lenet5\n");
+        ConfigException e = loadFails(file, "seed=1", "seed=2");
+        assertTrue(e.getMessage().contains("--set seed=1"), e.getMessage());
+        assertTrue(e.getMessage().contains("--set seed=2"), e.getMessage());
+    }
+
+    @Test
+    void nonUtf8FileNamesFileLineAndEncoding() throws IOException {
+        Path file = tmp.resolve("latin1.yaml");
+        Files.write(file, "model: lenet5\nname: caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        String message = error(file);
+        assertTrue(message.contains("config file " + file), message);
+        assertTrue(message.contains("not UTF-8"), message);
+        assertTrue(message.contains("line 2"), message);
+        assertTrue(message.contains("0xe9"), message);
+    }
+
+    @Test
+    void bundledDatasetWithDirIsRefused() throws IOException {
+        Path file = write("bundled.yaml", "data:\n  dataset: bundled\n  dir: /data/mnist\n");
+        String message = error(file);
+        assertTrue(message.contains("'data.dir'"), message);
+        assertTrue(message.contains("bundled"), message);
+        ConfigException e =
+                loadFails(
+                        CONFIGS.resolve("lenet5-fashion-bundled.yaml"),
+                        "data.dir=/data/fashion-mnist");
+        assertTrue(
+                e.getMessage().contains("from --set data.dir=/data/fashion-mnist"), e.getMessage());
+    }
+
     private String error(Path file) {
-        return assertThrows(ConfigException.class, () -> ExperimentConfig.load(file, List.of()))
-                .getMessage();
+        return loadFails(file).getMessage();
+    }
+
+    private static ConfigException loadFails(Path file, String... overrides) {
+        return assertThrows(
+                ConfigException.class, () -> ExperimentConfig.load(file, List.of(overrides)));
     }
 
     private Path write(String name, String text) throws IOException {

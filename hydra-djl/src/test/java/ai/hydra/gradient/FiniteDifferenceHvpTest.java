@@ -20,11 +20,14 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.hydra.model.DenseNetBc;
+import ai.hydra.store.HostMemory;
+import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.PyTorchOnly;
 import ai.hydra.testing.TinyProblem;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +46,7 @@ class FiniteDifferenceHvpTest {
      * the bias), independent of any autograd.
      */
     @Test
+    @EngineNeutral
     void matchesClosedFormHessianOfSoftmaxRegression() {
         Random random = new Random(3);
         double[][] x = new double[B][D];
@@ -145,6 +149,7 @@ class FiniteDifferenceHvpTest {
      * DenseLayers) against double backward; the model's running statistics stay untouched.
      */
     @Test
+    @PyTorchOnly
     void denseNetMatchesDoubleBackwardAndKeepsRunningStatistics() {
         Block block = DenseNetBc.builder().optDepth(10).optGrowthRate(3).build();
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -195,6 +200,7 @@ class FiniteDifferenceHvpTest {
      * disagree and refines until it no longer crosses.
      */
     @Test
+    @PyTorchOnly
     void crossingOfAnUnknownKinkIsDetectedAndRefined() {
         Block block =
                 new SequentialBlock()
@@ -254,10 +260,13 @@ class FiniteDifferenceHvpTest {
 
     /**
      * Frozen patterns (ReLU masks, max-pool selections) are recorded and freed on every call:
-     * thousands of products on a small convolutional network keep the resident memory flat.
+     * thousands of products on a small convolutional network keep the resident memory flat. In its
+     * own JVM (tag memory, Surefire execution memory-tests); skipped without /proc.
      */
     @Test
+    @Tag("memory")
     void memoryStaysFlatWithFrozenPatterns() throws Exception {
+        assumeResidentMemory();
         Block block =
                 new SequentialBlock()
                         .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(4).build())
@@ -278,8 +287,11 @@ class FiniteDifferenceHvpTest {
         }
     }
 
+    /** In its own JVM (tag memory, Surefire execution memory-tests); skipped without /proc. */
     @Test
+    @Tag("memory")
     void memoryStaysFlatOverThousandsOfProducts() throws Exception {
+        assumeResidentMemory();
         TinyProblem problem = new TinyProblem();
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = problem.train(manager, -1, 0, problem.optimizer())) {
@@ -338,12 +350,13 @@ class FiniteDifferenceHvpTest {
                 end - middle < 25 * 1024, name + ": RSS grew by " + (end - middle) / 1024 + " MB");
     }
 
-    private static long rssKb() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        throw new IllegalStateException("no VmRSS");
+    private static void assumeResidentMemory() {
+        Assumptions.assumeTrue(
+                HostMemory.resident().isPresent(),
+                "no /proc/self/status here: the resident set size cannot be measured");
+    }
+
+    private static long rssKb() {
+        return HostMemory.resident().orElseThrow() / 1024;
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.LeNetProblem;
 import ai.hydra.testing.RetrainingProblem;
 import ai.hydra.testing.TinyProblem;
@@ -14,8 +15,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Correctness bar 1: HYDRA's dL_test/deps_i against central differences of whole float64
- * retrainings in which sample i's loss weight is 1/N +/- h.
+ * retrainings in which sample i's loss weight is 1/N +/- h; the same retrainings check the
+ * self-attribution dl_i/deps_i (sample i's own loss at the final weights).
  */
+@EngineNeutral
 class RetrainingGroundTruthTest {
 
     @Test
@@ -61,19 +64,29 @@ class RetrainingGroundTruthTest {
             Model model = problem.train(manager, -1, 0, sgd, hydra);
             double[] aware = problem.hydraDerivatives(hydra, HydraMode.HESSIAN_AWARE, manager);
             double[] free = problem.hydraDerivatives(hydra, HydraMode.HESSIAN_FREE, manager);
+            double[] awareSelf = problem.selfDerivatives(hydra, manager, tracked);
             int[] signs = new int[2];
             double worst = 0;
+            double worstSelf = 0;
             for (int k = 0; k < tracked.length; k++) {
-                double truth = problem.retrainedDerivative(manager, tracked[k], h);
+                double[] truths = problem.retrainedDerivatives(manager, tracked[k], h);
+                double truth = truths[0];
                 double error = Math.abs(aware[k] - truth) / Math.abs(truth);
                 worst = Math.max(worst, error);
                 System.out.printf(
                         "%s: sample %3d  retrain %+.10e  aware %+.10e (rel %.2e)  free %+.6e%n",
                         name, tracked[k], truth, aware[k], error, free[k]);
                 assertTrue(error < 1e-5, name + ": sample " + tracked[k] + " error " + error);
+                double selfError = Math.abs(awareSelf[k] - truths[1]) / Math.abs(truths[1]);
+                worstSelf = Math.max(worstSelf, selfError);
+                assertTrue(
+                        selfError < 1e-5,
+                        name + ": sample " + tracked[k] + " self-attribution error " + selfError);
                 signs[truth < 0 ? 0 : 1]++; // up-weighting a helpful sample lowers the test loss
             }
-            System.out.printf("%s: worst relative error %.3e%n", name, worst);
+            System.out.printf(
+                    "%s: worst relative error %.3e, of the self-attribution %.3e%n",
+                    name, worst, worstSelf);
             model.close();
             hydra.close();
             return signs;

@@ -11,6 +11,7 @@ import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.hydra.data.BundledData;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SampleSet;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.model.LeNet5;
 import ai.hydra.train.HydraSgd;
@@ -88,9 +89,19 @@ public final class LeNetProblem implements RetrainingProblem {
                 data,
                 EPOCHS,
                 SEED,
-                block -> JavaInit.apply(block, SEED, biasStd),
+                trainer -> JavaInit.apply(trainer, SEED, biasStd),
                 sgd,
                 listeners);
+    }
+
+    @Override
+    public SampleSet testSamples(NDManager manager) {
+        return RetrainingProblem.samples(images(manager, test), test.labels());
+    }
+
+    @Override
+    public SampleSet trainSamples(NDManager manager) {
+        return RetrainingProblem.samples(trainInputs(manager), train.labels());
     }
 
     @Override
@@ -106,6 +117,15 @@ public final class LeNetProblem implements RetrainingProblem {
     public double testLoss(Model model, NDManager manager) {
         return RetrainingProblem.meanCrossEntropy(
                 model, manager, images(manager, test), test.labels());
+    }
+
+    @Override
+    public double trainLoss(Model model, NDManager manager, int sample) {
+        return RetrainingProblem.meanCrossEntropy(
+                model,
+                manager,
+                trainInputs(manager).get(sample).expandDims(0),
+                new int[] {train.labels()[sample]});
     }
 
     @Override

@@ -15,11 +15,15 @@ import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListener;
-import ai.hydra.analysis.ContributionAnalysis;
+import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.HydraAttributor;
+import ai.hydra.data.SampleSet;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.Trainers;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -43,31 +47,72 @@ public interface RetrainingProblem {
     /** The test set with unit sample weights. */
     ArrayDataset testSet(NDManager manager);
 
+    /** The test set as a SampleSet (labels: class, weight 1), dataset indices 0..TEST-1. */
+    SampleSet testSamples(NDManager manager);
+
+    /** The training set as a SampleSet (labels: class, weight 1), dataset indices 0..N-1. */
+    SampleSet trainSamples(NDManager manager);
+
     /** The mean test cross-entropy of a trained model. */
     double testLoss(Model model, NDManager manager);
 
-    /** The ground truth: (L_test(eps = h) - L_test(eps = -h)) / 2h by two retrainings. */
-    default double retrainedDerivative(NDManager manager, int sample, double h) throws Exception {
-        return (retrainedLoss(manager, sample, h) - retrainedLoss(manager, sample, -h)) / (2 * h);
+    /** The cross-entropy of one training sample (its own loss, weight 1). */
+    double trainLoss(Model model, NDManager manager, int sample);
+
+    /**
+     * The ground truths by two retrainings with sample i weighing {@code 1 + N (+-h)}: {@code
+     * dL_test/deps_i} and {@code dl_i(w_T)/deps_i} (the sample's own loss at the final weights).
+     */
+    default double[] retrainedDerivatives(NDManager manager, int sample, double h)
+            throws Exception {
+        double[] plus = retrainedLosses(manager, sample, h);
+        double[] minus = retrainedLosses(manager, sample, -h);
+        return new double[] {(plus[0] - minus[0]) / (2 * h), (plus[1] - minus[1]) / (2 * h)};
     }
 
-    private double retrainedLoss(NDManager manager, int sample, double eps) throws Exception {
+    /** {mean test loss, the sample's own loss} after a retraining with its weight moved. */
+    private double[] retrainedLosses(NDManager manager, int sample, double eps) throws Exception {
         try (NDManager scope = manager.newSubManager();
                 Model model = train(scope, sample, eps, optimizer())) {
-            return testLoss(model, scope);
+            return new double[] {testLoss(model, scope), trainLoss(model, scope, sample)};
         }
     }
 
     /** HYDRA's {@code dL_test/deps_i = -N C(i)}, one per tracked sample. */
-    default double[] hydraDerivatives(HydraListener hydra, HydraMode mode, NDManager manager)
-            throws Exception {
-        double[] c =
-                new ContributionAnalysis(hydra.getHypergradients(mode))
-                        .testLossContributions(manager, testSet(manager));
+    default double[] hydraDerivatives(HydraListener hydra, HydraMode mode, NDManager manager) {
+        Attributor attributor = HydraAttributor.builder(hydra.getHypergradients(mode)).build();
+        return scaled(attributor.testLossContributions(manager, testSamples(manager)), -size());
+    }
+
+    /** HYDRA's self-attribution {@code dl_i(w_T)/deps_i = -N C(i, i)}, Hessian-aware. */
+    default double[] selfDerivatives(HydraListener hydra, NDManager manager, int[] tracked) {
+        Attributor aware =
+                HydraAttributor.builder(hydra.getHypergradients(HydraMode.HESSIAN_AWARE)).build();
+        SampleSet samples = trainSamples(manager).select(manager, tracked);
+        Contributions self = aware.selfAttribution(manager, samples);
+        if (!Arrays.equals(tracked, self.trainIndices())) {
+            throw new AssertionError(
+                    "self-attribution rows " + Arrays.toString(self.trainIndices()));
+        }
+        return scaled(self, -size());
+    }
+
+    private static double[] scaled(Contributions contributions, double factor) {
+        double[] c = contributions.values();
         for (int k = 0; k < c.length; k++) {
-            c[k] *= -size();
+            c[k] *= factor;
         }
         return c;
+    }
+
+    /** Samples with labels (class, weight 1), row k = dataset index k. */
+    static SampleSet samples(NDArray inputs, int[] classes) {
+        NDManager manager = inputs.getManager();
+        return SampleSet.of(
+                new NDList(inputs),
+                new NDList(
+                        manager.create(classes).toType(DataType.FLOAT64, false),
+                        manager.ones(new Shape(classes.length), DataType.FLOAT64)));
     }
 
     /**
@@ -79,7 +124,8 @@ public interface RetrainingProblem {
      * @param data the training set, labels (class, weight)
      * @param epochs the number of passes
      * @param seed seeds the engine before initialization
-     * @param init re-initializes the parameters once the trainer has created them
+     * @param init re-initializes the parameters once the trainer has created them (see {@link
+     *     JavaInit})
      */
     static Model trainWeighted(
             Block block,
@@ -87,7 +133,7 @@ public interface RetrainingProblem {
             ArrayDataset data,
             int epochs,
             long seed,
-            Consumer<Block> init,
+            Consumer<Trainer> init,
             HydraSgd sgd,
             TrainingListener... listeners)
             throws Exception {
@@ -101,7 +147,7 @@ public interface RetrainingProblem {
             config.addTrainingListeners(listeners);
         }
         try (Trainer trainer = Trainers.newTrainer(model, config, inputShape)) {
-            init.accept(model.getBlock());
+            init.accept(trainer);
             for (int epoch = 0; epoch < epochs; epoch++) {
                 for (Batch batch : trainer.iterateDataset(data)) {
                     EasyTrain.trainBatch(trainer, batch);

@@ -14,6 +14,7 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
+import ai.hydra.data.SampleSet;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
@@ -124,6 +125,18 @@ public final class TinyProblem implements RetrainingProblem {
         return dataset(manager, trainX, trainY, weights, firstEpoch);
     }
 
+    /** The test set as a SampleSet (labels: class, weight 1), dataset indices 0..TEST-1. */
+    @Override
+    public SampleSet testSamples(NDManager manager) {
+        return RetrainingProblem.samples(manager.create(testX), testY);
+    }
+
+    /** The training set as a SampleSet (labels: class, weight 1), dataset indices 0..N-1. */
+    @Override
+    public SampleSet trainSamples(NDManager manager) {
+        return RetrainingProblem.samples(manager.create(trainX), trainY);
+    }
+
     @Override
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
@@ -158,7 +171,7 @@ public final class TinyProblem implements RetrainingProblem {
                 trainSet(manager, sample, eps),
                 EPOCHS,
                 SEED,
-                block -> JavaInit.apply(block, SEED),
+                trainer -> JavaInit.apply(trainer, SEED),
                 sgd,
                 listeners);
     }
@@ -167,6 +180,16 @@ public final class TinyProblem implements RetrainingProblem {
     @Override
     public double testLoss(Model model, NDManager manager) {
         return RetrainingProblem.meanCrossEntropy(model, manager, manager.create(testX), testY);
+    }
+
+    /** Cross-entropy of one training sample (its own loss, weight 1). */
+    @Override
+    public double trainLoss(Model model, NDManager manager, int sample) {
+        return RetrainingProblem.meanCrossEntropy(
+                model,
+                manager,
+                manager.create(new double[][] {trainX[sample]}),
+                new int[] {trainY[sample]});
     }
 
     @Override

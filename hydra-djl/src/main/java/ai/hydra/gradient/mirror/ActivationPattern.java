@@ -13,21 +13,35 @@ import java.util.List;
  * <p>Recorded by a {@link MirrorPass#recording recording pass} and replayed by {@link
  * MirrorPass#frozen frozen passes}: with the pattern frozen, the network is smooth in its weights,
  * and its gradient and Hessian at {@code w} are those autograd gives (ReLU's derivative taken as
- * {@code x > 0}, its second derivative as 0, max pooling routing to the first maximal element).
- * Owns its arrays: close it to free them.
+ * {@code x > 0}, its second derivative as 0, max pooling routing to the first maximal element). A
+ * pattern belongs to one forward mode (training or prediction: batch normalization differs), which
+ * its frozen passes use too. Owns its arrays: close it to free them.
  */
 public final class ActivationPattern implements AutoCloseable {
 
     private final NDManager manager;
+    private final boolean training;
     private final List<NDArray> sites = new ArrayList<>();
 
     /**
      * Creates an empty pattern whose arrays live in a sub-manager of {@code parent}.
      *
      * @param parent the manager to allocate under (its device is where the pattern lives)
+     * @param training the mode of the passes that record and replay it: true for training mode
+     *     (batch statistics), false for prediction mode
      */
-    public ActivationPattern(NDManager parent) {
+    public ActivationPattern(NDManager parent, boolean training) {
         manager = parent.newSubManager();
+        this.training = training;
+    }
+
+    /**
+     * Returns the mode of the passes that record and replay this pattern.
+     *
+     * @return true for training mode, false for prediction mode
+     */
+    public boolean isTraining() {
+        return training;
     }
 
     /**

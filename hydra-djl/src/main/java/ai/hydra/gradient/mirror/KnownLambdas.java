@@ -95,7 +95,7 @@ final class KnownLambdas {
                             : node.forward(
                                             MirrorPass.probe(
                                                     new ParameterStore(manager, false),
-                                                    new ActivationPattern(manager)),
+                                                    new ActivationPattern(manager, false)),
                                             new NDList(probe))
                                     .singletonOrThrow();
             if (own.getShape().equals(reference.getShape())

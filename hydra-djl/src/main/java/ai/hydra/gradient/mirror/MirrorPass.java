@@ -9,8 +9,8 @@ import ai.djl.training.ParameterStore;
 import java.util.function.Supplier;
 
 /**
- * One forward pass through a {@link BlockMirror}: the parameters it reads, the training flag, and
- * what it does at each kink.
+ * One forward pass through a {@link BlockMirror}: the parameters it reads, the training flag (its
+ * pattern's mode), and what it does at each kink.
  *
  * <p>A <em>recording</em> pass computes the block's function and stores every piecewise-linear
  * choice it makes in an {@link ActivationPattern}; a <em>frozen</em> pass makes the recorded
@@ -40,34 +40,33 @@ public final class MirrorPass {
     }
 
     /**
-     * Creates a pass that records its kinks.
+     * Creates a pass that records its kinks, in the pattern's mode.
      *
      * @param mirror the mirror to run
      * @param store where blocks read their parameters
-     * @param training the training flag blocks see (batch statistics in batch normalization)
-     * @param into an empty pattern that receives the choices
+     * @param into an empty pattern that receives the choices; its mode is the training flag blocks
+     *     see (batch statistics in batch normalization)
      * @return the pass
      */
     public static MirrorPass recording(
-            BlockMirror mirror, ParameterStore store, boolean training, ActivationPattern into) {
+            BlockMirror mirror, ParameterStore store, ActivationPattern into) {
         if (into.size() != 0) {
             throw new IllegalArgumentException("a recording pass needs an empty pattern");
         }
-        return new MirrorPass(mirror, store, training, into, true);
+        return new MirrorPass(mirror, store, into.isTraining(), into, true);
     }
 
     /**
-     * Creates a pass that replays recorded kinks.
+     * Creates a pass that replays recorded kinks, in the mode they were recorded in.
      *
      * @param mirror the mirror to run (the one that recorded the pattern)
      * @param store where blocks read their parameters
-     * @param training the training flag blocks see
      * @param pattern the recorded pattern, on the inputs this pass gets
      * @return the pass
      */
     public static MirrorPass frozen(
-            BlockMirror mirror, ParameterStore store, boolean training, ActivationPattern pattern) {
-        return new MirrorPass(mirror, store, training, pattern, false);
+            BlockMirror mirror, ParameterStore store, ActivationPattern pattern) {
+        return new MirrorPass(mirror, store, pattern.isTraining(), pattern, false);
     }
 
     /**
@@ -75,7 +74,7 @@ public final class MirrorPass {
      * probe input); it cannot forward blocks.
      */
     static MirrorPass probe(ParameterStore store, ActivationPattern into) {
-        return new MirrorPass(null, store, false, into, true);
+        return new MirrorPass(null, store, into.isTraining(), into, true);
     }
 
     /**

@@ -103,20 +103,20 @@ class BlockMirrorTest {
                 NDArray r =
                         manager.randomNormal(blockOutput(block, store, x).getShape())
                                 .toType(DataType.FLOAT64, false);
-                try (ActivationPattern pattern = new ActivationPattern(manager)) {
+                try (ActivationPattern pattern = new ActivationPattern(manager, true)) {
                     NDArray own = gradientOf(x, r, in -> blockOutput(block, store, in));
                     NDArray mirrored =
                             gradientOf(
                                     x,
                                     r,
                                     in ->
-                                            MirrorPass.recording(mirror, store, true, pattern)
+                                            MirrorPass.recording(mirror, store, pattern)
                                                     .run(new NDList(in))
                                                     .singletonOrThrow());
                     assertTrue(
                             blockOutput(block, store, x)
                                     .contentEquals(
-                                            MirrorPass.frozen(mirror, store, true, pattern)
+                                            MirrorPass.frozen(mirror, store, pattern)
                                                     .run(new NDList(x))
                                                     .singletonOrThrow()),
                             block + ": frozen output at the recorded point");
@@ -126,7 +126,7 @@ class BlockMirrorTest {
                         // parameter-free: the frozen pass is the linear map whose adjoint gave own
                         NDArray moved = values(manager, random, shape, false);
                         NDArray frozen =
-                                MirrorPass.frozen(mirror, store, true, pattern)
+                                MirrorPass.frozen(mirror, store, pattern)
                                         .run(new NDList(moved))
                                         .singletonOrThrow();
                         double lhs = frozen.mul(r).sum().getDouble();
