@@ -9,6 +9,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.training.ParameterStore;
+import ai.hydra.train.DjlInternals;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,7 +77,7 @@ final class KnownLambdas {
         if (known == null || !block.isInitialized()) {
             return Optional.empty();
         }
-        Optional<List<Object>> arguments = DjlLambdaInternals.capturedArguments(block);
+        Optional<List<Object>> arguments = DjlInternals.capturedArguments(block);
         if (arguments.isEmpty()) {
             return Optional.empty();
         }

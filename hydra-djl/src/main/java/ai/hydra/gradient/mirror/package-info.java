@@ -10,7 +10,9 @@
  * built on it; per-sample gradients and batched products can extend the same pass (recorded layer
  * inputs, output probes) without another walk of the tree.
  *
- * <p>Custom blocks take part by implementing {@link ai.hydra.gradient.mirror.MirroredBlock}; the
- * only reflective access to DJL is in {@code DjlLambdaInternals}.
+ * <p>Custom blocks take part by implementing {@link ai.hydra.gradient.mirror.MirroredBlock}. DJL's
+ * factory blocks are recognized from the arguments their lambdas captured, read by {@link
+ * ai.hydra.train.DjlInternals#capturedArguments} (where all reflection into DJL lives) and verified
+ * against DJL's own function.
  */
 package ai.hydra.gradient.mirror;
