@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * step shrinks tenfold, up to three times; a product that still disagrees is logged as a warning
  * with its estimated error). This costs two more gradient passes per vector.
  *
+ * <p><b>Mode.</b> The Hessian is that of the loss of a training-mode forward pass (batch
+ * statistics, what HYDRA's training steps differentiate) by default, or of a prediction-mode pass
+ * (running statistics: influence functions, whose gradients are taken in prediction mode); the two
+ * differ only for models with batch normalization. The pattern is recorded and frozen in the same
+ * mode.
+ *
  * <p>Chosen over double backward because DJL 0.35.1's double backward leaks about 1.25 MB per call
  * (PyTorch's parameter/gradient reference cycle, with no JNI call that resets {@code .grad}); the
  * shadow passes used here allocate only in scoped managers, so memory stays flat. Costs one forward
@@ -62,20 +68,34 @@ public final class FiniteDifferenceHvp implements HessianVectorProduct {
 
     private final ShadowModel model;
     private final double step;
+    private final boolean training;
     private final boolean checkCrossings;
+
+    /**
+     * Creates a finite-difference product over a shadow model in training mode.
+     *
+     * @param model the shadow model
+     * @param step the norm of the perturbation {@code a v}
+     */
+    public FiniteDifferenceHvp(ShadowModel model, double step) {
+        this(model, step, true);
+    }
 
     /**
      * Creates a finite-difference product over a shadow model.
      *
      * @param model the shadow model
      * @param step the norm of the perturbation {@code a v}
+     * @param training true for the Hessian of a training-mode forward pass (batch statistics),
+     *     false for prediction mode (running statistics)
      */
-    public FiniteDifferenceHvp(ShadowModel model, double step) {
+    public FiniteDifferenceHvp(ShadowModel model, double step, boolean training) {
         if (!(step > 0 && Double.isFinite(step))) {
             throw new IllegalArgumentException("finite-difference step must be > 0, got " + step);
         }
         this.model = model;
         this.step = step;
+        this.training = training;
         this.checkCrossings = !model.mirror().freezesEveryKink();
         if (checkCrossings) {
             logger.info(
@@ -86,7 +106,7 @@ public final class FiniteDifferenceHvp implements HessianVectorProduct {
     }
 
     /**
-     * Creates a finite-difference product with the default step.
+     * Creates a finite-difference product with the default step, in training mode.
      *
      * @param model the shadow model
      */
@@ -104,7 +124,7 @@ public final class FiniteDifferenceHvp implements HessianVectorProduct {
             scope.tempAttachAll(w, vectors); // keep slices and casts out of the callers' managers
             NDArray w64 = w.toType(DataType.FLOAT64, true);
             w64.attach(scope);
-            try (ActivationPattern pattern = model.activationPattern(w64, inputs)) {
+            try (ActivationPattern pattern = model.activationPattern(w64, inputs, training)) {
                 Batch batch = new Batch(w64, inputs, labels, pattern);
                 for (long k = 0; k < rows; k++) {
                     try (NDManager row = scope.newSubManager()) {

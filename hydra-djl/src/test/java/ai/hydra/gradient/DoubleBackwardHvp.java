@@ -25,11 +25,18 @@ final class DoubleBackwardHvp implements HessianVectorProduct {
     private final Block block;
     private final Loss loss;
     private final ParameterSpace space;
+    private final boolean training;
 
     DoubleBackwardHvp(Block block, Loss loss) {
+        this(block, loss, true);
+    }
+
+    /** An oracle for the loss of a training-mode or prediction-mode forward pass. */
+    DoubleBackwardHvp(Block block, Loss loss, boolean training) {
         this.block = block;
         this.loss = loss;
         this.space = ParameterSpace.of(block);
+        this.training = training;
     }
 
     @Override
@@ -78,7 +85,7 @@ final class DoubleBackwardHvp implements HessianVectorProduct {
         }
         NDList v = space.unflatten(direction.toType(DataType.FLOAT64, false));
         try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
-            backward(loss.evaluate(labels, block.forward(store, x, true)), true);
+            backward(loss.evaluate(labels, block.forward(store, x, training)), true);
             NDArray dot = null;
             for (int i = 0; i < leaves.size(); i++) {
                 NDArray term = leaves.get(i).getGradient().mul(v.get(i)).sum();

@@ -145,8 +145,9 @@ class FiniteDifferenceHvpTest {
     }
 
     /**
-     * DenseNet-BC (batch normalization in training mode, ReLU, average pooling, concatenating
-     * DenseLayers) against double backward; the model's running statistics stay untouched.
+     * DenseNet-BC (batch normalization, ReLU, average pooling, concatenating DenseLayers) against
+     * double backward, in training mode (batch statistics) and prediction mode (running statistics,
+     * influence functions); the model's running statistics stay untouched.
      */
     @Test
     @PyTorchOnly
@@ -176,17 +177,21 @@ class FiniteDifferenceHvpTest {
             }
             NDArray vectors = manager.create(v);
             List<double[]> statistics = ShadowModelTest.runningStatistics(block);
-            double[] expected =
-                    new DoubleBackwardHvp(block, loss)
-                            .multiply(w, inputs, labels, vectors)
-                            .toDoubleArray();
-            double[] got =
-                    new FiniteDifferenceHvp(shadow)
-                            .multiply(w, inputs, labels, vectors)
-                            .toDoubleArray();
-            double worst = DoubleBackwardHvp.worstRowError(got, expected, v.length);
-            System.out.printf("DenseNet-BC H v vs double backward: relative error %.2e%n", worst);
-            assertTrue(worst < 1e-8, "relative error " + worst);
+            for (boolean training : new boolean[] {true, false}) {
+                double[] expected =
+                        new DoubleBackwardHvp(block, loss, training)
+                                .multiply(w, inputs, labels, vectors)
+                                .toDoubleArray();
+                double[] got =
+                        new FiniteDifferenceHvp(shadow, FiniteDifferenceHvp.DEFAULT_STEP, training)
+                                .multiply(w, inputs, labels, vectors)
+                                .toDoubleArray();
+                double worst = DoubleBackwardHvp.worstRowError(got, expected, v.length);
+                System.out.printf(
+                        "DenseNet-BC H v vs double backward, training %s: relative error %.2e%n",
+                        training, worst);
+                assertTrue(worst < 1e-8, "training " + training + ": relative error " + worst);
+            }
             List<double[]> after = ShadowModelTest.runningStatistics(block);
             for (int i = 0; i < statistics.size(); i++) {
                 assertArrayEquals(statistics.get(i), after.get(i), "running statistics changed");
