@@ -26,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * trained LeNet-5 (float64) against double backward: relative error 7e-10 at the default step 1e-5,
  * growing as 7e-15/step below it (7e-9 at 1e-6, 1e-6 at 1e-8); with a ReLU unit placed 1e-9 to 7e-7
  * from its kink, or a max-pool window whose two largest inputs differ by 1e-10, still below 1e-8,
- * where differences without a frozen pattern are 1e2-1e4 times off ({@code LeNetHvpTest}).
+ * where differences without a frozen pattern are 1e2-1e4 times off ({@code LeNetHvpTest}). The same
+ * holds on DJL's PyTorch and MXNet engines (MXNet: checked against whole retrainings of LeNet-5,
+ * {@code RetrainingGroundTruthTest}), except for the blocks {@link BlockMirror} leaves unknown on
+ * an engine (MXNet's float64 leaky ReLU).
  *
  * <p><b>Blocks the mirror does not know</b> ({@link BlockMirror#unfrozenBlocks()}: custom blocks
  * that do not implement {@link ai.hydra.gradient.mirror.MirroredBlock}, lambdas that are not DJL's

@@ -13,6 +13,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.hydra.testing.LeNetProblem;
+import ai.hydra.testing.PyTorchOnly;
 import ai.hydra.testing.TinyProblem;
 import java.util.List;
 import java.util.Random;
@@ -22,8 +23,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hessian-vector products on LeNet-5 (ReLU, max pooling) at trained float64 weights against
- * PyTorch's double backward, including units placed next to their kinks.
+ * PyTorch's double backward, including units placed next to their kinks. PyTorch only: the oracle
+ * goes through PyTorch's JNI (on MXNet the same products are checked against retraining, {@code
+ * RetrainingGroundTruthTest}).
  */
+@PyTorchOnly
 class LeNetHvpTest {
 
     private static final Loss LOSS = new TinyProblem.WeightedSoftmaxLoss();

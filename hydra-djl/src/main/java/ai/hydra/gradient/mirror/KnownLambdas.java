@@ -26,6 +26,11 @@ import java.util.function.Function;
  * <p>Smooth ones run as they are; ReLU, leaky ReLU and max pooling get freezing nodes. ReLU6, ELU,
  * SELU, soft sign, soft plus (a threshold switch in PyTorch), Mish and the Lp pools are left
  * unknown: they have kinks or second-derivative jumps this mirror does not freeze.
+ *
+ * <p>The check runs on the engine in use, so a block is known only where that engine computes what
+ * the node computes. On MXNet a float64 leaky ReLU computes its negative side in float32 precision
+ * (not the smooth float64 function a frozen pass computes), and a max pooling in ceil mode may keep
+ * a window PyTorch drops ({@link PoolWindow}): such blocks stay unknown there.
  */
 final class KnownLambdas {
 

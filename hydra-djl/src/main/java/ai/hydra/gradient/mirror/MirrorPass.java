@@ -3,9 +3,12 @@ package ai.hydra.gradient.mirror;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
@@ -142,21 +145,24 @@ public final class MirrorPass {
      * @param alpha the slope of the negative side
      * @return {@code x * slope}, the slope (1 or {@code alpha}) frozen
      */
-    public NDArray leakyRelu(NDArray x, double alpha) {
+    public NDArray leakyRelu(NDArray x, float alpha) {
         NDArray slope =
                 site(
                         x.getShape(),
                         () -> {
                             NDArray one = x.onesLike();
-                            return NDArrays.where(x.gt(0), one, one.mul(alpha));
+                            // alpha as the engine's own leaky ReLU rounds it into x's type (MXNet
+                            // and a scalar multiplication round it differently)
+                            NDArray negative = Activation.leakyRelu(one.neg(), alpha).neg();
+                            return NDArrays.where(x.gt(0), one, negative);
                         });
         return x.mul(slope);
     }
 
     /**
      * Max pooling with the selected element of every window frozen (the first maximal one in
-     * row-major kernel order, as PyTorch's backward routes it). The pattern keeps each output's
-     * flat spatial input position; frozen passes gather them.
+     * row-major kernel order, as PyTorch's and MXNet's backward route it). The pattern keeps each
+     * output's position in the flattened input; frozen passes take them.
      *
      * @param x the input, shape (N, C, spatial...)
      * @param window the pooling windows
@@ -165,10 +171,8 @@ public final class MirrorPass {
     public NDArray maxPool(NDArray x, PoolWindow window) {
         Shape shape = x.getShape();
         Shape pooled = shape.slice(0, 2).addAll(window.outputShape(shape.slice(2)));
-        Shape selected =
-                new Shape(shape.get(0), shape.get(1), pooled.size() / shape.slice(0, 2).size());
-        NDArray positions = site(selected, () -> window.selectedPositions(x).reshape(selected));
-        return gatherSpatial(x, positions).reshape(pooled);
+        NDArray positions = site(pooled, () -> flat(x, window.selectedPositions(x)));
+        return x.take(x.getManager(), positions);
     }
 
     /**
@@ -179,18 +183,36 @@ public final class MirrorPass {
      */
     public NDArray globalMaxPool(NDArray x) {
         Shape nc = x.getShape().slice(0, 2);
-        Shape selected = nc.add(1);
         NDArray positions =
                 site(
-                        selected,
-                        () -> x.reshape(nc.get(0), nc.get(1), -1).argMax(2).reshape(selected));
-        return gatherSpatial(x, positions).reshape(nc);
+                        nc,
+                        () ->
+                                flat(
+                                        x,
+                                        x.reshape(nc.get(0), nc.get(1), -1)
+                                                .argMax(2)
+                                                .toType(DataType.FLOAT64, false)));
+        return x.take(x.getManager(), positions);
     }
 
-    /** Picks, for each (sample, channel), the elements at flat spatial positions. */
-    private static NDArray gatherSpatial(NDArray x, NDArray positions) {
+    /**
+     * Turns flat spatial positions, shape (N, C, ...), into positions in the whole flattened {@code
+     * x}: linear indexing ({@code take}) is what both PyTorch's and MXNet's DJL engines implement
+     * and differentiate ({@code gather} is missing on MXNet).
+     */
+    private static NDArray flat(NDArray x, NDArray spatial) {
         Shape shape = x.getShape();
-        return x.reshape(shape.get(0), shape.get(1), -1).gather(positions, 2);
+        long channels = shape.get(0) * shape.get(1);
+        long[] broadcast = new long[spatial.getShape().dimension()];
+        Arrays.fill(broadcast, 1);
+        broadcast[0] = shape.get(0);
+        broadcast[1] = shape.get(1);
+        NDArray start =
+                x.getManager()
+                        .arange(0, Math.toIntExact(channels), 1, DataType.FLOAT64)
+                        .mul(shape.size() / channels)
+                        .reshape(new Shape(broadcast));
+        return spatial.add(start).toType(DataType.INT64, false);
     }
 
     /** Records a kink's choice, or returns the recorded one after checking its shape. */

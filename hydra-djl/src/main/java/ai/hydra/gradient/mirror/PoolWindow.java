@@ -3,6 +3,7 @@ package ai.hydra.gradient.mirror;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -10,7 +11,10 @@ import ai.djl.ndarray.types.Shape;
 /**
  * The windows of a max pooling over the spatial axes of an {@code (N, C, spatial...)} array, as
  * DJL's {@code Pool.maxPool1d/2d/3d} define them (PyTorch's {@code max_pool}, dilation 1): kernel,
- * stride, zero-based symmetric padding (padded elements never win) and ceil mode.
+ * stride, zero-based symmetric padding (padded elements never win) and ceil mode. MXNet's ceil mode
+ * ({@code pooling_convention=full}) keeps a last window that starts in the right padding, which
+ * PyTorch drops: such a block's output shape differs from this window's, so the mirror does not
+ * recognize it on MXNet (a checked, not a wrong, product).
  */
 public final class PoolWindow {
 
@@ -105,28 +109,31 @@ public final class PoolWindow {
 
     /**
      * Finds each window's selected element: the first maximal one in row-major kernel order, the
-     * one PyTorch's max pooling backward routes to.
+     * one PyTorch's and MXNet's max pooling backward route to.
      *
      * @param x the input, shape (N, C, spatial...)
      * @return the flat spatial position (into the unpadded input) of each window's selected
-     *     element, int64, shape (N, C, output spatial...)
+     *     element, float64 holding integers, shape (N, C, output spatial...)
      */
     NDArray selectedPositions(NDArray x) {
         Shape spatial = x.getShape().slice(2);
         int last = spatial.dimension() + 2;
-        NDArray choice = windows(x).argMax(last).expandDims(last);
-        // the same windows over an array holding each element's own flat position
+        NDArray choice = windows(x).argMax(last).toType(DataType.FLOAT64, false);
+        // the same windows over an array holding each element's own flat position, shape
+        // (1, 1, output spatial..., K); window o's k-th element is its entry o * K + k
+        NDManager manager = x.getManager();
         NDArray own =
-                x.getManager()
-                        .arange(0, spatial.size(), 1, DataType.FLOAT64, x.getDevice())
-                        .reshape(new Shape(1, 1).addAll(spatial));
-        NDArray positions = windows(own);
-        Shape stacked = choice.getShape().slice(0, last).add(positions.getShape().get(last));
-        return positions
-                .broadcast(stacked)
-                .gather(choice, last)
-                .squeeze(last)
-                .toType(DataType.INT64, false);
+                windows(
+                        manager.arange(0, Math.toIntExact(spatial.size()), 1, DataType.FLOAT64)
+                                .reshape(new Shape(1, 1).addAll(spatial)));
+        Shape outputs = own.getShape().slice(0, last);
+        long volume = own.getShape().get(last);
+        NDArray first =
+                manager.arange(0, Math.toIntExact(outputs.size()), 1, DataType.FLOAT64)
+                        .mul(volume)
+                        .reshape(outputs);
+        // take (linear indexing) rather than gather, which DJL's MXNet engine lacks
+        return own.take(manager, choice.add(first).toType(DataType.INT64, false));
     }
 
     /**
@@ -152,15 +159,16 @@ public final class PoolWindow {
         }
         long[] out = outputShape(shape.slice(2)).getShape();
         long[] pads = new long[2 * dims]; // PyTorch's order: last axis first, (left, right)
-        boolean padded = false;
         for (int i = 0; i < dims; i++) {
             long size = shape.get(i + 2);
             long right = Math.max(0, (out[i] - 1) * stride[i] + kernel[i] - size - padding[i]);
             pads[2 * (dims - 1 - i)] = padding[i];
             pads[2 * (dims - 1 - i) + 1] = right;
-            padded |= padding[i] > 0 || right > 0;
         }
-        NDArray source = padded ? x.pad(new Shape(pads), Double.NEGATIVE_INFINITY) : x;
+        NDArray source = x;
+        for (int i = 0; i < dims; i++) {
+            source = padded(source, i + 2, pads[2 * (dims - 1 - i)], pads[2 * (dims - 1 - i) + 1]);
+        }
         NDList views = new NDList();
         long[] offset = new long[dims];
         do {
@@ -171,6 +179,31 @@ public final class PoolWindow {
             views.add(source.get(index));
         } while (next(offset));
         return NDArrays.stack(views, dims + 2);
+    }
+
+    /**
+     * Pads one axis with {@code -inf} by concatenation ({@code NDArray.pad} is not implemented by
+     * DJL's MXNet engine).
+     */
+    private static NDArray padded(NDArray x, int axis, long left, long right) {
+        if (left == 0 && right == 0) {
+            return x;
+        }
+        NDList parts = new NDList(3);
+        if (left > 0) {
+            parts.add(negativeInfinity(x, axis, left));
+        }
+        parts.add(x);
+        if (right > 0) {
+            parts.add(negativeInfinity(x, axis, right));
+        }
+        return NDArrays.concat(parts, axis);
+    }
+
+    private static NDArray negativeInfinity(NDArray x, int axis, long size) {
+        long[] shape = x.getShape().getShape().clone(); // Shape hands out its own array
+        shape[axis] = size;
+        return x.getManager().full(new Shape(shape), Float.NEGATIVE_INFINITY, x.getDataType());
     }
 
     /** Advances a kernel offset in row-major order; false after the last. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -20,15 +21,21 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.hydra.model.DenseNetBc;
 import ai.hydra.model.LeNet5;
+import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.PyTorchOnly;
+import ai.hydra.train.DjlInternals;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The mirror against DJL's own blocks: same outputs, same gradient routing (PyTorch's ReLU mask and
- * first-maximum max pooling, ties included), and frozen passes that are the linear maps autograd
- * differentiates.
+ * The mirror against DJL's own blocks on each engine: same outputs, same gradient routing (the ReLU
+ * mask and first-maximum max pooling of PyTorch and MXNet, ties included), and frozen passes that
+ * are the linear maps autograd differentiates.
  */
+@EngineNeutral
 class BlockMirrorTest {
 
     @Test
@@ -52,9 +59,31 @@ class BlockMirrorTest {
     }
 
     @Test
-    void reluAndLeakyReluMatchPyTorch() {
+    void reluMatchesTheEngine() {
         check(Activation.reluBlock(), new Shape(3, 7));
+    }
+
+    @Test
+    @PyTorchOnly
+    void leakyReluMatchesPyTorch() {
         check(Activation.leakyReluBlock(0.1f), new Shape(3, 7));
+    }
+
+    /**
+     * MXNet computes the negative side of a float64 leaky ReLU in float32 precision (-3 x 0.1 gives
+     * -0.30000001192, not -0.30000000447): not the smooth float64 function a frozen pass computes,
+     * so the mirror leaves the block unknown there (products checked for crossings).
+     */
+    @Test
+    void leakyReluIsLeftUnknownOnMxnet() {
+        Assumptions.assumeTrue("MXNet".equals(Engine.getInstance().getEngineName()));
+        Block block = Activation.leakyReluBlock(0.1f);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            block.initialize(manager, DataType.FLOAT64, new Shape(3, 7));
+            BlockMirror mirror = BlockMirror.of(block);
+            assertEquals(1, mirror.unfrozenBlocks().size(), mirror.unfrozenBlocks().toString());
+            assertTrue(mirror.unfrozenBlocks().get(0).contains("'LeakyReLU'"));
+        }
     }
 
     @Test
@@ -101,7 +130,9 @@ class BlockMirrorTest {
                 ParameterStore store = new ParameterStore(manager, false);
                 NDArray x = values(manager, random, shape, ties);
                 NDArray r =
-                        manager.randomNormal(blockOutput(block, store, x).getShape())
+                        manager.randomNormal(
+                                        outsideCollector(x, () -> blockOutput(block, store, x))
+                                                .getShape())
                                 .toType(DataType.FLOAT64, false);
                 try (ActivationPattern pattern = new ActivationPattern(manager, true)) {
                     NDArray own = gradientOf(x, r, in -> blockOutput(block, store, in));
@@ -114,11 +145,15 @@ class BlockMirrorTest {
                                                     .run(new NDList(in))
                                                     .singletonOrThrow());
                     assertTrue(
-                            blockOutput(block, store, x)
+                            outsideCollector(x, () -> blockOutput(block, store, x))
                                     .contentEquals(
-                                            MirrorPass.frozen(mirror, store, pattern)
-                                                    .run(new NDList(x))
-                                                    .singletonOrThrow()),
+                                            outsideCollector(
+                                                    x,
+                                                    () ->
+                                                            MirrorPass.frozen(
+                                                                            mirror, store, pattern)
+                                                                    .run(new NDList(x))
+                                                                    .singletonOrThrow())),
                             block + ": frozen output at the recorded point");
                     double scale = own.abs().max().getDouble() + 1;
                     assertEquals(0, own.sub(mirrored).abs().max().getDouble() / scale, 1e-14);
@@ -140,6 +175,14 @@ class BlockMirrorTest {
 
     private static NDArray blockOutput(Block block, ParameterStore store, NDArray x) {
         return block.forward(store, new NDList(x), true).singletonOrThrow();
+    }
+
+    /** A training-mode pass outside a gradient collector (MXNet's batch norm needs a scope). */
+    private static NDArray outsideCollector(NDArray x, Supplier<NDArray> pass) {
+        try (DjlInternals.ForwardMode mode =
+                DjlInternals.forwardMode(x.getManager().getEngine(), true)) {
+            return pass.get();
+        }
     }
 
     /** The gradient of sum(f(x) * r) with respect to x. */
