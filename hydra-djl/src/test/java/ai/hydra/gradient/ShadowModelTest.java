@@ -24,6 +24,7 @@ import ai.djl.util.Pair;
 import ai.hydra.gradient.mirror.ActivationPattern;
 import ai.hydra.model.DenseNetBc;
 import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.JavaInit;
 import ai.hydra.train.DjlInternals;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,17 +58,7 @@ class ShadowModelTest {
             SequentialBlock block = block(convolutional, !model.contains("without"));
             block.initialize(manager, DataType.FLOAT64, inputShape);
             Random random = new Random(5);
-            for (Pair<String, Parameter> pair : block.getParameters()) {
-                NDArray array = pair.getValue().getArray();
-                double[] values = new double[Math.toIntExact(array.size())];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] =
-                            pair.getKey().endsWith("runningVar")
-                                    ? 0.5 + random.nextDouble()
-                                    : random.nextGaussian() * 0.5;
-                }
-                array.set(values);
-            }
+            JavaInit.randomizeAll(block, random, 0.5);
             double[] x = new double[Math.toIntExact(inputShape.size())];
             for (int i = 0; i < x.length; i++) {
                 x[i] = random.nextGaussian();

@@ -9,16 +9,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.loss.Loss;
-import ai.djl.util.Pair;
 import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.JavaInit;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -44,17 +43,7 @@ class InfluenceFunctionsModeTest {
                             .add(Linear.builder().setUnits(3).build());
             block.initialize(manager, DataType.FLOAT64, new Shape(N, 3));
             Random random = new Random(9);
-            for (Pair<String, Parameter> pair : block.getParameters()) {
-                NDArray array = pair.getValue().getArray();
-                double[] values = new double[Math.toIntExact(array.size())];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] =
-                            pair.getKey().endsWith("runningVar")
-                                    ? 0.5 + random.nextDouble()
-                                    : random.nextGaussian();
-                }
-                array.set(values);
-            }
+            JavaInit.randomizeAll(block, random, 1);
             ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
             NDList x = new NDList(gaussian(manager, random, new Shape(N, 3)));
             double[] classes = new double[N];
@@ -71,8 +60,8 @@ class InfluenceFunctionsModeTest {
                 double[] got = influence.hessian().multiply(v).toDoubleArray();
                 double[] truth = centralDifferences(shadow, w, x, y, v, false);
                 double[] training = centralDifferences(shadow, w, x, y, v, true);
-                double error = relativeError(got, truth);
-                double modeGap = relativeError(training, truth);
+                double error = InverseHvpSolverTest.relativeError(got, truth);
+                double modeGap = InverseHvpSolverTest.relativeError(training, truth);
                 System.out.printf(
                         "influence H v vs prediction-mode differences: %.2e (training-mode"
                                 + " Hessian differs by %.2e)%n",
@@ -83,7 +72,9 @@ class InfluenceFunctionsModeTest {
                         new FiniteDifferenceHvp(shadow, FiniteDifferenceHvp.DEFAULT_STEP, false)
                                 .multiply(w, x, y, v)
                                 .toDoubleArray();
-                assertTrue(relativeError(frozen, truth) < 1e-6, "prediction-mode products");
+                assertTrue(
+                        InverseHvpSolverTest.relativeError(frozen, truth) < 1e-6,
+                        "prediction-mode products");
             }
         }
     }
@@ -126,16 +117,6 @@ class InfluenceFunctionsModeTest {
             }
         }
         return out;
-    }
-
-    private static double relativeError(double[] got, double[] truth) {
-        double diff = 0;
-        double norm = 0;
-        for (int i = 0; i < truth.length; i++) {
-            diff += (got[i] - truth[i]) * (got[i] - truth[i]);
-            norm += truth[i] * truth[i];
-        }
-        return Math.sqrt(diff / norm);
     }
 
     private static NDArray gaussian(NDManager manager, Random random, Shape shape) {

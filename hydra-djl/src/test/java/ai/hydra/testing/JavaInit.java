@@ -2,6 +2,7 @@ package ai.hydra.testing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
@@ -62,5 +63,27 @@ public final class JavaInit {
             }
         }
         DjlInternals.syncParameterServer(trainer);
+    }
+
+    /**
+     * Overwrites every parameter of an initialized block, batch-norm running statistics included,
+     * with draws of {@code random}: N(0, scale^2), running variances uniform in [0.5, 1.5).
+     *
+     * @param block an initialized float64 block
+     * @param random the draws
+     * @param scale the standard deviation of the other parameters
+     */
+    public static void randomizeAll(Block block, Random random, double scale) {
+        for (Pair<String, Parameter> pair : block.getParameters()) {
+            NDArray array = pair.getValue().getArray();
+            double[] values = new double[Math.toIntExact(array.size())];
+            for (int i = 0; i < values.length; i++) {
+                values[i] =
+                        pair.getKey().endsWith("runningVar")
+                                ? 0.5 + random.nextDouble()
+                                : random.nextGaussian() * scale;
+            }
+            array.set(values);
+        }
     }
 }
