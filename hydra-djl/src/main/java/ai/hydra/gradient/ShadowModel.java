@@ -220,7 +220,7 @@ public final class ShadowModel {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
+            Shadow shadow = new Shadow(scope, w, false);
             NDList x = onWeights(scope, inputs, w, true);
             try (DjlInternals.ForwardMode mode =
                     DjlInternals.forwardMode(scope.getEngine(), training)) {
