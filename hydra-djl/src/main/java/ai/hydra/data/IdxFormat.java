@@ -1,12 +1,11 @@
 package ai.hydra.data;
 
-import java.io.BufferedOutputStream;
+import ai.hydra.io.AtomicFiles;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
@@ -134,24 +133,31 @@ final class IdxFormat {
             throw new IllegalArgumentException(
                     "IDX files hold one channel, the data has " + data.channels());
         }
-        try (DataOutputStream out = new DataOutputStream(create(images, gzip))) {
-            out.writeInt(IMAGES_MAGIC);
-            out.writeInt(data.size());
-            out.writeInt(data.height());
-            out.writeInt(data.width());
-            out.write(data.pixels());
-        }
-        try (DataOutputStream out = new DataOutputStream(create(labels, gzip))) {
-            out.writeInt(LABELS_MAGIC);
-            out.writeInt(data.size());
-            for (int label : data.labels()) {
-                out.writeByte(label);
-            }
-        }
+        AtomicFiles.write(
+                images,
+                stream -> {
+                    DataOutputStream out = new DataOutputStream(compressed(stream, gzip));
+                    out.writeInt(IMAGES_MAGIC);
+                    out.writeInt(data.size());
+                    out.writeInt(data.height());
+                    out.writeInt(data.width());
+                    out.write(data.pixels());
+                    out.close(); // ends the gzip stream; AtomicFiles' stream only flushes
+                });
+        AtomicFiles.write(
+                labels,
+                stream -> {
+                    DataOutputStream out = new DataOutputStream(compressed(stream, gzip));
+                    out.writeInt(LABELS_MAGIC);
+                    out.writeInt(data.size());
+                    for (int label : data.labels()) {
+                        out.writeByte(label);
+                    }
+                    out.close(); // ends the gzip stream; AtomicFiles' stream only flushes
+                });
     }
 
-    private static OutputStream create(Path file, boolean gzip) throws IOException {
-        OutputStream out = new BufferedOutputStream(Files.newOutputStream(file));
+    private static OutputStream compressed(OutputStream out, boolean gzip) throws IOException {
         // GZIPOutputStream writes mtime 0, so the output is byte-for-byte reproducible
         return gzip ? new GZIPOutputStream(out) : out;
     }
