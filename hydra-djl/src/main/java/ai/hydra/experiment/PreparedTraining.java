@@ -254,6 +254,18 @@ public final class PreparedTraining implements AutoCloseable {
         @Override
         public void onTrainingBatch(Trainer trainer, BatchData batchData) {
             float value = loss.lastValue(); // the trainer's evaluation of this batch
+            if (!Float.isFinite(value)) {
+                throw new IllegalStateException(
+                        "Training diverged: the loss of batch "
+                                + (batches + 1)
+                                + " of epoch "
+                                + epoch
+                                + " is "
+                                + value
+                                + ". Lower the learning rate (train.optimizer.learningRate) or"
+                                + " check the data; nothing is evaluated or saved from a diverged"
+                                + " training.");
+            }
             lossSum += value;
             batches++;
             progress.onBatch(batches, value);
@@ -261,6 +273,8 @@ public final class PreparedTraining implements AutoCloseable {
 
         @Override
         public void onEpoch(Trainer trainer) {
+            // before any other listener (e.g. a checkpoint) uses the weights
+            Trainers.requireFiniteParameters(model, "at the end of epoch " + epoch);
             TrainingProgress.EpochStats epochStats =
                     new TrainingProgress.EpochStats(
                             epoch,

@@ -25,6 +25,7 @@ import ai.hydra.recurrence.StepInput;
 import ai.hydra.recurrence.TrackedSamples;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
+import ai.hydra.train.AppliedUpdateCheck;
 import ai.hydra.train.DjlInternals;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.UpdateVerifier;
@@ -33,6 +34,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +75,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private NDManager manager;
     private ShadowModel shadow;
     private UpdateVerifier updates;
+    private AppliedUpdateCheck applied;
+    private BitSet seenInFirstEpoch;
     private Trainer trainer;
     private int step;
     private int epochs;
@@ -155,10 +159,14 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             onTrainingBegin(trainer);
         }
         if (manager == null) {
-            initialize(trainer);
+            initialize(trainer, optimizer.getUpdateLog().getLatestNumUpdate() == 0);
         }
         updates.verify(step);
-        TrackedSamples.InBatch inBatch = tracked.inBatch(batchIndices(batch));
+        List<?> indices = batchIndices(batch);
+        TrackedSamples.InBatch inBatch = tracked.inBatch(indices);
+        if (seenInFirstEpoch != null) {
+            indices.forEach(index -> seenInFirstEpoch.set(((Number) index).intValue()));
+        }
         step++;
         float eta = updates.plan(step);
         double scale =
@@ -172,10 +180,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             NDList inputs = onDevice.getData();
             NDList labels = onDevice.getLabels();
             scope.tempAttachAll(inputs, labels);
-            NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
+            DataType dataType = trainer.getModel().getDataType();
+            NDArray weights = shadow.space().values(scope, dataType);
+            applied.beforeStep(step, weights, shadow.space().gradients(scope, dataType), eta);
             NDArray gradients =
                     shadow.sampleGradients(weights, inputs, labels, inBatch.positions());
-            requireFinite(gradients, "per-sample gradients");
+            applied.watchFinite(step, gradients);
             StepInput input =
                     new StepInput(
                             step, eta, scale, inBatch.rows(), gradients, weights, inputs, labels);
@@ -189,18 +199,65 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     @Override
     public void onEpoch(Trainer trainer) {
         epochs++;
-        if (checkpointDirectory != null && manager != null && !failed) {
-            try {
-                saveCheckpoint(checkpointDirectory);
-            } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "Cannot write the HYDRA checkpoint to "
-                                + checkpointDirectory
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
+        if (manager == null || failed) {
+            return;
         }
+        try {
+            requireEverySampleSeen();
+            verifyUpdates("at the end of epoch " + epochs);
+            if (checkpointDirectory != null) {
+                saveCheckpoint(checkpointDirectory);
+            }
+        } catch (IOException e) {
+            failed = true;
+            throw new UncheckedIOException(
+                    "Cannot write the HYDRA checkpoint to "
+                            + checkpointDirectory
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /**
+     * At the first epoch end: every index in [0, N) must have been visited, or N is not the size of
+     * the dataset the trainer iterates (every hypergradient would be scaled by a wrong N, and
+     * samples that do not exist would get rows of zeros).
+     */
+    private void requireEverySampleSeen() {
+        if (seenInFirstEpoch == null) {
+            return;
+        }
+        long n = tracked.trainingSetSize();
+        int missing = seenInFirstEpoch.nextClearBit(0);
+        if (missing < n) {
+            throw new IllegalStateException(
+                    "HydraListener was built for a training set of "
+                            + n
+                            + " samples, but the first epoch visited only "
+                            + seenInFirstEpoch.cardinality()
+                            + " distinct dataset indices (index "
+                            + missing
+                            + " never appeared): give HydraListener.builder the size of the"
+                            + " dataset the trainer iterates (e.g. trainSet.size()), and let"
+                            + " every epoch visit every sample.");
+        }
+        seenInFirstEpoch = null;
+    }
+
+    /** Checks the updates so far: counts and rates, the applied updates, finiteness. */
+    private void verifyUpdates(String when) {
+        updates.verify(step);
+        if (step == 0) {
+            return;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            applied.afterStep(shadow.space().values(scope, trainer.getModel().getDataType()));
+        }
+        applied.requireSound(when);
     }
 
     /** {@inheritDoc} */
@@ -231,7 +288,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Training failed earlier; the hypergradients are incomplete");
         }
-        updates.verify(step);
+        verifyUpdates("when training ended");
         for (Recurrence recurrence : recurrences.values()) {
             recurrence.catchUp();
         }
@@ -298,7 +355,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Nothing to checkpoint: no successful training step yet");
         }
-        updates.verify(step);
+        verifyUpdates("before writing a checkpoint");
         Checkpoint.save(directory, state(), info());
     }
 
@@ -321,7 +378,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         if (this.trainer == null) {
             onTrainingBegin(trainer);
         }
-        initialize(trainer);
+        initialize(trainer, false); // the first step's momentum buffer is not known to the check
         CheckpointInfo saved = Checkpoint.restore(directory, state(), info());
         step = saved.step();
         epochs = saved.epochs();
@@ -358,8 +415,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
-    /** Plans the stores and creates the recurrences, at the first batch (or on resume). */
-    private void initialize(Trainer trainer) {
+    /**
+     * Plans the stores and creates the recurrences, at the first batch (or on resume).
+     *
+     * @param fresh true if the optimizer has taken no step yet
+     */
+    private void initialize(Trainer trainer, boolean fresh) {
         Device device = trainer.getDevices()[0];
         manager = trainer.getModel().getNDManager().newSubManager(device);
         shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
@@ -385,6 +446,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                         optimizer,
                         shadow.space().trainable().stream().map(Parameter::getId).toList());
         updates.start();
+        applied = new AppliedUpdateCheck(manager, optimizer, dataType, fresh);
+        seenInFirstEpoch = new BitSet(Math.toIntExact(tracked.trainingSetSize()));
     }
 
     private Recurrence newRecurrence(HydraMode which, HypergradientStore d, HypergradientStore m) {
@@ -413,19 +476,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                             + " example DJL's ArrayDataset), whose batches record them.");
         }
         return indices;
-    }
-
-    private void requireFinite(NDArray array, String what) {
-        // one reduction: the sum is NaN or infinite if any element is (or if it overflows)
-        if (array.size() > 0
-                && !Double.isFinite(array.sum().toType(DataType.FLOAT64, false).getDouble())) {
-            throw new IllegalStateException(
-                    "Training diverged at step "
-                            + step
-                            + ": the "
-                            + what
-                            + " contain NaN or Inf. Lower the learning rate or check the data.");
-        }
     }
 
     /** Builds a {@link HydraListener}. */
