@@ -38,6 +38,7 @@ import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of
@@ -70,6 +71,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final double hessianStep;
     private final int chunkSize;
     private final Path checkpointDirectory;
+    private final Map<String, String> runDescription;
 
     private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
     private NDManager manager;
@@ -94,6 +96,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         hessianStep = builder.hessianStep;
         chunkSize = builder.chunkSize;
         checkpointDirectory = builder.checkpointDirectory;
+        runDescription = Map.copyOf(builder.runDescription);
     }
 
     /**
@@ -379,7 +382,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             onTrainingBegin(trainer);
         }
         initialize(trainer, false); // the first step's momentum buffer is not known to the check
-        CheckpointInfo saved = Checkpoint.restore(directory, state(), info());
+        CheckpointInfo found = Checkpoint.read(directory);
+        CheckpointInfo saved =
+                Checkpoint.restore(
+                        directory,
+                        state(),
+                        info(found.firstNumUpdate(), found.step(), found.epochs()));
         step = saved.step();
         epochs = saved.epochs();
         updates.restore(saved.firstNumUpdate(), step);
@@ -390,6 +398,18 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private CheckpointInfo info() {
+        return info(updates.firstNumUpdate(), step, epochs);
+    }
+
+    /** What a checkpoint after {@code steps} steps from update {@code first} records. */
+    private CheckpointInfo info(int first, int steps, int epochCount) {
+        Map<String, String> run = new TreeMap<>(runDescription);
+        run.put("optimizer.weightDecay", Float.toString(optimizer.getWeightDecay()));
+        run.put("optimizer.rescaleGrad", Float.toString(optimizer.getRescaleGrad()));
+        run.put("optimizer.learningRatesSha256", updates.rateHistory(first, steps));
+        if (recurrences.containsKey(HydraMode.HESSIAN_AWARE)) {
+            run.put("hessianStep", Double.toString(hessianStep));
+        }
         return new CheckpointInfo(
                 trainer.getManager().getEngine().getEngineName(),
                 mode,
@@ -398,9 +418,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 shadow.space().size(),
                 trainer.getModel().getDataType(),
                 optimizer.getMomentum(),
-                step,
-                epochs,
-                updates.firstNumUpdate());
+                steps,
+                epochCount,
+                first,
+                run);
     }
 
     /** Frees the hypergradient state. */
@@ -489,6 +510,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
         private int chunkSize = 256;
         private Path checkpointDirectory;
+        private Map<String, String> runDescription = Map.of();
 
         Builder(HydraSgd optimizer, long trainingSetSize) {
             Preconditions.checkArgument(
@@ -567,6 +589,20 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
          */
         public Builder optCheckpointDirectory(Path directory) {
             this.checkpointDirectory = directory;
+            return this;
+        }
+
+        /**
+         * Describes what else determines the run (e.g. the seed, the batch size, a fingerprint of
+         * the training data): recorded in every checkpoint, and compared entry by entry when a run
+         * resumes from one, which refuses any difference by name. The listener adds the optimizer's
+         * weight decay, rescale factor and the learning rates of the steps taken itself.
+         *
+         * @param description setting name to value; none by default
+         * @return this builder
+         */
+        public Builder optRunDescription(Map<String, String> description) {
+            this.runDescription = Map.copyOf(description);
             return this;
         }
 

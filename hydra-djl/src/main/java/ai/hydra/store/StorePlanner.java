@@ -54,6 +54,15 @@ public final class StorePlanner {
     }
 
     /**
+     * Returns the folder of memory-mapped (disk) stores.
+     *
+     * @return the folder
+     */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
      * Chooses a placement for {@code matrices} matrices of {@code rows x columns}.
      *
      * @param rows tracked samples
