@@ -37,9 +37,10 @@ public final class AppliedUpdateCheck {
     private static final double NONE = 0x1p52; // a step number no run reaches, exact in float64
 
     private final NDManager manager;
-    private final float momentum;
-    private final float weightDecay;
-    private final float rescaleGrad;
+    // doubles: MXNet reads a scalar operand from its decimal text, where 0.2f would become 0.2
+    private final double momentum;
+    private final double weightDecay;
+    private final double rescaleGrad;
     private final double unitRoundoff;
     private NDArray previous; // w_{t-1}
     private boolean momentumZero; // v_{t-1} = 0: no step ran before the first one checked
@@ -91,7 +92,8 @@ public final class AppliedUpdateCheck {
             g.attach(scope);
             compare(w, scope);
             markIf(w.mul(0).sum().add(g.mul(0).sum()).isNaN(), step, true, scope);
-            NDArray stepUpdate = g.mul(rescaleGrad).add(w.mul(weightDecay)).mul(rate);
+            double eta = rate; // the float the optimizer receives, exactly
+            NDArray stepUpdate = g.mul(rescaleGrad).add(w.mul(weightDecay)).mul(eta);
             NDArray update = stepUpdate;
             NDArray carried = null;
             if (previous != null) {
@@ -107,7 +109,7 @@ public final class AppliedUpdateCheck {
                     g.mul(rescaleGrad)
                             .abs()
                             .add(w.abs().mul(weightDecay))
-                            .mul(5 * rate)
+                            .mul(5 * eta)
                             .add(w.abs().mul(momentum));
             if (carried != null) {
                 magnitude = magnitude.add(carried.abs().mul(2));
