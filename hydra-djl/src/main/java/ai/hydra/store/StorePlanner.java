@@ -214,6 +214,7 @@ public final class StorePlanner {
     private Budget diskBudget() {
         try {
             Files.createDirectories(directory);
+            StoreFolders.removeStale(directory); // stores of killed runs are not used space
             long usable = Files.getFileStore(directory).getUsableSpace();
             return new Budget(
                     (long) (usable * 0.9),
