@@ -6,13 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.util.Preconditions;
 import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.CsvFiles;
 import ai.hydra.io.ReproducibleZip;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 
 /**
  * Contributions C(i, j) of training samples (rows) to test losses (columns: single test samples, or
@@ -192,7 +191,7 @@ public final class ContributionMatrix {
 
     /**
      * Writes the matrix as CSV: {@code train_index,test_<id>...}, one line per training sample,
-     * replacing the file atomically ({@link AtomicFiles}).
+     * replacing the file atomically.
      *
      * @param file the file
      * @throws IOException if writing fails
@@ -220,11 +219,10 @@ public final class ContributionMatrix {
         for (int j = 0; j < testIndices.length; j++) {
             header[j + 1] = "test_" + testIndices[j];
         }
-        AtomicFiles.writeText(
+        CsvFiles.write(
                 file,
-                writer -> {
-                    CSVPrinter csv =
-                            CSVFormat.DEFAULT.builder().setHeader(header).build().print(writer);
+                header,
+                csv -> {
                     for (int i = 0; i < values.length; i++) {
                         Object[] record = new Object[testIndices.length + 1];
                         record[0] = trainIndices[i];
@@ -233,7 +231,6 @@ public final class ContributionMatrix {
                         }
                         csv.printRecord(record);
                     }
-                    csv.flush();
                 });
     }
 

@@ -1,14 +1,12 @@
 package ai.hydra.attribution;
 
 import ai.djl.util.Preconditions;
-import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.CsvFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 
 /**
  * One value per training sample, with the samples' dataset indices: C(i) for a test loss, C(i, i)
@@ -176,7 +174,7 @@ public final class Contributions {
 
     /**
      * Writes the values as CSV: {@code train_index,contribution,rank}, one line per row, replacing
-     * the file atomically ({@link AtomicFiles}).
+     * the file atomically.
      *
      * @param file the file
      * @throws IOException if writing fails
@@ -201,19 +199,13 @@ public final class Contributions {
             requireFinite();
         }
         int[] ranks = ranks();
-        AtomicFiles.writeText(
+        CsvFiles.write(
                 file,
-                writer -> {
-                    CSVPrinter csv =
-                            CSVFormat.DEFAULT
-                                    .builder()
-                                    .setHeader("train_index", "contribution", "rank")
-                                    .build()
-                                    .print(writer);
+                new String[] {"train_index", "contribution", "rank"},
+                csv -> {
                     for (int row = 0; row < values.length; row++) {
                         csv.printRecord(trainIndices[row], values[row], ranks[row]);
                     }
-                    csv.flush();
                 });
     }
 }

@@ -50,23 +50,25 @@ import org.slf4j.LoggerFactory;
  * folder:
  *
  * <ul>
- *   <li>{@value #PROPERTIES}: the {@link CheckpointInfo} (run shape and progress);
+ *   <li>{@value #PROPERTIES}: the {@link CheckpointInfo} (run shape, run description, progress);
  *   <li>{@value #PARAMETERS}: every parameter of the block, running statistics included, named by
  *       its path in the block (ids differ between model instances);
  *   <li>{@value #OPTIMIZER} and {@value #COUNTS}: the optimizer's momentum buffers and update
  *       counts, named by parameter path (DJL's own checkpoints omit both);
  *   <li>{@code <free|aware>-<d|m>.bin}: each recurrence's stores, rows in order, native byte order;
- *   <li>{@code free-steps.bin}: the Hessian-free recurrence's pending step maps.
+ *   <li>{@code free-steps.bin}: the Hessian-free recurrence's pending step maps;
+ *   <li>{@code checksums.sha256}: the SHA-256 of every other file, written last ({@link
+ *       Checksums}): a folder is a complete checkpoint exactly when it holds it.
  * </ul>
  *
  * <p>Every write goes to a sibling {@code .partial} folder that then replaces the previous
- * checkpoint ({@link #replace}), so an interrupted write keeps the previous one. Where later
- * additions belong: checksums of every file are written last in {@link #save} and verified first in
- * {@link #restore}; a run fingerprint (effective config, data) is one more field of {@link
- * CheckpointInfo}, compared in {@link CheckpointInfo#requireSameShape}; a crash-safe replace
- * changes {@link #replace} alone. A checkpoint resumes only on the engine that wrote it (see {@link
+ * checkpoint ({@link #replace}), so an interrupted write keeps the previous one; a kill between the
+ * replace's two renames is finished by {@link #recover} on the next read, resume or save. {@link
+ * #restore} verifies every checksum first, then compares the shape ({@link
+ * CheckpointInfo#requireSameShape}) and the run description ({@link CheckpointInfo#requireSameRun},
+ * every difference named). A checkpoint resumes only on the engine that wrote it (see {@link
  * CheckpointInfo#engine}); restored parameters are handed to the trainer's parameter server, which
- * on MXNet keeps its own copy of the weights.
+ * on MXNet keeps its own copy of the weights. {@link #lock} claims a checkpoint folder for one run.
  */
 public final class Checkpoint {
 

@@ -60,7 +60,11 @@ import java.util.TreeMap;
  * trainer.step()}: per-sample gradients (and Hessian-vector products) are taken at the pre-step
  * weights in shadow passes, so training itself is bit-identical with and without it. The recurrence
  * differentiates DJL's own update; the optimizer must be the {@link HydraSgd} given to the builder,
- * and every learning rate it uses is checked against the one the recurrence assumed.
+ * and every learning rate it uses is checked against the one the recurrence assumed. Each step's
+ * applied update is checked against the one differentiated ({@link AppliedUpdateCheck}: gradient
+ * clipping or any other change between {@code trainBatch} and {@code step} is refused), training
+ * must stay finite, and the first epoch must visit every index in [0, N): these checks are read at
+ * every epoch end, in {@link #finish()} and before a checkpoint.
  */
 public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
 

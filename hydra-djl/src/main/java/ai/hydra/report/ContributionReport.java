@@ -8,6 +8,7 @@ import ai.hydra.attribution.InterClassMatrix;
 import ai.hydra.attribution.NonFiniteResultException;
 import ai.hydra.data.ImageData;
 import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.CsvFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -239,16 +238,10 @@ public final class ContributionReport {
     private void writeTestLossCsv(Path file) throws IOException {
         int[] indices = contributions.trainIndices();
         int[] ranks = testLoss.ranks();
-        AtomicFiles.writeText(
+        CsvFiles.write(
                 file,
-                writer -> {
-                    CSVPrinter csv =
-                            CSVFormat.DEFAULT
-                                    .builder()
-                                    .setHeader(
-                                            "train_index", "label", "class", "contribution", "rank")
-                                    .build()
-                                    .print(writer);
+                new String[] {"train_index", "label", "class", "contribution", "rank"},
+                csv -> {
                     for (int row = 0; row < indices.length; row++) {
                         int label = trainImages.label(indices[row]);
                         csv.printRecord(
@@ -258,7 +251,6 @@ public final class ContributionReport {
                                 testLoss.get(row),
                                 ranks[row]);
                     }
-                    csv.flush();
                 });
     }
 

@@ -35,22 +35,9 @@ class TrainingGuardsTest {
     @Test
     void gradientClippedBeforeTheStepIsRefused() throws Exception {
         TinyProblem problem = new TinyProblem();
-        try (NDManager manager = NDManager.newBaseManager()) {
-            IllegalStateException e =
-                    assertThrows(
-                            IllegalStateException.class,
-                            () ->
-                                    train(
-                                            problem,
-                                            manager,
-                                            TinyProblem.N,
-                                            0.05,
-                                            problem.trainX,
-                                            3,
-                                            true));
-            assertTrue(e.getMessage().contains("did not apply the update HYDRA"), e.getMessage());
-            assertTrue(e.getMessage().contains("gradient clipping"), e.getMessage());
-        }
+        String message = failure(problem, TinyProblem.N, 0.05, problem.trainX, 3, true);
+        assertTrue(message.contains("did not apply the update HYDRA"), message);
+        assertTrue(message.contains("gradient clipping"), message);
     }
 
     /** The same loop without clipping passes: the check's float tolerance is not too tight. */
@@ -73,39 +60,36 @@ class TrainingGuardsTest {
         double[][] x = problem.trainX.clone();
         x[TinyProblem.N - 1] = x[TinyProblem.N - 1].clone();
         x[TinyProblem.N - 1][0] = Double.NaN;
-        try (NDManager manager = NDManager.newBaseManager()) {
-            IllegalStateException e =
-                    assertThrows(
-                            IllegalStateException.class,
-                            () -> train(problem, manager, TinyProblem.N, 0, x, 1, false));
-            assertTrue(e.getMessage().startsWith("Training diverged"), e.getMessage());
-            assertTrue(e.getMessage().contains("at the end of epoch 1"), e.getMessage());
-        }
+        String message = failure(problem, TinyProblem.N, 0, x, 1, false);
+        assertTrue(message.startsWith("Training diverged"), message);
+        assertTrue(message.contains("at the end of epoch 1"), message);
     }
 
     /** N = 400 for 200 samples gave 200 phantom rows of zeros and a wrong 1/N scale. */
     @Test
     void trainingSetSizeLargerThanTheDatasetIsRefused() throws Exception {
         TinyProblem problem = new TinyProblem();
+        String message = failure(problem, 2 * TinyProblem.N, 0, problem.trainX, 1, true);
+        assertTrue(
+                message.contains(
+                        "built for a training set of 400 samples, but the first epoch visited only"
+                                + " 200 distinct dataset indices"),
+                message);
+    }
+
+    /** The message of the IllegalStateException that {@link #train} must end with. */
+    private static String failure(
+            TinyProblem problem,
+            int n,
+            double clipNorm,
+            double[][] x,
+            int epochs,
+            boolean shuffle) {
         try (NDManager manager = NDManager.newBaseManager()) {
-            IllegalStateException e =
-                    assertThrows(
+            return assertThrows(
                             IllegalStateException.class,
-                            () ->
-                                    train(
-                                            problem,
-                                            manager,
-                                            2 * TinyProblem.N,
-                                            0,
-                                            problem.trainX,
-                                            1,
-                                            true));
-            assertTrue(
-                    e.getMessage()
-                            .contains(
-                                    "built for a training set of 400 samples, but the first epoch"
-                                            + " visited only 200 distinct dataset indices"),
-                    e.getMessage());
+                            () -> train(problem, manager, n, clipNorm, x, epochs, shuffle))
+                    .getMessage();
         }
     }
 
