@@ -586,7 +586,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         /**
          * Writes a checkpoint ({@link HydraListener#saveCheckpoint}) into this folder at the end of
          * every epoch ({@code onEpoch}), so that an interrupted run can {@link
-         * HydraListener#resume}; none by default.
+         * HydraListener#resume}; none by default. A checkpoint already in the folder is replaced at
+         * the first epoch end (check {@link Checkpoint#exists} first to refuse that, as {@code
+         * AttributionRun} does), and the folder should be claimed with {@link Checkpoint#lock} when
+         * several runs could share it.
          *
          * @param directory the checkpoint folder
          * @return this builder
