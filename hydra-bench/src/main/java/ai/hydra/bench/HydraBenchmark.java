@@ -21,6 +21,7 @@ import ai.hydra.data.ImageData;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.data.Split;
 import ai.hydra.gradient.ShadowModel;
+import ai.hydra.io.AtomicFiles;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
@@ -399,7 +400,7 @@ public final class HydraBenchmark implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>();
         results.forEach((key, value) -> json.put(key, jsonValue(value)));
         Path file = out.resolve("bench-hydra.json");
-        Files.writeString(
+        AtomicFiles.writeString(
                 file,
                 new GsonBuilder()
                         .setPrettyPrinting()
