@@ -35,6 +35,7 @@ public final class BlockMirror {
     private final Block block;
     private final Map<Block, Node> nodes = new IdentityHashMap<>();
     private final List<String> unfrozen = new ArrayList<>();
+    private final List<String> unbatched = new ArrayList<>();
 
     private BlockMirror(Block block) {
         this.block = block;
@@ -80,6 +81,27 @@ public final class BlockMirror {
         return Collections.unmodifiableList(unfrozen);
     }
 
+    /**
+     * Whether a {@link MirrorPass#probing probing pass} gives every sample's parameter gradients of
+     * a batch: every block is known, treats samples independently, and its parameters (if any)
+     * belong to layers {@link SampleProbes} supports.
+     *
+     * @return true if per-sample gradients can be batched
+     */
+    public boolean batchesSamples() {
+        return unbatched.isEmpty();
+    }
+
+    /**
+     * Describes the blocks that keep per-sample gradients from being batched (see {@link
+     * #batchesSamples()}).
+     *
+     * @return one description per block, with its path in the tree and why
+     */
+    public List<String> unbatchedBlocks() {
+        return Collections.unmodifiableList(unbatched);
+    }
+
     Node node(Block child) {
         Node node = nodes.get(child);
         if (node == null) {
@@ -97,6 +119,10 @@ public final class BlockMirror {
             return; // a block shared by several parents is mirrored once
         }
         Optional<Node> known = classify(current);
+        String batching = batchingObstacle(current, known.isPresent());
+        if (batching != null) {
+            unbatched.add(path + " (" + describe(current) + ": " + batching + ")");
+        }
         if (known.isPresent()) {
             nodes.put(current, known.get());
             if (current instanceof MirroredBlock || current instanceof SequentialBlock) {
@@ -107,11 +133,27 @@ public final class BlockMirror {
             return;
         }
         nodes.put(current, asIs(current));
-        String name =
-                current instanceof LambdaBlock
-                        ? "LambdaBlock '" + ((LambdaBlock) current).getName() + "'"
-                        : current.getClass().getName();
-        unfrozen.add(path + " (" + name + ")");
+        unfrozen.add(path + " (" + describe(current) + ")");
+    }
+
+    private static String describe(Block block) {
+        return block instanceof LambdaBlock
+                ? "LambdaBlock '" + ((LambdaBlock) block).getName() + "'"
+                : block.getClass().getName();
+    }
+
+    /** Why a block keeps per-sample gradients from being batched, or null if it does not. */
+    private static String batchingObstacle(Block block, boolean known) {
+        if (SampleProbes.supports(block)) {
+            return null;
+        }
+        if (!known) {
+            return "unknown block, may mix samples";
+        }
+        if (!block.getDirectParameters().isEmpty()) {
+            return "no batched per-sample gradient for its parameters";
+        }
+        return null;
     }
 
     private static Optional<Node> classify(Block block) {
@@ -125,9 +167,10 @@ public final class BlockMirror {
         if (block instanceof LambdaBlock) {
             return KnownLambdas.recognize((LambdaBlock) block);
         }
-        if (block instanceof Linear
-                || block instanceof Convolution
-                || block instanceof Deconvolution
+        if (SampleProbes.supports(block)) {
+            return Optional.of((pass, inputs) -> pass.layer(block, inputs));
+        }
+        if (block instanceof Deconvolution
                 || block instanceof BatchNorm
                 || block instanceof LayerNorm) {
             return Optional.of(asIs(block));

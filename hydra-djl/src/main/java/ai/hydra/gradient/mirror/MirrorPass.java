@@ -27,6 +27,7 @@ public final class MirrorPass {
     private final boolean training;
     private final ActivationPattern pattern;
     private final boolean recording;
+    private final SampleProbes probes;
     private int cursor;
 
     private MirrorPass(
@@ -34,12 +35,14 @@ public final class MirrorPass {
             ParameterStore store,
             boolean training,
             ActivationPattern pattern,
-            boolean recording) {
+            boolean recording,
+            SampleProbes probes) {
         this.mirror = mirror;
         this.store = store;
         this.training = training;
         this.pattern = pattern;
         this.recording = recording;
+        this.probes = probes;
     }
 
     /**
@@ -56,7 +59,26 @@ public final class MirrorPass {
         if (into.size() != 0) {
             throw new IllegalArgumentException("a recording pass needs an empty pattern");
         }
-        return new MirrorPass(mirror, store, into.isTraining(), into, true);
+        return new MirrorPass(mirror, store, into.isTraining(), into, true, null);
+    }
+
+    /**
+     * Creates a recording pass that also probes every parametric layer for per-sample gradients
+     * (see {@link SampleProbes}); the mirror must be {@link BlockMirror#batchesSamples() batching}.
+     *
+     * @param mirror the mirror to run
+     * @param store where blocks read their parameters
+     * @param into an empty pattern that receives the kinks' choices, in the pass's mode
+     * @param probes an empty record that receives the layers' inputs and probes
+     * @return the pass
+     */
+    public static MirrorPass probing(
+            BlockMirror mirror, ParameterStore store, ActivationPattern into, SampleProbes probes) {
+        if (!mirror.batchesSamples()) {
+            throw new IllegalArgumentException(
+                    "per-sample gradients cannot be batched through " + mirror.unbatchedBlocks());
+        }
+        return new MirrorPass(mirror, store, into.isTraining(), into, true, probes);
     }
 
     /**
@@ -69,7 +91,7 @@ public final class MirrorPass {
      */
     public static MirrorPass frozen(
             BlockMirror mirror, ParameterStore store, ActivationPattern pattern) {
-        return new MirrorPass(mirror, store, pattern.isTraining(), pattern, false);
+        return new MirrorPass(mirror, store, pattern.isTraining(), pattern, false, null);
     }
 
     /**
@@ -77,7 +99,7 @@ public final class MirrorPass {
      * probe input); it cannot forward blocks.
      */
     static MirrorPass probe(ParameterStore store, ActivationPattern into) {
-        return new MirrorPass(null, store, into.isTraining(), into, true);
+        return new MirrorPass(null, store, into.isTraining(), into, true, null);
     }
 
     /**
@@ -125,6 +147,22 @@ public final class MirrorPass {
      */
     public boolean isTraining() {
         return training;
+    }
+
+    /**
+     * Runs a parametric layer as it is; a probing pass records its input and adds a zero probe to
+     * its output.
+     *
+     * @param layer a {@link ai.djl.nn.core.Linear} or {@link ai.djl.nn.convolutional.Convolution}
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    NDList layer(Block layer, NDList inputs) {
+        NDList out = layer.forward(store, inputs, training);
+        if (probes == null) {
+            return out;
+        }
+        return new NDList(probes.probe(layer, inputs.singletonOrThrow(), out.singletonOrThrow()));
     }
 
     /**

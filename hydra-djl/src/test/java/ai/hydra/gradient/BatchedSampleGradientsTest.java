@@ -1,0 +1,232 @@
+package ai.hydra.gradient;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.convolutional.Conv3d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.loss.Loss;
+import ai.hydra.model.DenseNetBc;
+import ai.hydra.model.LeNet5;
+import ai.hydra.model.LogisticRegression;
+import ai.hydra.model.Mlp;
+import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.JavaInit;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Batched per-sample gradients (one probing pass) against the same gradients taken one sample at a
+ * time (one forward and backward per sample, the independent reference), for the library's models
+ * and every supported layer option, in float64 (1e-12 relative) and float32 (1e-5), in training and
+ * prediction mode, on selected rows out of order.
+ */
+@EngineNeutral
+class BatchedSampleGradientsTest {
+
+    private static final int BATCH = 5;
+    private static final int[] ROWS = {3, 0, 4};
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "lenet5",
+                "mlp",
+                "logistic regression",
+                "linear with leading axes, no bias",
+                "conv2d stride padding dilation groups, pools",
+                "conv2d no bias, max pool padded",
+                "conv1d stride padding groups",
+                "conv3d stride padding dilation"
+            })
+    void batchedEqualsOneAtATime(String model) {
+        for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
+            double tolerance = type == DataType.FLOAT64 ? 1e-12 : 1e-5;
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Shape inputShape = inputShape(model);
+                Block block = block(model);
+                block.initialize(manager, DataType.FLOAT64, inputShape);
+                Random random = new Random(11);
+                JavaInit.randomizeAll(block, random, 0.3);
+                double[] x = new double[Math.toIntExact(inputShape.size())];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = random.nextGaussian();
+                }
+                NDList inputs = new NDList(manager.create(x, inputShape).toType(type, false));
+                float[] y = new float[BATCH];
+                for (int i = 0; i < BATCH; i++) {
+                    y[i] = random.nextInt(3);
+                }
+                NDList labels = new NDList(manager.create(y).toType(type, false));
+                ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
+                assertTrue(
+                        shadow.batchesSamples(true), shadow.mirror().unbatchedBlocks()::toString);
+                NDArray w = shadow.space().values(manager, type);
+                for (boolean training : new boolean[] {true, false}) {
+                    String what = model + ", " + type + ", training " + training;
+                    NDArray batched =
+                            shadow.batchedSampleGradients(w, inputs, labels, ROWS, training);
+                    NDArray reference =
+                            shadow.sampleGradientsOneAtATime(w, inputs, labels, ROWS, training);
+                    check(what, batched, reference, tolerance);
+                    check(
+                            what + ", sampleGradients",
+                            shadow.sampleGradients(w, inputs, labels, ROWS, training),
+                            reference,
+                            tolerance);
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchNormInTrainingModeIsNotBatched() {
+        Block block = DenseNetBc.builder().optDepth(10).optGrowthRate(2).build();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Shape shape = new Shape(2, 3, 8, 8);
+            block.initialize(manager, DataType.FLOAT32, shape);
+            ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
+            assertFalse(shadow.batchesSamples(true));
+            NDArray w = shadow.space().values(manager, DataType.FLOAT32);
+            NDList x = new NDList(manager.randomNormal(shape));
+            NDList y = new NDList(manager.create(new float[] {0, 1}));
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> shadow.batchedSampleGradients(w, x, y, new int[] {0}, true));
+            assertTrue(e.getMessage().contains("BatchNorm"), e.getMessage());
+        }
+    }
+
+    private static void check(String what, NDArray actual, NDArray reference, double tolerance) {
+        assertTrue(
+                actual.getShape().equals(reference.getShape()),
+                what + ": shape " + actual.getShape() + " vs " + reference.getShape());
+        double[] a = actual.toType(DataType.FLOAT64, false).toDoubleArray();
+        double[] r = reference.toType(DataType.FLOAT64, false).toDoubleArray();
+        int columns = Math.toIntExact(reference.getShape().get(1));
+        for (int k = 0; k < ROWS.length; k++) {
+            double worst = 0;
+            double largest = 0;
+            for (int j = k * columns; j < (k + 1) * columns; j++) {
+                worst = Math.max(worst, Math.abs(a[j] - r[j]));
+                largest = Math.max(largest, Math.abs(r[j]));
+            }
+            assertTrue(largest > 0, what + ": row " + k + " is zero");
+            assertTrue(
+                    worst <= tolerance * largest,
+                    what + ": row " + k + " error " + worst + " of " + largest);
+        }
+    }
+
+    private static Shape inputShape(String model) {
+        if (model.startsWith("linear")) {
+            return new Shape(BATCH, 3, 4);
+        }
+        if (model.startsWith("conv1d")) {
+            return new Shape(BATCH, 4, 11);
+        }
+        if (model.startsWith("conv2d")) {
+            return new Shape(BATCH, 4, 9, 9);
+        }
+        if (model.startsWith("conv3d")) {
+            return new Shape(BATCH, 2, 6, 5, 6);
+        }
+        return new Shape(BATCH, 1, 28, 28);
+    }
+
+    private static Block block(String model) {
+        switch (model) {
+            case "lenet5":
+                return LeNet5.newBlock();
+            case "mlp":
+                return Mlp.newBlock();
+            case "logistic regression":
+                return LogisticRegression.newBlock();
+            case "linear with leading axes, no bias":
+                return head(
+                        new SequentialBlock()
+                                .add(Linear.builder().setUnits(5).build())
+                                .add(Activation.tanhBlock()));
+            case "conv2d stride padding dilation groups, pools":
+                return head(
+                        new SequentialBlock()
+                                .add(
+                                        Conv2d.builder()
+                                                .setKernelShape(new Shape(3, 2))
+                                                .optStride(new Shape(2, 1))
+                                                .optPadding(new Shape(1, 1))
+                                                .optDilation(new Shape(1, 2))
+                                                .optGroups(2)
+                                                .setFilters(6)
+                                                .build())
+                                .add(Activation.reluBlock())
+                                .add(Pool.avgPool2dBlock(new Shape(2, 2), new Shape(1, 1)))
+                                .add(Pool.globalMaxPool2dBlock()));
+            case "conv2d no bias, max pool padded":
+                return head(
+                        new SequentialBlock()
+                                .add(
+                                        Conv2d.builder()
+                                                .setKernelShape(new Shape(3, 3))
+                                                .optBias(false)
+                                                .setFilters(3)
+                                                .build())
+                                .add(Activation.reluBlock())
+                                .add(
+                                        Pool.maxPool2dBlock(
+                                                new Shape(3, 3),
+                                                new Shape(2, 2),
+                                                new Shape(1, 1))));
+            case "conv1d stride padding groups":
+                return head(
+                        new SequentialBlock()
+                                .add(
+                                        Conv1d.builder()
+                                                .setKernelShape(new Shape(3))
+                                                .optStride(new Shape(2))
+                                                .optPadding(new Shape(1))
+                                                .optGroups(2)
+                                                .setFilters(4)
+                                                .build())
+                                .add(Activation.sigmoidBlock())
+                                .add(Pool.avgPool1dBlock(new Shape(2))));
+            case "conv3d stride padding dilation":
+                return head(
+                        new SequentialBlock()
+                                .add(
+                                        Conv3d.builder()
+                                                .setKernelShape(new Shape(2, 3, 2))
+                                                .optStride(new Shape(1, 2, 1))
+                                                .optPadding(new Shape(1, 0, 1))
+                                                .optDilation(new Shape(2, 1, 1))
+                                                .setFilters(3)
+                                                .build())
+                                .add(Activation.reluBlock())
+                                .add(Pool.maxPool3dBlock(new Shape(2, 2, 2))));
+            default:
+                throw new IllegalArgumentException(model);
+        }
+    }
+
+    /** Flatten and a bias-free linear classifier of 3 classes. */
+    private static Block head(SequentialBlock body) {
+        return body.add(Blocks.batchFlattenBlock())
+                .add(Linear.builder().setUnits(3).optBias(false).build());
+    }
+}
