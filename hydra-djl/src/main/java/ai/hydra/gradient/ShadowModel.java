@@ -356,6 +356,9 @@ public final class ShadowModel {
                     wide -> batchedSampleGradients(wide, inputs, labels, rows, training));
         }
         NDManager out = w.getManager();
+        if (rows.length == 0) {
+            return out.zeros(new Shape(0, space.size()), w.getDataType());
+        }
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w, false);
