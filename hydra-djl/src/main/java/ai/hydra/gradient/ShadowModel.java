@@ -366,14 +366,15 @@ public final class ShadowModel {
             NDList x = NDLists.get(onWeights(scope, inputs, w, true), selected);
             NDList y = NDLists.get(onWeights(scope, labels, w, false), selected);
             SampleProbes probes = new SampleProbes(ONE_HOT_PATCHES);
-            ActivationPattern kinks = new ActivationPattern(scope, training);
             try (GradientCollector collector =
                     DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
-                NDList predictions = MirrorPass.probing(mirror, shadow.store, kinks, probes).run(x);
+                NDList predictions =
+                        MirrorPass.probing(mirror, shadow.store, training, probes).run(x);
                 // the batch mean times the batch size: the sum of the per-sample losses
                 collector.backward(loss.evaluate(y, predictions).mul(rows.length));
             }
             Map<String, NDArray> byParameter = probes.parameterGradients();
+
             NDList flat = new NDList(space.trainable().size());
             for (Parameter parameter : space.trainable()) {
                 NDArray gradient = byParameter.get(parameter.getId());
@@ -386,6 +387,7 @@ public final class ShadowModel {
             }
             NDArray result = NDArrays.concat(flat, 1);
             result.attach(out);
+
             return result;
         }
     }

@@ -63,22 +63,23 @@ public final class MirrorPass {
     }
 
     /**
-     * Creates a recording pass that also probes every parametric layer for per-sample gradients
-     * (see {@link SampleProbes}); the mirror must be {@link BlockMirror#batchesSamples() batching}.
+     * Creates a pass that probes every parametric layer for per-sample gradients (see {@link
+     * SampleProbes}) and runs every kink as the block does (the engine's own ReLU and max pooling,
+     * nothing recorded); the mirror must be {@link BlockMirror#batchesSamples() batching}.
      *
      * @param mirror the mirror to run
      * @param store where blocks read their parameters
-     * @param into an empty pattern that receives the kinks' choices, in the pass's mode
+     * @param training the training flag blocks see
      * @param probes an empty record that receives the layers' inputs and probes
      * @return the pass
      */
     public static MirrorPass probing(
-            BlockMirror mirror, ParameterStore store, ActivationPattern into, SampleProbes probes) {
+            BlockMirror mirror, ParameterStore store, boolean training, SampleProbes probes) {
         if (!mirror.batchesSamples()) {
             throw new IllegalArgumentException(
                     "per-sample gradients cannot be batched through " + mirror.unbatchedBlocks());
         }
-        return new MirrorPass(mirror, store, into.isTraining(), into, true, probes);
+        return new MirrorPass(mirror, store, training, null, true, probes);
     }
 
     /**
@@ -172,6 +173,9 @@ public final class MirrorPass {
      * @return {@code x * mask}
      */
     public NDArray relu(NDArray x) {
+        if (pattern == null) {
+            return Activation.relu(x);
+        }
         NDArray mask = site(x.getShape(), () -> x.gt(0).toType(x.getDataType(), false));
         return x.mul(mask);
     }
@@ -184,6 +188,9 @@ public final class MirrorPass {
      * @return {@code x * slope}, the slope (1 or {@code alpha}) frozen
      */
     public NDArray leakyRelu(NDArray x, float alpha) {
+        if (pattern == null) {
+            return Activation.leakyRelu(x, alpha);
+        }
         NDArray slope =
                 site(
                         x.getShape(),
@@ -207,6 +214,9 @@ public final class MirrorPass {
      * @return the pooled array, shape (N, C, output spatial...)
      */
     public NDArray maxPool(NDArray x, PoolWindow window) {
+        if (pattern == null) {
+            return window.pool(x);
+        }
         Shape shape = x.getShape();
         Shape pooled = shape.slice(0, 2).addAll(window.outputShape(shape.slice(2)));
         NDArray positions = site(pooled, () -> flat(x, window.selectedPositions(x)));
@@ -220,6 +230,9 @@ public final class MirrorPass {
      * @return shape (N, C)
      */
     public NDArray globalMaxPool(NDArray x) {
+        if (pattern == null) {
+            return x.getNDArrayInternal().globalMaxPool();
+        }
         Shape nc = x.getShape().slice(0, 2);
         NDArray positions =
                 site(

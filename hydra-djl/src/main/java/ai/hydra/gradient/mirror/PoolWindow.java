@@ -108,6 +108,17 @@ public final class PoolWindow {
     }
 
     /**
+     * Applies the engine's own max pooling with these windows (what DJL's factory block runs).
+     *
+     * @param x the input, shape (N, C, spatial...)
+     * @return the pooled array
+     */
+    NDArray pool(NDArray x) {
+        return x.getNDArrayInternal()
+                .maxPool(new Shape(kernel), new Shape(stride), new Shape(padding), ceilMode);
+    }
+
+    /**
      * Finds each window's selected element: the first maximal one in row-major kernel order, the
      * one PyTorch's and MXNet's max pooling backward route to.
      *
