@@ -54,6 +54,7 @@ public final class ShadowModel {
     private final ParameterSpace space;
     private final boolean batchDependent;
     private final BlockMirror mirror;
+    private final BatchNormGradients batchNormGradients;
     private boolean loggedLoop;
 
     /**
@@ -63,6 +64,19 @@ public final class ShadowModel {
      * @param loss the training loss (a batch mean)
      */
     public ShadowModel(Block block, Loss loss) {
+        this(block, loss, BatchNormGradients.EXACT);
+    }
+
+    /**
+     * Creates a shadow view of an initialized block that takes per-sample gradients through batch
+     * normalization in training mode as {@code batchNorm} says.
+     *
+     * @param block the block, initialized
+     * @param loss the training loss (a batch mean)
+     * @param batchNorm per-sample gradients through training-mode batch normalization
+     */
+    public ShadowModel(Block block, Loss loss, BatchNormGradients batchNorm) {
+        this.batchNormGradients = batchNorm;
         this.block = block;
         this.loss = loss;
         this.space = ParameterSpace.of(block);
@@ -320,7 +334,8 @@ public final class ShadowModel {
      * @return true if batched
      */
     public boolean batchesSamples(boolean training) {
-        return mirror.batchesSamples() && !(batchDependent && training);
+        return mirror.batchesSamples()
+                && !(batchDependent && training && batchNormGradients == BatchNormGradients.EXACT);
     }
 
     /**
@@ -345,6 +360,7 @@ public final class ShadowModel {
                     "Per-sample gradients of this model cannot be batched: "
                             + (mirror.batchesSamples()
                                     ? "batch normalization in training mode couples the samples"
+                                            + " (BatchNormGradients.EXACT)"
                                     : mirror.unbatchedBlocks())
                             + "; use sampleGradientsOneAtATime");
         }
@@ -363,17 +379,26 @@ public final class ShadowModel {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w, false);
             NDArray selected = scope.create(rows);
-            NDList x = NDLists.get(onWeights(scope, inputs, w, true), selected);
+            // with batch statistics the whole batch runs (taken as constants: samples decouple)
+            boolean wholeBatch = batchDependent && training;
+            NDList x = onWeights(scope, inputs, w, true);
             NDList y = NDLists.get(onWeights(scope, labels, w, false), selected);
+            if (!wholeBatch) {
+                x = NDLists.get(x, selected);
+            }
             SampleProbes probes = new SampleProbes(ONE_HOT_PATCHES);
             try (GradientCollector collector =
                     DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
                 NDList predictions =
                         MirrorPass.probing(mirror, shadow.store, training, probes).run(x);
+                if (wholeBatch) {
+                    predictions = NDLists.get(predictions, selected);
+                }
                 // the batch mean times the batch size: the sum of the per-sample losses
                 collector.backward(loss.evaluate(y, predictions).mul(rows.length));
             }
-            Map<String, NDArray> byParameter = probes.parameterGradients();
+            Map<String, NDArray> byParameter =
+                    probes.parameterGradients(wholeBatch ? selected : null);
 
             NDList flat = new NDList(space.trainable().size());
             for (Parameter parameter : space.trainable()) {

@@ -17,7 +17,9 @@ import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.hydra.model.DenseNetBc;
 import ai.hydra.model.LeNet5;
@@ -52,7 +54,8 @@ class BatchedSampleGradientsTest {
                 "conv2d stride padding dilation groups, pools",
                 "conv2d no bias, max pool padded",
                 "conv1d stride padding groups",
-                "conv3d stride padding dilation"
+                "conv3d stride padding dilation",
+                "densenet"
             })
     void batchedEqualsOneAtATime(String model) {
         for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
@@ -74,10 +77,14 @@ class BatchedSampleGradientsTest {
                 }
                 NDList labels = new NDList(manager.create(y).toType(type, false));
                 ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
+                boolean batchNorm = model.equals("densenet");
+                // batch norm in training mode couples the samples: exact gradients are not batched
                 assertTrue(
-                        shadow.batchesSamples(true), shadow.mirror().unbatchedBlocks()::toString);
+                        shadow.batchesSamples(!batchNorm),
+                        shadow.mirror().unbatchedBlocks()::toString);
                 NDArray w = shadow.space().values(manager, type);
-                for (boolean training : new boolean[] {true, false}) {
+                boolean[] modes = batchNorm ? new boolean[] {false} : new boolean[] {true, false};
+                for (boolean training : modes) {
                     String what = model + ", " + type + ", training " + training;
                     NDArray batched =
                             shadow.batchedSampleGradients(w, inputs, labels, ROWS, training);
@@ -110,6 +117,65 @@ class BatchedSampleGradientsTest {
                             IllegalArgumentException.class,
                             () -> shadow.batchedSampleGradients(w, x, y, new int[] {0}, true));
             assertTrue(e.getMessage().contains("BatchNorm"), e.getMessage());
+        }
+    }
+
+    /**
+     * Batch statistics taken as constants: sample k's gradient is that of its loss through a
+     * network whose batch norm normalizes with fixed statistics equal to the batch's, i.e. the
+     * prediction-mode gradient with the running statistics set to the batch statistics (computed
+     * here from the batch norm's input, the first layer's output), taken one sample at a time.
+     */
+    @Test
+    void constantStatisticsEqualPredictionModeWithBatchStatistics() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Shape inputShape = new Shape(BATCH, 2, 5, 5);
+            SequentialBlock block =
+                    new SequentialBlock()
+                            .add(
+                                    Conv2d.builder()
+                                            .setKernelShape(new Shape(3, 3))
+                                            .setFilters(3)
+                                            .build())
+                            .add(BatchNorm.builder().build())
+                            .add(Activation.reluBlock())
+                            .add(Pool.maxPool2dBlock(new Shape(2, 2)));
+            head(block);
+            block.initialize(manager, DataType.FLOAT64, inputShape);
+            Random random = new Random(3);
+            JavaInit.randomizeAll(block, random, 0.5);
+            NDArray x = manager.randomNormal(inputShape).toType(DataType.FLOAT64, false);
+            NDList inputs = new NDList(x);
+            NDList labels = new NDList(manager.create(new double[] {0, 1, 2, 1, 0}));
+            ShadowModel fast =
+                    new ShadowModel(
+                            block,
+                            Loss.softmaxCrossEntropyLoss(),
+                            BatchNormGradients.CONSTANT_STATISTICS);
+            assertTrue(fast.batchesSamples(true));
+            NDArray w = fast.space().values(manager, DataType.FLOAT64);
+            NDArray batched = fast.sampleGradients(w, inputs, labels, ROWS, true);
+            // the batch norm's input and its batch statistics (biased variance)
+            NDArray features =
+                    block.getChildren()
+                            .get(0)
+                            .getValue()
+                            .forward(new ParameterStore(manager, false), inputs, false)
+                            .singletonOrThrow();
+            long count = features.size() / 3;
+            NDArray mean = features.sum(new int[] {0, 2, 3}).div(count);
+            NDArray variance =
+                    features.sub(mean.reshape(1, 3, 1, 1))
+                            .square()
+                            .sum(new int[] {0, 2, 3})
+                            .div(count);
+            BatchNorm norm = (BatchNorm) block.getChildren().get(1).getValue();
+            norm.getParameters().get("runningMean").getArray().set(mean.toDoubleArray());
+            norm.getParameters().get("runningVar").getArray().set(variance.toDoubleArray());
+            NDArray reference =
+                    new ShadowModel(block, Loss.softmaxCrossEntropyLoss())
+                            .sampleGradientsOneAtATime(w, inputs, labels, ROWS, false);
+            check("constant statistics", batched, reference, 1e-12);
         }
     }
 
@@ -147,6 +213,9 @@ class BatchedSampleGradientsTest {
         if (model.startsWith("conv3d")) {
             return new Shape(BATCH, 2, 6, 5, 6);
         }
+        if (model.equals("densenet")) {
+            return new Shape(BATCH, 3, 8, 8);
+        }
         return new Shape(BATCH, 1, 28, 28);
     }
 
@@ -158,6 +227,8 @@ class BatchedSampleGradientsTest {
                 return Mlp.newBlock();
             case "logistic regression":
                 return LogisticRegression.newBlock();
+            case "densenet":
+                return DenseNetBc.builder().optDepth(10).optGrowthRate(2).optNumClasses(3).build();
             case "linear with leading axes, no bias":
                 return head(
                         new SequentialBlock()

@@ -167,12 +167,13 @@ public final class BlockMirror {
         if (block instanceof LambdaBlock) {
             return KnownLambdas.recognize((LambdaBlock) block);
         }
+        if (block instanceof BatchNorm) {
+            return Optional.of((pass, inputs) -> pass.batchNorm((BatchNorm) block, inputs));
+        }
         if (SampleProbes.supports(block)) {
             return Optional.of((pass, inputs) -> pass.layer(block, inputs));
         }
-        if (block instanceof Deconvolution
-                || block instanceof BatchNorm
-                || block instanceof LayerNorm) {
+        if (block instanceof Deconvolution || block instanceof LayerNorm) {
             return Optional.of(asIs(block));
         }
         return Optional.empty();

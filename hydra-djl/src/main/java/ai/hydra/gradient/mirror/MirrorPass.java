@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -164,6 +165,21 @@ public final class MirrorPass {
             return out;
         }
         return new NDList(probes.probe(layer, inputs.singletonOrThrow(), out.singletonOrThrow()));
+    }
+
+    /**
+     * Runs a batch normalization as it is; a probing pass runs it as {@link
+     * SampleProbes#probeBatchNorm} does and probes it.
+     *
+     * @param layer the batch normalization
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    NDList batchNorm(BatchNorm layer, NDList inputs) {
+        if (probes == null) {
+            return layer.forward(store, inputs, training);
+        }
+        return new NDList(probes.probeBatchNorm(layer, store, inputs.singletonOrThrow(), training));
     }
 
     /**
