@@ -170,6 +170,7 @@ public final class AttributionRun {
                         .optMode(hydra.mode())
                         .optStorePlanner(hydra.planner())
                         .optHessianStep(hydra.hessianStep())
+                        .optBatchNormGradients(hydra.batchNormGradients())
                         .optCheckpointDirectory(hydra.checkpointDir())
                         .optRunDescription(runDescription(data));
         if (hydra.trackLimit() != null && hydra.trackLimit() < data.train().size()) {
