@@ -25,9 +25,13 @@ import ai.hydra.model.DenseNetBc;
 import ai.hydra.model.LeNet5;
 import ai.hydra.model.LogisticRegression;
 import ai.hydra.model.Mlp;
+import ai.hydra.store.HostMemory;
 import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.JavaInit;
 import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -176,6 +180,59 @@ class BatchedSampleGradientsTest {
                     new ShadowModel(block, Loss.softmaxCrossEntropyLoss())
                             .sampleGradientsOneAtATime(w, inputs, labels, ROWS, false);
             check("constant statistics", batched, reference, 1e-12);
+        }
+    }
+
+    /**
+     * Thousands of batched passes (LeNet-5, and a batch-norm model with constant statistics) keep
+     * the resident memory flat: the smallest resident size over the last tenth of the calls against
+     * that over the fifth tenth (a leak grows linearly). In its own JVM (tag memory).
+     */
+    @Test
+    @Tag("memory")
+    void memoryStaysFlatOverThousandsOfBatchedPasses() {
+        Assumptions.assumeTrue(
+                HostMemory.resident().isPresent(),
+                "no /proc/self/status here: the resident set size cannot be measured");
+        for (String model : new String[] {"lenet5", "densenet"}) {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Shape shape =
+                        model.equals("lenet5") ? new Shape(16, 1, 28, 28) : new Shape(8, 3, 8, 8);
+                Block block =
+                        model.equals("lenet5")
+                                ? LeNet5.newBlock()
+                                : DenseNetBc.builder().optDepth(10).optGrowthRate(2).build();
+                block.initialize(manager, DataType.FLOAT32, shape);
+                ShadowModel shadow =
+                        new ShadowModel(
+                                block,
+                                Loss.softmaxCrossEntropyLoss(),
+                                BatchNormGradients.CONSTANT_STATISTICS);
+                assertTrue(shadow.batchesSamples(true));
+                NDList x = new NDList(manager.randomNormal(shape));
+                NDList y = new NDList(manager.zeros(new Shape(shape.get(0))));
+                int[] rows = IntStream.range(0, Math.toIntExact(shape.get(0))).toArray();
+                NDArray w = shadow.space().values(manager, DataType.FLOAT32);
+                int calls = 2000;
+                long middle = Long.MAX_VALUE;
+                long end = Long.MAX_VALUE;
+                for (int call = 0; call < calls; call++) {
+                    shadow.sampleGradients(w, x, y, rows, true).close();
+                    if (call % 40 == 0 && call >= 4 * calls / 10) {
+                        System.gc();
+                        long rss = HostMemory.resident().orElseThrow() >> 20;
+                        if (call < calls / 2) {
+                            middle = Math.min(middle, rss);
+                        } else if (call >= 9 * calls / 10) {
+                            end = Math.min(end, rss);
+                        }
+                    }
+                }
+                System.out.printf(
+                        "%s batched per-sample gradients: RSS %d MB, %d MB after %d calls%n",
+                        model, middle, end, calls);
+                assertTrue(end - middle < 25, model + ": RSS grew by " + (end - middle) + " MB");
+            }
         }
     }
 
