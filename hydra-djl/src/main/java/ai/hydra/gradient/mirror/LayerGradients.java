@@ -27,6 +27,10 @@ final class LayerGradients {
      */
     static NDList linear(NDArray x, NDArray g) {
         long batch = x.getShape().get(0);
+        if (x.getShape().dimension() == 2) {
+            // one row per sample: an outer product (a batched product with inner size 1 is slower)
+            return new NDList(g.expandDims(2).mul(x.expandDims(1)), g);
+        }
         NDArray rowsIn = x.reshape(batch, -1, x.getShape().tail());
         NDArray rowsOut = g.reshape(batch, -1, g.getShape().tail());
         NDArray weight = rowsOut.transpose(0, 2, 1).matMul(rowsIn);
