@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -40,7 +41,7 @@ public final class ShadowModel {
         this.block = block;
         this.loss = loss;
         this.space = ParameterSpace.of(block);
-        this.batchDependent = containsBatchNorm(block);
+        this.batchDependent = contains(block, BatchNorm.class);
     }
 
     /**
@@ -85,20 +86,147 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        GradientPass pass = gradientPass(w, inputs, labels, training);
+        pass.predictions().close();
+        return pass.gradient();
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} and keeps the predictions of the
+     * same forward pass (the model's outputs at {@code w}, batch axis first).
+     *
+     * @param w flat weights; their manager receives the results
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the flat gradient and the predictions, detached from any graph
+     */
+    public GradientPass gradientPass(NDArray w, NDList inputs, NDList labels, boolean training) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
+            NDList predictions;
             try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
-                NDList predictions = block.forward(shadow.store, x, training);
+                predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
             }
             NDArray gradient = shadow.gradient();
             gradient.attach(out);
-            return gradient;
+            NDList kept = detached(predictions, out);
+            return new GradientPass(gradient, kept);
         }
+    }
+
+    /**
+     * Computes the model's outputs at {@code w} without any gradient.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the predictions, batch axis first
+     */
+    public NDList predictions(NDArray w, NDList inputs, boolean training) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w);
+            NDList x = onWeights(scope, inputs, w, true);
+            return detached(block.forward(shadow.store, x, training), out);
+        }
+    }
+
+    /**
+     * Computes the gradient of the trainer's loss with respect to the predictions: for a loss that
+     * is the batch mean of per-sample terms, row j is {@code (1/B) d l_j / d prediction_j}.
+     *
+     * @param predictions the model's outputs, batch axis first; their manager receives the result
+     * @param labels the batch labels
+     * @return one gradient per prediction array, shaped like it
+     */
+    public NDList lossGradientByPredictions(NDList predictions, NDList labels) {
+        NDManager out = predictions.head().getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDList leaves = new NDList(predictions.size());
+            for (NDArray prediction : predictions) {
+                NDArray leaf = prediction.duplicate();
+                leaf.attach(scope);
+                leaf.setRequiresGradient(true);
+                leaves.add(leaf);
+            }
+            NDList y = onDevice(scope, labels, predictions.head());
+            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+                collector.backward(loss.evaluate(y, leaves));
+            }
+            NDList gradients = new NDList(leaves.size());
+            for (NDArray leaf : leaves) {
+                NDArray gradient = leaf.getGradient().duplicate();
+                gradient.attach(out);
+                gradients.add(gradient);
+            }
+            return gradients;
+        }
+    }
+
+    /**
+     * Checks that the trainer's loss on a batch is the mean of the losses of its rows, the form the
+     * per-sample weights {@code (1 + N eps_j) / B} of HYDRA assume.
+     *
+     * @param predictions the model's outputs on a batch
+     * @param labels the batch labels
+     * @throws IllegalArgumentException if it is not, naming the loss and the two values
+     */
+    public void requireMeanOfSampleLosses(NDList predictions, NDList labels) {
+        NDManager out = predictions.head().getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(predictions);
+            NDList y = onDevice(scope, labels, predictions.head());
+            int batch = Math.toIntExact(predictions.head().getShape().get(0));
+            double whole = scalar(loss.evaluate(y, predictions));
+            double sum = 0;
+            for (int row = 0; row < batch; row++) {
+                sum += scalar(loss.evaluate(rows(y, row), rows(predictions, row)));
+            }
+            double mean = sum / batch;
+            if (!(Math.abs(mean - whole) <= 1e-6 * Math.max(Math.abs(whole), 1e-30))) {
+                throw new IllegalArgumentException(
+                        "The training loss "
+                                + loss.getName()
+                                + " is not the batch mean of per-sample losses (batch loss "
+                                + whole
+                                + ", mean of its rows' losses "
+                                + mean
+                                + "): HYDRA weighs every sample's loss by (1 + N eps_i) / B, so"
+                                + " use a loss that averages per-sample terms over the batch.");
+            }
+        }
+    }
+
+    private static double scalar(NDArray array) {
+        return array.toType(DataType.FLOAT64, false).getDouble();
+    }
+
+    /** Copies of arrays that belong to no graph, attached to {@code manager}. */
+    private static NDList detached(NDList arrays, NDManager manager) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            NDArray copy = array.stopGradient();
+            copy.attach(manager);
+            out.add(copy);
+        }
+        return out;
+    }
+
+    private static NDList onDevice(NDManager scope, NDList arrays, NDArray like) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            NDArray copy = array.toDevice(like.getDevice(), true);
+            copy.attach(scope);
+            out.add(copy);
+        }
+        return out;
     }
 
     /**
@@ -212,12 +340,22 @@ public final class ShadowModel {
         return out;
     }
 
-    private static boolean containsBatchNorm(Block block) {
-        if (block instanceof BatchNorm) {
+    /**
+     * Whether the block or any block inside it is of a type (e.g. {@code Dropout}).
+     *
+     * @param type the block type
+     * @return true if one is found
+     */
+    public boolean containsBlock(Class<? extends Block> type) {
+        return contains(block, type);
+    }
+
+    private static boolean contains(Block block, Class<? extends Block> type) {
+        if (type.isInstance(block)) {
             return true;
         }
         for (Block child : block.getChildren().values()) {
-            if (containsBatchNorm(child)) {
+            if (contains(child, type)) {
                 return true;
             }
         }
@@ -246,10 +384,11 @@ public final class ShadowModel {
             slices.close();
             for (Parameter parameter : space.all()) {
                 if (!parameter.requiresGradient()) {
-                    NDArray state = parameter.getArray();
-                    NDArray copy = state.toDevice(w.getDevice(), true);
+                    // a real copy: PyTorch's toDevice(sameDevice, true) returns an alias, and
+                    // training-mode batch norm updates its running statistics in place
+                    NDArray copy = parameter.getArray().duplicate();
                     copy.attach(scope);
-                    copy = copy.toType(w.getDataType(), false);
+                    copy = copy.toDevice(w.getDevice(), false).toType(w.getDataType(), false);
                     arrays.add(copy);
                     values.put(parameter.getId(), copy);
                 }

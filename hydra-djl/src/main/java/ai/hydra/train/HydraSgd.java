@@ -116,6 +116,51 @@ public final class HydraSgd extends Sgd {
     }
 
     /**
+     * Returns the momentum buffer {@code v} the optimizer keeps for a parameter (DJL's own array,
+     * not a copy: copy it before the next update), or null before the parameter's first update or
+     * when the momentum is 0. Read by reflection from DJL's {@code Sgd}.
+     *
+     * @param parameterId the parameter id
+     * @return the buffer, or null
+     */
+    public NDArray momentumBuffer(String parameterId) {
+        Map<Device, NDArray> perDevice = momentumStates().get(parameterId);
+        return perDevice == null || perDevice.isEmpty()
+                ? null
+                : perDevice.values().iterator().next();
+    }
+
+    /**
+     * Applies this optimizer's update to arrays outside any trainer, with DJL's own native update
+     * ({@code NDArrayEx.sgdUpdate}, as {@link Sgd#update} calls it): {@code v <- p v + eta (r g +
+     * lambda w); w <- w - v}, in place. On the same device and data the result is bit-identical to
+     * the trainer's update, which is what lets a recorded training be replayed exactly.
+     *
+     * @param weight the weights, updated in place
+     * @param gradient the gradient of the batch-mean loss at {@code weight}
+     * @param momentumBuffer the momentum buffer {@code v}, updated in place (ignored when the
+     *     momentum is 0)
+     * @param learningRate the learning rate {@code eta} of this update
+     */
+    public void applyUpdate(
+            NDArray weight, NDArray gradient, NDArray momentumBuffer, float learningRate) {
+        NDList inputs =
+                momentum != 0f
+                        ? new NDList(weight, gradient, momentumBuffer)
+                        : new NDList(weight, gradient);
+        weight.getNDArrayInternal()
+                .sgdUpdate(
+                        inputs,
+                        new NDList(weight),
+                        learningRate,
+                        weightDecay,
+                        rescaleGrad,
+                        clipGrad,
+                        momentum,
+                        true);
+    }
+
+    /**
      * Saves the optimizer's state (momentum buffers and update counts) so that an interrupted
      * training can continue exactly: DJL's checkpoints save parameters, not optimizer state. The
      * state lives in private fields of DJL's {@code Sgd} and {@code Optimizer}; it is read by

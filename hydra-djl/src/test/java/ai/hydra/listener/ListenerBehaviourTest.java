@@ -62,6 +62,35 @@ class ListenerBehaviourTest {
         }
     }
 
+    /**
+     * With batch normalization the shadow passes run the block in training mode, which updates
+     * running statistics in place: they must update copies, never the model's (every parameter is
+     * compared, running statistics included).
+     */
+    @Test
+    void batchNormTrainingIsBitIdenticalWithAndWithoutListeners() throws Exception {
+        TinyProblem problem =
+                new TinyProblem(
+                        TinyProblem.MOMENTUM, 1f, false, TinyProblem.BATCH, TinyProblem::convBlock);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            double[] plain;
+            try (Model model = problem.train(manager, -1, 0, problem.optimizer())) {
+                plain = weights(model);
+            }
+            var sgd = problem.optimizer();
+            try (HydraListener hydra =
+                            HydraListener.builder(sgd, TinyProblem.N)
+                                    .optMode(HydraMode.BOTH)
+                                    .optTrackedSamples(1, 2, 3)
+                                    .build();
+                    TrajectoryRecorder recorder =
+                            TrajectoryRecorder.builder(sgd, TinyProblem.N).build();
+                    Model model = problem.train(manager, -1, 0, sgd, hydra, recorder)) {
+                assertArrayEquals(plain, weights(model));
+            }
+        }
+    }
+
     /** The premise of the next test: the engine itself repeats a training run bit for bit. */
     @Test
     void lenetTrainingIsDeterministic() throws Exception {

@@ -17,7 +17,8 @@ public final class JavaInit {
     private JavaInit() {}
 
     /**
-     * Overwrites every trainable parameter with N(0, 1/fan_in) draws (biases 0).
+     * Overwrites every trainable parameter with N(0, 1/fan_in) draws (biases 0, batch-norm scales
+     * 1).
      *
      * @param block an initialized block
      * @param seed the seed
@@ -35,7 +36,10 @@ public final class JavaInit {
             double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
             double[] values = new double[Math.toIntExact(size)];
             for (int i = 0; i < values.length; i++) {
-                values[i] = random.nextGaussian() * scale;
+                values[i] =
+                        parameter.getType() == Parameter.Type.GAMMA
+                                ? 1
+                                : random.nextGaussian() * scale;
             }
             if (array.getDataType() == DataType.FLOAT64) {
                 array.set(values);

@@ -8,8 +8,12 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
@@ -23,6 +27,7 @@ import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * A tiny float64 problem with an independent ground truth: Gaussian blobs, a tanh MLP (smooth, so
@@ -51,6 +56,8 @@ public final class TinyProblem {
     public final float momentum;
     public final float rescaleGrad;
     public final boolean cosine;
+    public final int batchSize;
+    private final Supplier<Block> blockFactory;
 
     public TinyProblem() {
         this(MOMENTUM, 1f, false);
@@ -62,6 +69,34 @@ public final class TinyProblem {
      * @param cosine cosine schedule instead of a per-epoch step decay
      */
     public TinyProblem(float momentum, float rescaleGrad, boolean cosine) {
+        this(momentum, rescaleGrad, cosine, BATCH);
+    }
+
+    /**
+     * @param momentum SGD momentum (0 allowed)
+     * @param rescaleGrad the optimizer's gradient factor
+     * @param cosine cosine schedule instead of a per-epoch step decay
+     * @param batchSize the training batch size (the last batch of an epoch holds the rest)
+     */
+    public TinyProblem(float momentum, float rescaleGrad, boolean cosine, int batchSize) {
+        this(momentum, rescaleGrad, cosine, batchSize, TinyProblem::block);
+    }
+
+    /**
+     * @param momentum SGD momentum (0 allowed)
+     * @param rescaleGrad the optimizer's gradient factor
+     * @param cosine cosine schedule instead of a per-epoch step decay
+     * @param batchSize the training batch size (the last batch of an epoch holds the rest)
+     * @param blockFactory the model (input: FEATURES values per sample, output: CLASSES logits)
+     */
+    public TinyProblem(
+            float momentum,
+            float rescaleGrad,
+            boolean cosine,
+            int batchSize,
+            Supplier<Block> blockFactory) {
+        this.blockFactory = blockFactory;
+        this.batchSize = batchSize;
         this.momentum = momentum;
         this.rescaleGrad = rescaleGrad;
         this.cosine = cosine;
@@ -100,16 +135,35 @@ public final class TinyProblem {
 
     /** The learning rate of a 1-based update, as the optimizer sees it. */
     public ai.djl.training.tracker.Tracker schedule() {
-        int total = EPOCHS * STEPS_PER_EPOCH;
+        int total = EPOCHS * stepsPerEpoch();
         return cosine
                 ? LearningRates.cosine(LR, 0.01f, total)
-                : LearningRates.step(LR, 0.5f, STEPS_PER_EPOCH, total);
+                : LearningRates.step(LR, 0.5f, stepsPerEpoch(), total);
+    }
+
+    /** Optimizer steps per epoch. */
+    public int stepsPerEpoch() {
+        return (N + batchSize - 1) / batchSize;
     }
 
     public static SequentialBlock block() {
         return new SequentialBlock()
                 .add(Linear.builder().setUnits(HIDDEN).build())
                 .add(Activation::tanh)
+                .add(Linear.builder().setUnits(CLASSES).build());
+    }
+
+    /**
+     * A small convolutional network with batch normalization over the same features (seen as a
+     * one-channel signal of FEATURES values): a sample's loss depends on its whole batch.
+     */
+    public static Block convBlock() {
+        return new SequentialBlock()
+                .add(x -> new NDList(x.singletonOrThrow().reshape(-1, 1, FEATURES)))
+                .add(Conv1d.builder().setKernelShape(new Shape(3)).setFilters(4).build())
+                .add(BatchNorm.builder().build())
+                .add(Activation::tanh)
+                .add(Blocks.batchFlattenBlock())
                 .add(Linear.builder().setUnits(CLASSES).build());
     }
 
@@ -125,17 +179,17 @@ public final class TinyProblem {
         if (sample >= 0) {
             weights[sample] = 1.0 + N * eps;
         }
-        return dataset(manager, trainX, trainY, weights, firstEpoch);
+        return dataset(manager, trainX, trainY, weights, firstEpoch, batchSize);
     }
 
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
         java.util.Arrays.fill(weights, 1.0);
-        return dataset(manager, testX, testY, weights, -1);
+        return dataset(manager, testX, testY, weights, -1, BATCH);
     }
 
     private static ArrayDataset dataset(
-            NDManager manager, double[][] x, int[] y, double[] w, int firstEpoch) {
+            NDManager manager, double[][] x, int[] y, double[] w, int firstEpoch, int batch) {
         NDArray data = manager.create(x);
         NDArray labels = manager.create(y).toType(DataType.FLOAT64, false);
         NDArray weights = manager.create(w);
@@ -143,7 +197,7 @@ public final class TinyProblem {
                 new ArrayDataset.Builder().setData(data).optLabels(labels, weights);
         if (firstEpoch >= 0) {
             builder.setSampling(
-                    new BatchSampler(new SeededRandomSampler(SEED, firstEpoch), BATCH, false));
+                    new BatchSampler(new SeededRandomSampler(SEED, firstEpoch), batch, false));
         } else {
             builder.setSampling(x.length, false);
         }
@@ -157,7 +211,7 @@ public final class TinyProblem {
         Trainers.seed(SEED);
         Model model = Model.newInstance("tiny");
         model.setDataType(DataType.FLOAT64);
-        model.setBlock(block());
+        model.setBlock(blockFactory.get());
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(new WeightedSoftmaxLoss()).optOptimizer(sgd);
         if (listeners.length > 0) {

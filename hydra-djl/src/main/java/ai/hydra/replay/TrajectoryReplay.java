@@ -1,0 +1,210 @@
+package ai.hydra.replay;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.hydra.gradient.NDLists;
+import ai.hydra.gradient.ParameterSpace;
+import ai.hydra.gradient.ShadowModel;
+import ai.hydra.train.HydraSgd;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Re-creates the weights of a recorded training between two checkpoints: from the checkpoint's
+ * weights and momentum buffers, every step's batch is rebuilt from the training data and its
+ * recorded indices, its gradient taken in a training-mode shadow pass and DJL's own update applied
+ * ({@link HydraSgd#applyUpdate}) parameter by parameter, as the trainer did.
+ *
+ * <p>On CPU the result must be bit-identical to the recording: the weights reached at the next
+ * checkpoint (or the final weights) are compared, and any difference is an error naming the step (a
+ * layer that draws random numbers, such as dropout, random data augmentation, or training data
+ * other than the recorded run's). On a GPU, whose kernels are not bit-deterministic, the largest
+ * difference is reported by {@link #maxDrift()} instead, and the replay continues from the stored
+ * checkpoint.
+ */
+public final class TrajectoryReplay {
+
+    private final Trajectory trajectory;
+    private final ShadowModel model;
+    private final NDList trainInputs;
+    private final NDList trainLabels;
+    private double maxDrift;
+    private int checks;
+
+    /**
+     * Creates a replay.
+     *
+     * @param trajectory the recording
+     * @param model the trained block and its loss, as a shadow model
+     * @param trainInputs the training inputs, row k = dataset index k, on the training device
+     * @param trainLabels the training labels, likewise
+     */
+    public TrajectoryReplay(
+            Trajectory trajectory, ShadowModel model, NDList trainInputs, NDList trainLabels) {
+        long rows = trainInputs.head().getShape().get(0);
+        if (rows != trajectory.trainingSetSize()) {
+            throw new IllegalArgumentException(
+                    "The training data has "
+                            + rows
+                            + " samples but the recorded run trained on "
+                            + trajectory.trainingSetSize()
+                            + ": replay with the same training set, row k = dataset index k.");
+        }
+        this.trajectory = trajectory;
+        this.model = model;
+        this.trainInputs = trainInputs;
+        this.trainLabels = trainLabels;
+    }
+
+    /**
+     * Returns the weights {@code w_from ... w_{to-1}}, replaying from the checkpoint at {@code
+     * from}, and checks the replayed {@code w_to} against the recording.
+     *
+     * @param manager the manager of the result
+     * @param from a checkpoint step
+     * @param to the next checkpoint step, or T
+     * @return {@code to - from} flat weight vectors, in the training data type
+     * @throws IllegalStateException on CPU, if the replay does not reproduce the recording
+     */
+    public NDList segment(NDManager manager, int from, int to) {
+        NDList out = new NDList(to - from);
+        try (NDManager scope = manager.newSubManager()) {
+            NDList checkpoint = trajectory.checkpointAt(scope, from);
+            NDArray first = checkpoint.get(0);
+            if (to - from == 1 && to < trajectory.size()) {
+                // every step stored: nothing to re-create or check
+                first.attach(manager);
+                out.add(first);
+                return out;
+            }
+            ParameterSpace space = model.space();
+            NDList parameters = copies(space.unflatten(first), scope);
+            NDList momentum =
+                    checkpoint.size() > 1
+                            ? copies(space.unflatten(checkpoint.get(1)), scope)
+                            : null;
+            NDArray current = first;
+            for (int t = from + 1; t <= to; t++) {
+                out.add(current);
+                current.attach(manager);
+                current = step(scope, t, current, parameters, momentum);
+            }
+            check(scope, to, current);
+        }
+        return out;
+    }
+
+    /** Runs step t from flat weights {@code w}, updating the parameter copies in place. */
+    private NDArray step(NDManager scope, int t, NDArray w, NDList parameters, NDList momentum) {
+        StepRecord record = trajectory.step(t);
+        HydraSgd optimizer = trajectory.optimizer();
+        try (NDManager local = scope.newSubManager()) {
+            NDList[] batch = batch(local, record.indices());
+            local.tempAttachAll(w);
+            NDArray gradient = model.gradient(w, batch[0], batch[1]);
+            NDList parts = model.space().unflatten(gradient);
+            for (int p = 0; p < parameters.size(); p++) {
+                optimizer.applyUpdate(
+                        parameters.get(p),
+                        parts.get(p),
+                        momentum == null ? null : momentum.get(p),
+                        record.learningRate());
+            }
+        }
+        try (NDManager local = scope.newSubManager()) {
+            local.tempAttachAll(parameters);
+            NDArray next = model.space().flatten(parameters);
+            next.attach(scope);
+            return next;
+        }
+    }
+
+    /** Compares the replayed weights after step {@code to} with the recorded ones. */
+    private void check(NDManager scope, int to, NDArray replayed) {
+        NDArray recorded =
+                to == trajectory.size()
+                        ? trajectory.finalWeights()
+                        : trajectory.checkpointAt(scope, to).get(0);
+        double difference;
+        double scale;
+        try (NDManager local = scope.newSubManager()) {
+            local.tempAttachAll(replayed, recorded);
+            NDArray a = replayed.toType(DataType.FLOAT64, false);
+            NDArray b = recorded.toType(DataType.FLOAT64, false);
+            difference = a.sub(b).abs().max().getDouble();
+            scale = b.abs().max().getDouble();
+        }
+        checks++;
+        if (difference == 0 && !Double.isNaN(scale)) {
+            return;
+        }
+        if (replayed.getDevice().isGpu()) {
+            maxDrift = Math.max(maxDrift, difference / Math.max(scale, Double.MIN_NORMAL));
+            return; // the next segment starts from its stored checkpoint
+        }
+        throw new IllegalStateException(
+                String.format(
+                        Locale.ROOT,
+                        "Replaying the recorded training did not reproduce the weights after step"
+                                + " %d (largest difference %.3e, weights up to %.3e): the"
+                                + " training is not deterministic (dropout, random data"
+                                + " augmentation, a nondeterministic kernel) or the training data"
+                                + " given to the replay differs from the data the run trained"
+                                + " on.",
+                        to,
+                        difference,
+                        scale));
+    }
+
+    /**
+     * Rebuilds the inputs and labels of a batch from dataset indices.
+     *
+     * @param manager the manager of the result
+     * @param indices the dataset indices, in batch order
+     * @return the inputs and the labels
+     */
+    public NDList[] batch(NDManager manager, int[] indices) {
+        try (NDManager scope = manager.newSubManager()) {
+            scope.tempAttachAll(trainInputs, trainLabels); // gathered rows must not land there
+            NDArray rows =
+                    scope.create(Arrays.stream(indices).asLongStream().toArray())
+                            .toDevice(trainInputs.head().getDevice(), false);
+            NDList inputs = NDLists.get(trainInputs, rows);
+            NDList labels = NDLists.get(trainLabels, rows);
+            inputs.attach(manager);
+            labels.attach(manager);
+            return new NDList[] {inputs, labels};
+        }
+    }
+
+    /**
+     * Returns the largest relative difference between replayed and recorded weights seen so far (0
+     * on CPU, where any difference is an error).
+     *
+     * @return max |replayed - recorded| / max |recorded| over the checks
+     */
+    public double maxDrift() {
+        return maxDrift;
+    }
+
+    /**
+     * Returns how many replayed segments were checked against the recording.
+     *
+     * @return the number of checks
+     */
+    public int checks() {
+        return checks;
+    }
+
+    private static NDList copies(NDList views, NDManager scope) {
+        NDList out = new NDList(views.size());
+        for (NDArray view : views) {
+            NDArray copy = view.duplicate(); // own contiguous arrays, like the model's parameters
+            copy.attach(scope);
+            out.add(copy);
+        }
+        return out;
+    }
+}
