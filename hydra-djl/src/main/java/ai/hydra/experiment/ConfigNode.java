@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -194,6 +195,145 @@ final class ConfigNode {
             result.add((Integer) item);
         }
         return result.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Returns the keys of this mapping, in file order. */
+    List<String> keys() {
+        return new ArrayList<>(values.keySet());
+    }
+
+    /** Reads a list of numbers (integers or decimals); absent gives an empty array. */
+    double[] numberList(String key, double min, double max) {
+        Object value = values.get(key);
+        if (value == null) {
+            return new double[0];
+        }
+        String expected =
+                "a list of numbers from "
+                        + format(min)
+                        + " to "
+                        + format(max)
+                        + ", e.g. [0.1, 0.2]";
+        if (!(value instanceof List<?> list)) {
+            throw invalid(key, value, expected);
+        }
+        double[] result = new double[list.size()];
+        for (int i = 0; i < result.length; i++) {
+            Object item = list.get(i);
+            if (!(item instanceof Number number)
+                    || !(number.doubleValue() >= min && number.doubleValue() <= max)) {
+                throw invalid(key, value, expected);
+            }
+            result[i] = number.doubleValue();
+        }
+        return result;
+    }
+
+    /**
+     * Reads a list of enum constants written as {@link #enumValue} reads one; absent gives empty.
+     */
+    <E extends Enum<E>> List<E> enumList(String key, Class<E> type) {
+        Object value = values.get(key);
+        if (value == null) {
+            return List.of();
+        }
+        E[] constants = type.getEnumConstants();
+        List<String> names = new ArrayList<>();
+        for (E constant : constants) {
+            names.add(configName(constant));
+        }
+        String expected =
+                "a list of " + String.join(" | ", names) + ", e.g. [" + names.get(0) + "]";
+        if (!(value instanceof List<?> list)) {
+            throw invalid(key, value, expected);
+        }
+        List<E> result = new ArrayList<>();
+        for (Object item : list) {
+            int index =
+                    item == null
+                            ? -1
+                            : names.indexOf(item.toString().trim().toLowerCase(Locale.ROOT));
+            if (index < 0 || result.contains(constants[index])) {
+                throw invalid(key, value, expected + ", each at most once");
+            }
+            result.add(constants[index]);
+        }
+        return result;
+    }
+
+    /** Reads a list of plain strings (a YAML sequence such as {@code [mnist, cifar10]}). */
+    List<String> stringList(String key) {
+        Object value = values.get(key);
+        if (value == null) {
+            return List.of();
+        }
+        String expected = "a list of names, e.g. [mnist, fashion-mnist]";
+        if (!(value instanceof List<?> list)) {
+            throw invalid(key, value, expected);
+        }
+        List<String> result = new ArrayList<>();
+        for (Object item : list) {
+            if (item == null || item instanceof Map || item instanceof List) {
+                throw invalid(key, value, expected);
+            }
+            result.add(item.toString());
+        }
+        return result;
+    }
+
+    /** Returns the mapping under {@code key} as it is; absent or null gives an empty mapping. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> rawSection(String key) {
+        section(key); // checks that it is a mapping
+        Object value = values.get(key);
+        return value == null ? new LinkedHashMap<>() : (Map<String, Object>) value;
+    }
+
+    /**
+     * Returns the mapping under {@code key} with nested mappings flattened to dotted keys, so that
+     * {@code {train: {epochs: 2}}} and {@code {train.epochs: 2}} read alike.
+     */
+    Map<String, Object> flatSection(String key) {
+        Map<String, Object> flat = new LinkedHashMap<>();
+        flatten("", rawSection(key), flat);
+        return flat;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
+        for (Map.Entry<String, Object> entry : map.entrySet()) {
+            String key = prefix + entry.getKey();
+            if (entry.getValue() instanceof Map) {
+                flatten(key + ".", (Map<String, Object>) entry.getValue(), out);
+            } else {
+                out.put(key, entry.getValue());
+            }
+        }
+    }
+
+    /** Returns the mappings of a YAML sequence under {@code key}; absent gives an empty list. */
+    @SuppressWarnings("unchecked")
+    List<ConfigNode> sectionList(String key) {
+        Object value = values.get(key);
+        if (value == null) {
+            return List.of();
+        }
+        String expected = "a list of mappings (lines '- key: value' below '" + key + ":')";
+        if (!(value instanceof List<?> list)) {
+            throw invalid(key, value, expected);
+        }
+        List<ConfigNode> result = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof Map)) {
+                throw invalid(key, value, expected);
+            }
+            result.add(
+                    new ConfigNode(
+                            source,
+                            qualify(key) + "[" + i + "]",
+                            (Map<String, Object>) list.get(i)));
+        }
+        return result;
     }
 
     /** Builds an error about {@code key} with a free-form explanation. */

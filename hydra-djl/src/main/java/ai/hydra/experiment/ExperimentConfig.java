@@ -1,5 +1,7 @@
 package ai.hydra.experiment;
 
+import ai.hydra.model.LeNet5;
+import ai.hydra.model.Models;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -41,8 +43,8 @@ public record ExperimentConfig(
         HydraConfig hydra,
         String source) {
 
-    /** The accepted values of {@code model}. */
-    public static final String[] MODELS = {"lenet5", "densenet-bc-40"};
+    /** The accepted values of {@code model}: the names of {@link Models#NAMES}. */
+    public static final String[] MODELS = Models.NAMES.toArray(new String[0]);
 
     private static final String[] TOP_LEVEL_KEYS = {
         "name", "seed", "data", "model", "train", "hydra"
@@ -58,22 +60,24 @@ public record ExperimentConfig(
      * @throws ConfigException if the file cannot be read or holds invalid values
      */
     public static ExperimentConfig load(Path yaml, List<String> overrides) {
-        String text;
-        try {
-            text = ConfigYaml.decodeUtf8(Files.readAllBytes(yaml), yaml.toString());
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(
-                    "config file not found: "
-                            + yaml
-                            + " (give a path to a YAML file, e.g."
-                            + " configs/lenet5-fashion-bundled.yaml)",
-                    e);
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + yaml + ": " + e.getMessage(), e);
-        }
+        String text =
+                readFile(
+                        yaml,
+                        "give a path to a YAML file, e.g. configs/lenet5-fashion-bundled.yaml");
         String fileName = yaml.getFileName() == null ? "experiment" : yaml.getFileName().toString();
         String defaultName = fileName.replaceFirst("\\.ya?ml$", "");
         return parse(text, yaml.toString(), defaultName, overrides);
+    }
+
+    /** Reads a config file; {@code hint} tells a user who named a missing file what to give. */
+    static String readFile(Path yaml, String hint) {
+        try {
+            return ConfigYaml.decodeUtf8(Files.readAllBytes(yaml), yaml.toString());
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file not found: " + yaml + " (" + hint + ")", e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + yaml + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -105,15 +109,16 @@ public record ExperimentConfig(
         }
         DataConfig data = DataConfig.from(root.section("data"));
         String model = root.choice("model", "lenet5", MODELS);
-        boolean lenet = "lenet5".equals(model);
-        if (lenet != data.isGrayscale28()) {
+        boolean grayscale28 = Models.inputShape(model).equals(LeNet5.INPUT_SHAPE);
+        if (grayscale28 != data.isGrayscale28()) {
             throw root.error(
                     "model",
                     "model "
                             + model
                             + " does not fit data.dataset "
                             + data.dataset()
-                            + "; use lenet5 with mnist, fashion-mnist or bundled, and "
+                            + "; use lenet5, logistic-regression or mlp with mnist, fashion-mnist"
+                            + " or bundled, and "
                             + "densenet-bc-40 with cifar10");
         }
         TrainConfig train = TrainConfig.from(root.section("train"));
@@ -123,7 +128,7 @@ public record ExperimentConfig(
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> readTree(String text, String sourceName) {
+    static Map<String, Object> readTree(String text, String sourceName) {
         Object document;
         try {
             document = ConfigYaml.loader().load(text);

@@ -18,15 +18,22 @@ public final class Models {
     /** Name of DenseNet-BC-40 (k=12), see {@link DenseNetBc}. */
     public static final String DENSENET_BC_40 = "densenet-bc-40";
 
+    /** Name of {@link LogisticRegression}. */
+    public static final String LOGISTIC_REGRESSION = "logistic-regression";
+
+    /** Name of {@link Mlp}. */
+    public static final String MLP = "mlp";
+
     /** The known model names. */
-    public static final List<String> NAMES = List.of(LENET5, DENSENET_BC_40);
+    public static final List<String> NAMES =
+            List.of(LENET5, DENSENET_BC_40, LOGISTIC_REGRESSION, MLP);
 
     private Models() {}
 
     /**
      * Builds a model by name.
      *
-     * @param name {@value #LENET5} or {@value #DENSENET_BC_40} (case-insensitive)
+     * @param name one of {@link #NAMES} (case-insensitive)
      * @return an uninitialized block with 10 output classes
      * @throws IllegalArgumentException if the name is unknown; the message lists the known names
      */
@@ -34,6 +41,8 @@ public final class Models {
         return switch (key(name)) {
             case LENET5 -> LeNet5.newBlock();
             case DENSENET_BC_40 -> DenseNetBc.newBlock();
+            case LOGISTIC_REGRESSION -> LogisticRegression.newBlock();
+            case MLP -> Mlp.newBlock();
             default -> throw unknown(name);
         };
     }
@@ -42,13 +51,15 @@ public final class Models {
      * Returns the input shape of a model, with a batch dimension of 1.
      *
      * @param name a model name
-     * @return (1,1,28,28) for LeNet-5, (1,3,32,32) for DenseNet-BC-40
+     * @return (1,3,32,32) for DenseNet-BC-40, (1,1,28,28) for the others
      * @throws IllegalArgumentException if the name is unknown
      */
     public static Shape inputShape(String name) {
         return switch (key(name)) {
             case LENET5 -> LeNet5.INPUT_SHAPE;
             case DENSENET_BC_40 -> DenseNetBc.INPUT_SHAPE;
+            case LOGISTIC_REGRESSION -> LogisticRegression.INPUT_SHAPE;
+            case MLP -> Mlp.INPUT_SHAPE;
             default -> throw unknown(name);
         };
     }

@@ -9,6 +9,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
@@ -64,14 +65,27 @@ final class Drawing {
         return String.format(Locale.ROOT, "%+.1e", value);
     }
 
-    /** Writes a PNG, creating the parent folder. */
+    /**
+     * Writes a PNG, creating the parent folder. The image goes to a temporary file in the same
+     * folder that then replaces {@code file} in one atomic rename, so a failure (e.g. a full disk)
+     * never leaves a truncated PNG under the final name; the temporary file is removed on failure.
+     */
     static void writePng(BufferedImage image, Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        if (!ImageIO.write(image, "png", file.toFile())) {
-            throw new IOException("No PNG writer is available to write " + file);
+        Path target = file.toAbsolutePath();
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path temporary = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
+        try {
+            if (!ImageIO.write(image, "png", temporary.toFile())) {
+                throw new IOException("No PNG writer is available to write " + file);
+            }
+            Files.move(
+                    temporary,
+                    target,
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);
         }
     }
 

@@ -148,6 +148,14 @@ class ExperimentConfigTest {
     void modelMustFitDataset() throws IOException {
         String message = error(write("bad.yaml", "model: lenet5\ndata: {dataset: cifar10}\n"));
         assertTrue(message.contains("model lenet5 does not fit data.dataset cifar10"), message);
+        message = error(write("bad2.yaml", "model: mlp\ndata: {dataset: cifar10}\n"));
+        assertTrue(message.contains("model mlp does not fit data.dataset cifar10"), message);
+        message = error(write("bad3.yaml", "model: densenet-bc-40\ndata: {dataset: mnist}\n"));
+        assertTrue(message.contains("densenet-bc-40 with cifar10"), message);
+        for (String model : List.of("logistic-regression", "mlp")) {
+            Path file = write(model + ".yaml", "model: " + model + "\ndata: {dataset: mnist}\n");
+            assertEquals(model, ExperimentConfig.load(file, List.of()).model());
+        }
     }
 
     @Test

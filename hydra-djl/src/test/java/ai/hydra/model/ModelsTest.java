@@ -39,6 +39,23 @@ class ModelsTest {
     }
 
     @Test
+    void logisticRegressionAndMlpHaveTheBenchmarkParameterCounts() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            // one dense layer 784 -> 10 with bias
+            assertEquals(
+                    784 * 10 + 10,
+                    Models.countTrainableParameters(
+                            Models.newBlock("logistic-regression"),
+                            LogisticRegression.INPUT_SHAPE,
+                            manager));
+            // 784 -> 128 -> 64 -> 10, all with bias
+            long mlp = Models.countTrainableParameters(Mlp.newBlock(), Mlp.INPUT_SHAPE, manager);
+            assertEquals(784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10, mlp);
+            assertEquals(109_386, mlp);
+        }
+    }
+
+    @Test
     void denseNetBuilderChangesTheArchitecture() {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block small =
@@ -73,7 +90,10 @@ class ModelsTest {
         "lenet5, FLOAT32",
         "lenet5, FLOAT64",
         "densenet-bc-40, FLOAT32",
-        "densenet-bc-40, FLOAT64"
+        "densenet-bc-40, FLOAT64",
+        "logistic-regression, FLOAT32",
+        "mlp, FLOAT32",
+        "mlp, FLOAT64"
     })
     void forwardGivesOneLogitRowPerImage(String name, DataType dataType) {
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -109,6 +129,7 @@ class ModelsTest {
         assertTrue(e.getMessage().contains("resnet"));
         assertTrue(e.getMessage().contains("lenet5"));
         assertTrue(e.getMessage().contains("densenet-bc-40"));
+        assertTrue(e.getMessage().contains("logistic-regression, mlp"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Models.inputShape("vgg"));
         assertThrows(IllegalArgumentException.class, () -> DenseNetBc.builder().optDepth(41));
     }
