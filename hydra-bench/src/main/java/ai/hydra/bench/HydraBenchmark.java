@@ -28,16 +28,10 @@ import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Measures what HYDRA costs on top of plain DJL training: LeNet-5 on MNIST, batch 64, float32, SGD
@@ -73,7 +67,7 @@ public final class HydraBenchmark {
     private static final int WARMUP_BATCHES = 20;
 
     private final Options options;
-    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final BenchmarkResults results = new BenchmarkResults();
 
     private HydraBenchmark(Options options) {
         this.options = options;
@@ -107,7 +101,7 @@ public final class HydraBenchmark {
         results.put("device", options.device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
-        results.put("load_average_at_start", loadAverage());
+        results.put("load_average_at_start", BenchmarkResults.loadAverage());
         try (NDManager manager = NDManager.newBaseManager(options.device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
             warmUp(dataset);
@@ -116,9 +110,9 @@ public final class HydraBenchmark {
             measureHessianFree(dataset, train.size());
             measureHessianAware(train, manager);
         }
-        results.put("load_average_at_end", loadAverage());
-        printTable();
-        writeJson();
+        results.put("load_average_at_end", BenchmarkResults.loadAverage());
+        results.printTable("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
+        results.writeJson(options.out, "bench-hydra.json");
     }
 
     private ImageData loadTrain() throws IOException {
@@ -150,7 +144,7 @@ public final class HydraBenchmark {
             results.put("plain_epoch_s", mean(epochs));
             results.put("plain_epoch_s_each", epochs);
         }
-        results.put("peak_rss_after_plain_mib", peakRssMib());
+        results.put("peak_rss_after_plain_mib", BenchmarkResults.peakRssMib());
     }
 
     private void measureSampleGradients(ArrayDataset dataset, NDManager manager) throws Exception {
@@ -194,9 +188,9 @@ public final class HydraBenchmark {
             results.put("hydra_free_epoch_s", mean(epochs));
             results.put("hydra_free_epoch_s_each", epochs);
             results.put("hydra_free_catch_up_s", catchUp);
-            results.put("hydra_free_ratio", mean(epochs) / (double) results.get("plain_epoch_s"));
+            results.put("hydra_free_ratio", mean(epochs) / results.number("plain_epoch_s"));
             results.put("store", hydra.describeStore());
-            results.put("peak_rss_after_hessian_free_mib", peakRssMib());
+            results.put("peak_rss_after_hessian_free_mib", BenchmarkResults.peakRssMib());
         }
     }
 
@@ -308,76 +302,6 @@ public final class HydraBenchmark {
         return sum / values.length;
     }
 
-    /**
-     * The one-minute system load average: other processes sharing the cores distort the timings, so
-     * the result records it.
-     */
-    private static double loadAverage() {
-        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    }
-
-    /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */
-    private static long peakRssMib() {
-        try {
-            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
-    }
-
-    private void printTable() {
-        System.out.println();
-        System.out.println("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
-        System.out.println("-".repeat(78));
-        for (Map.Entry<String, Object> entry : results.entrySet()) {
-            System.out.printf(Locale.ROOT, "%-34s %s%n", entry.getKey(), format(entry.getValue()));
-        }
-        System.out.println("-".repeat(78));
-    }
-
-    private static String format(Object value) {
-        if (value instanceof Double d) {
-            return String.format(Locale.ROOT, "%.4g", d);
-        }
-        if (value instanceof double[] a) {
-            List<String> parts = new ArrayList<>();
-            for (double d : a) {
-                parts.add(String.format(Locale.ROOT, "%.4g", d));
-            }
-            return "[" + String.join(", ", parts) + "]";
-        }
-        return String.valueOf(value);
-    }
-
-    private void writeJson() throws IOException {
-        Files.createDirectories(options.out);
-        StringBuilder json = new StringBuilder("{\n");
-        int n = 0;
-        for (Map.Entry<String, Object> entry : results.entrySet()) {
-            json.append("  \"")
-                    .append(entry.getKey())
-                    .append("\": ")
-                    .append(jsonValue(entry.getValue()));
-            json.append(++n < results.size() ? ",\n" : "\n");
-        }
-        json.append("}\n");
-        Path file = options.out.resolve("bench-hydra.json");
-        Files.writeString(file, json);
-        System.out.println("Wrote " + file.toAbsolutePath());
-    }
-
-    private static String jsonValue(Object value) {
-        if (value instanceof Number || value instanceof double[]) {
-            return format(value).replace("NaN", "null");
-        }
-        return "\"" + String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
     /** Command-line options. */
     private static final class Options {
 
@@ -406,42 +330,21 @@ public final class HydraBenchmark {
                 String value = args[++i];
                 switch (flag) {
                     case "--data" -> o.data = Paths.get(value);
-                    case "--train-limit" -> o.trainLimit = positive(flag, value, true);
-                    case "--epochs" -> o.epochs = positive(flag, value, false);
-                    case "--device" -> o.device = device(value);
+                    case "--train-limit" ->
+                            o.trainLimit = BenchmarkResults.positive(flag, value, true);
+                    case "--epochs" -> o.epochs = BenchmarkResults.positive(flag, value, false);
+                    case "--device" -> o.device = BenchmarkResults.device(value);
                     case "--out" -> o.out = Paths.get(value);
-                    case "--aware-samples" -> o.awareSamples = positive(flag, value, false);
-                    case "--aware-steps" -> o.awareSteps = positive(flag, value, false);
+                    case "--aware-samples" ->
+                            o.awareSamples = BenchmarkResults.positive(flag, value, false);
+                    case "--aware-steps" ->
+                            o.awareSteps = BenchmarkResults.positive(flag, value, false);
                     default ->
                             throw new IllegalArgumentException(
                                     "Unknown option " + flag + ". " + USAGE);
                 }
             }
             return o;
-        }
-
-        private static int positive(String flag, String value, boolean zeroAllowed) {
-            int n;
-            try {
-                n = Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " needs an integer, got " + value, e);
-            }
-            if (n < 0 || n == 0 && !zeroAllowed) {
-                throw new IllegalArgumentException(flag + " must be positive, got " + value);
-            }
-            return n;
-        }
-
-        private static Device device(String value) {
-            switch (value.toLowerCase(Locale.ROOT)) {
-                case "cpu":
-                    return Device.cpu();
-                case "gpu":
-                    return Device.gpu();
-                default:
-                    throw new IllegalArgumentException("--device must be cpu or gpu, got " + value);
-            }
         }
     }
 }
