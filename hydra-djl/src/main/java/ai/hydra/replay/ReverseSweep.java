@@ -75,13 +75,31 @@ public final class ReverseSweep {
     }
 
     /**
-     * Runs the sweep for a few functionals at once.
+     * Runs the sweep over the whole run for a few functionals at once.
      *
      * @param manager a manager on the training device, for temporaries
      * @param adjoints {@code grad J_k(w_T)}, one row per functional, shape (k, |w|)
      * @return {@code dJ_k/deps_i}: k rows of N values, column i = dataset index i
      */
     public double[][] run(NDManager manager, NDArray adjoints) {
+        return run(manager, adjoints, trajectory.size());
+    }
+
+    /**
+     * Runs the sweep over the first {@code steps} steps: the derivatives of functionals of the
+     * weights {@code w_steps} reached then (e.g. at the end of an earlier epoch, see {@link
+     * #weightsAfter}).
+     *
+     * @param manager a manager on the training device, for temporaries
+     * @param adjoints {@code grad J_k(w_steps)}, one row per functional, shape (k, |w|)
+     * @param steps the number of steps the functionals' weights come after, in [1, T]
+     * @return {@code dJ_k/deps_i}: k rows of N values, column i = dataset index i
+     */
+    public double[][] run(NDManager manager, NDArray adjoints, int steps) {
+        if (steps < 1 || steps > trajectory.size()) {
+            throw new IllegalArgumentException(
+                    "The sweep can end after 1 to " + trajectory.size() + " steps, not " + steps);
+        }
         int functionals = Math.toIntExact(adjoints.getShape().get(0));
         int n = Math.toIntExact(trajectory.trainingSetSize());
         double[][] result = new double[functionals][n];
@@ -89,7 +107,7 @@ public final class ReverseSweep {
         double momentum = optimizer.getMomentum();
         double weightDecay = optimizer.getWeightDecay();
         double rescale = optimizer.getRescaleGrad();
-        int[] boundaries = segmentBoundaries();
+        int[] boundaries = segmentBoundaries(steps);
         int done = 0;
         try (NDManager sweep = manager.newSubManager()) {
             NDArray aw = adjoints.toType(DataType.FLOAT64, true);
@@ -160,12 +178,24 @@ public final class ReverseSweep {
         }
     }
 
-    /** Checkpoint steps, then T: consecutive pairs are the segments. */
-    private int[] segmentBoundaries() {
-        int[] checkpoints = trajectory.checkpointSteps();
-        int[] boundaries = Arrays.copyOf(checkpoints, checkpoints.length + 1);
-        boundaries[checkpoints.length] = trajectory.size();
+    /** Checkpoint steps before {@code steps}, then {@code steps}: pairs are the segments. */
+    private int[] segmentBoundaries(int steps) {
+        int[] before = Arrays.stream(trajectory.checkpointSteps()).filter(s -> s < steps).toArray();
+        int[] boundaries = Arrays.copyOf(before, before.length + 1);
+        boundaries[before.length] = steps;
         return boundaries;
+    }
+
+    /**
+     * Returns the weights after a step, for the gradients of functionals a sweep over the first
+     * steps starts from: stored, or replayed from the checkpoint before it.
+     *
+     * @param manager the manager of the result
+     * @param steps the number of steps done, in [0, T]
+     * @return {@code w_steps}, in the training data type
+     */
+    public NDArray weightsAfter(NDManager manager, int steps) {
+        return replay.weightsAfter(manager, steps);
     }
 
     /**

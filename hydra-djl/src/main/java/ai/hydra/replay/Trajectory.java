@@ -205,6 +205,16 @@ public final class Trajectory implements AutoCloseable {
     }
 
     /**
+     * Whether a checkpoint is stored after a step.
+     *
+     * @param step the number of steps done
+     * @return true if stored
+     */
+    public boolean hasCheckpoint(int step) {
+        return store.hasStep(step);
+    }
+
+    /**
      * Reads a checkpoint.
      *
      * @param manager the manager of the result

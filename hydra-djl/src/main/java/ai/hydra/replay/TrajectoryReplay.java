@@ -60,40 +60,70 @@ public final class TrajectoryReplay {
 
     /**
      * Returns the weights {@code w_from ... w_{to-1}}, replaying from the checkpoint at {@code
-     * from}, and checks the replayed {@code w_to} against the recording.
+     * from}; when {@code to} is a checkpoint or the last step, the replay continues through step
+     * {@code to} and checks the weights reached against the recording (except for a single stored
+     * step before a checkpoint, which needs no replay).
      *
      * @param manager the manager of the result
      * @param from a checkpoint step
-     * @param to the next checkpoint step, or T
+     * @param to a later step, at most the next checkpoint
      * @return {@code to - from} flat weight vectors, in the training data type
      * @throws IllegalStateException on CPU, if the replay does not reproduce the recording
      */
     public NDList segment(NDManager manager, int from, int to) {
+        boolean checkable = to == trajectory.size() || trajectory.hasCheckpoint(to);
+        boolean check = checkable && !(to - from == 1 && to < trajectory.size());
         NDList out = new NDList(to - from);
         try (NDManager scope = manager.newSubManager()) {
             NDList checkpoint = trajectory.checkpointAt(scope, from);
-            NDArray first = checkpoint.get(0);
-            if (to - from == 1 && to < trajectory.size()) {
-                // every step stored: nothing to re-create or check
-                first.attach(manager);
-                out.add(first);
-                return out;
-            }
             ParameterSpace space = model.space();
-            NDList parameters = copies(space.unflatten(first), scope);
+            NDList parameters = copies(space.unflatten(checkpoint.get(0)), scope);
             NDList momentum =
                     checkpoint.size() > 1
                             ? copies(space.unflatten(checkpoint.get(1)), scope)
                             : null;
-            NDArray current = first;
-            for (int t = from + 1; t <= to; t++) {
+            NDArray current = checkpoint.get(0);
+            int last = check ? to : to - 1;
+            for (int t = from + 1; t <= last; t++) {
                 out.add(current);
                 current.attach(manager);
                 current = step(scope, t, current, parameters, momentum);
             }
-            check(scope, to, current);
+            if (check) {
+                check(scope, to, current);
+            } else {
+                out.add(current);
+                current.attach(manager);
+            }
         }
         return out;
+    }
+
+    /**
+     * Returns the weights after a step: stored, or replayed from the checkpoint before it.
+     *
+     * @param manager the manager of the result
+     * @param step the number of steps done, in [0, T]
+     * @return {@code w_step}, in the training data type
+     */
+    public NDArray weightsAfter(NDManager manager, int step) {
+        if (step == trajectory.size()) {
+            NDArray copy = trajectory.finalWeights().duplicate();
+            copy.attach(manager);
+            return copy;
+        }
+        int from = 0;
+        for (int checkpoint : trajectory.checkpointSteps()) {
+            if (checkpoint <= step) {
+                from = checkpoint;
+            }
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDList weights = segment(scope, from, step + 1);
+            NDArray last = weights.get(weights.size() - 1);
+            last.attach(manager);
+            return last;
+        }
     }
 
     /** Runs step t from flat weights {@code w}, updating the parameter copies in place. */

@@ -208,6 +208,18 @@ public final class TinyProblem {
     public Model train(
             NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
             throws Exception {
+        return train(manager, sample, eps, EPOCHS, sgd, listeners);
+    }
+
+    /** Trains a fresh float64 model for fewer (or more) epochs than {@link #EPOCHS}. */
+    public Model train(
+            NDManager manager,
+            int sample,
+            double eps,
+            int epochs,
+            HydraSgd sgd,
+            TrainingListener... listeners)
+            throws Exception {
         Trainers.seed(SEED);
         Model model = Model.newInstance("tiny");
         model.setDataType(DataType.FLOAT64);
@@ -220,7 +232,7 @@ public final class TinyProblem {
         ArrayDataset train = trainSet(manager, sample, eps);
         try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, FEATURES))) {
             JavaInit.apply(model.getBlock(), SEED);
-            for (int epoch = 0; epoch < EPOCHS; epoch++) {
+            for (int epoch = 0; epoch < epochs; epoch++) {
                 for (Batch batch : trainer.iterateDataset(train)) {
                     EasyTrain.trainBatch(trainer, batch);
                     trainer.step();
