@@ -24,12 +24,15 @@ import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.model.LeNet5;
 import ai.hydra.replay.ReverseSweep;
 import ai.hydra.replay.Trajectory;
+import ai.hydra.reproduce.metrics.Agreement;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -50,7 +53,7 @@ import java.util.Locale;
  * <pre>
  * java -Dai.djl.offline=true -cp ... ai.hydra.bench.ReplayBenchmark \
  *     [--data DIR] [--train-limit N] [--test-limit M] [--epochs E] [--device cpu|gpu]
- *     [--interval K] [--precision float64|float32] [--out DIR]
+ *     [--interval K] [--precision float64|float32|both] [--out DIR]
  * </pre>
  */
 public final class ReplayBenchmark {
@@ -59,6 +62,9 @@ public final class ReplayBenchmark {
     private static final float LEARNING_RATE = 0.01f;
     private static final float MOMENTUM = 0.9f;
     private static final long SEED = 42;
+
+    /** Float32 differences need a larger step: rounding 1e-7/step against truncation step^2. */
+    private static final double FLOAT32_STEP = 1e-2;
 
     private final Options options;
     private final BenchmarkResults results = new BenchmarkResults();
@@ -99,7 +105,6 @@ public final class ReplayBenchmark {
         results.put("batch_size", BATCH);
         results.put("optimizer", "SGD lr=" + LEARNING_RATE + " momentum=" + MOMENTUM);
         results.put("device", options.device.toString());
-        results.put("derivatives_precision", options.precision.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("load_average_at_start", BenchmarkResults.loadAverage());
         try (NDManager manager = NDManager.newBaseManager(options.device)) {
@@ -118,7 +123,23 @@ public final class ReplayBenchmark {
                 results.put("training_with_recorder_s", recorded);
                 results.put("recorder_overhead", recorded / plain - 1);
                 results.put("load_average_after_training", BenchmarkResults.loadAverage());
-                sweep(manager, model, recorder.getTrajectory(), train, test, plain);
+                double[] reference = null;
+                for (DataType precision : options.precisions) {
+                    double[] derivatives =
+                            sweep(
+                                    manager,
+                                    model,
+                                    recorder.getTrajectory(),
+                                    train,
+                                    test,
+                                    plain,
+                                    precision);
+                    if (reference == null) {
+                        reference = derivatives;
+                    } else {
+                        compare(derivatives, reference, precision);
+                    }
+                }
             }
         }
         results.put("load_average_at_end", BenchmarkResults.loadAverage());
@@ -127,13 +148,18 @@ public final class ReplayBenchmark {
         results.writeJson(options.out, "bench-replay.json");
     }
 
-    private void sweep(
+    private double[] sweep(
             NDManager manager,
             Model model,
             Trajectory trajectory,
             ImageData train,
             ImageData test,
-            double training) {
+            double training,
+            DataType precision) {
+        String key =
+                precision == DataType.FLOAT64
+                        ? ""
+                        : "_" + precision.name().toLowerCase(Locale.ROOT);
         try (NDManager scope = manager.newSubManager()) {
             ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
             long start = System.nanoTime();
@@ -150,10 +176,10 @@ public final class ReplayBenchmark {
                             .optDerivatives(
                                     new FiniteDifferenceDirectionalDerivatives(
                                             shadow,
-                                            options.precision == DataType.FLOAT64
+                                            precision == DataType.FLOAT64
                                                     ? FiniteDifferenceHvp.DEFAULT_STEP
-                                                    : 1e-2,
-                                            options.precision))
+                                                    : FLOAT32_STEP,
+                                            precision))
                             .optProgress(
                                     done -> {
                                         if (done % 100 == 0 || done == total) {
@@ -169,20 +195,39 @@ public final class ReplayBenchmark {
             double[] derivatives = sweep.run(scope, gradient)[0];
             double seconds = seconds(start);
             results.put("steps", total);
-            results.put("test_gradient_s", testGradient);
-            results.put("sweep_s", seconds);
-            results.put("sweep_ms_per_step", seconds * 1000 / total);
-            results.put("sweep_over_training", seconds / training);
+            results.put("test_gradient_s" + key, testGradient);
+            results.put("sweep_s" + key, seconds);
+            results.put("sweep_ms_per_step" + key, seconds * 1000 / total);
+            results.put("sweep_over_training" + key, seconds / training);
             results.put(
-                    "record_and_sweep_over_training",
+                    "record_and_sweep_over_training" + key,
                     (seconds + results.number("training_with_recorder_s") - training) / training);
             results.put("stored", sweep.describe());
             double helpful = 0;
             for (double d : derivatives) {
                 helpful += d < 0 ? 1 : 0; // dL/deps < 0: up-weighting lowers the test loss
             }
-            results.put("helpful_fraction", helpful / derivatives.length);
+            results.put("helpful_fraction" + key, helpful / derivatives.length);
+            return derivatives;
         }
+    }
+
+    /** How far a cheaper precision's values are from the float64 ones. */
+    private void compare(double[] values, double[] reference, DataType precision) {
+        String key = "_" + precision.name().toLowerCase(Locale.ROOT) + "_vs_float64";
+        double largest = 0;
+        for (double r : reference) {
+            largest = Math.max(largest, Math.abs(r));
+        }
+        double[] errors = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            errors[i] = Math.abs(values[i] - reference[i]) / largest;
+        }
+        Arrays.sort(errors);
+        results.put("error" + key + "_median_of_largest", errors[errors.length / 2]);
+        results.put("error" + key + "_max_of_largest", errors[errors.length - 1]);
+        results.put("sign_errors" + key, Agreement.signErrorRate(values, reference));
+        results.put("spearman" + key, Agreement.spearman(values, reference));
     }
 
     /** The whole split as arrays in index order (row k = dataset index k), as training sees it. */
@@ -270,7 +315,7 @@ public final class ReplayBenchmark {
         static final String USAGE =
                 "Usage: ReplayBenchmark [--data DIR] [--train-limit N (0 = all)] [--test-limit M"
                         + " (0 = all)] [--epochs E] [--device cpu|gpu] [--interval K (0 ="
-                        + " automatic)] [--precision float64|float32] [--out DIR]";
+                        + " automatic)] [--precision float64|float32|both] [--out DIR]";
 
         Path data = Paths.get(HydraBenchmark.DEFAULT_DATA);
         int trainLimit = 10_000;
@@ -278,7 +323,7 @@ public final class ReplayBenchmark {
         int epochs = 3;
         Device device = Device.cpu();
         int interval;
-        DataType precision = DataType.FLOAT64;
+        List<DataType> precisions = List.of(DataType.FLOAT64);
         Path out = Paths.get("bench-out");
 
         static Options parse(String[] args) {
@@ -301,7 +346,7 @@ public final class ReplayBenchmark {
                     case "--epochs" -> o.epochs = BenchmarkResults.positive(flag, value, false);
                     case "--device" -> o.device = BenchmarkResults.device(value);
                     case "--interval" -> o.interval = BenchmarkResults.positive(flag, value, true);
-                    case "--precision" -> o.precision = precision(value);
+                    case "--precision" -> o.precisions = precisions(value);
                     case "--out" -> o.out = Paths.get(value);
                     default ->
                             throw new IllegalArgumentException(
@@ -311,13 +356,14 @@ public final class ReplayBenchmark {
             return o;
         }
 
-        private static DataType precision(String value) {
+        private static List<DataType> precisions(String value) {
             return switch (value.toLowerCase(Locale.ROOT)) {
-                case "float64" -> DataType.FLOAT64;
-                case "float32" -> DataType.FLOAT32;
+                case "float64" -> List.of(DataType.FLOAT64);
+                case "float32" -> List.of(DataType.FLOAT32);
+                case "both" -> List.of(DataType.FLOAT64, DataType.FLOAT32);
                 default ->
                         throw new IllegalArgumentException(
-                                "--precision must be float64 or float32, got " + value);
+                                "--precision must be float64, float32 or both, got " + value);
             };
         }
     }

@@ -3,6 +3,7 @@ package ai.hydra.replay;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
@@ -56,7 +57,17 @@ class ReverseSweepBatchNormTest {
                 reference[k] = -TinyProblem.N * aware[k];
                 got[k] = replayed[tracked[k]];
             }
-            ReverseSweepTest.assertAgrees(got, reference, "Hessian-aware listener (BN)");
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray g =
+                        ReverseSweepTest.meanTestGradient(
+                                problem, model, recorder.getTrajectory(), scope);
+                ReverseSweepTest.assertAgrees(
+                        got,
+                        reference,
+                        ReverseSweepTest.scales(
+                                hydra.getHypergradients(HydraMode.HESSIAN_AWARE), g, scope),
+                        "Hessian-aware listener (BN)");
+            }
             double worst = 0;
             for (int sample : RETRAINED) {
                 double[] plus = retrainedLosses(problem, manager, model, sample, H);

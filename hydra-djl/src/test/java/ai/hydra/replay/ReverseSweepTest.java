@@ -10,8 +10,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.hydra.analysis.ContributionAnalysis;
+import ai.hydra.analysis.ContributionMatrix;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.HydraListener;
+import ai.hydra.listener.Hypergradients;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.testing.TinyProblem;
@@ -46,7 +48,12 @@ class ReverseSweepTest {
             for (int i = 0; i < reference.length; i++) {
                 reference[i] = -TinyProblem.N * aware[i];
             }
-            assertAgrees(replayed, reference, "Hessian-aware listener");
+            Hypergradients d = hydra.getHypergradients(HydraMode.HESSIAN_AWARE);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray g = meanTestGradient(problem, model, recorder.getTrajectory(), scope);
+                assertAgrees(replayed, reference, scales(d, g, scope), "Hessian-aware listener");
+            }
+            perTestSampleMatrixEqualsListener(problem, model, recorder, hydra, manager);
             double worstTruth = 0;
             for (int sample : RETRAINED) {
                 double truth =
@@ -89,31 +96,91 @@ class ReverseSweepTest {
     }
 
     /**
-     * Asserts agreement to 1e-8 relative, measured against at least 1% of the largest value: both
-     * sides carry finite-difference noise of about 1e-10 of the largest value, which a
-     * near-cancelling value cannot resolve to 1e-8 of itself.
+     * Several functionals in one sweep: the losses of three single test samples, against the
+     * listener's C(i, j).
      */
-    static void assertAgrees(double[] got, double[] reference, String what) {
-        double largest = 0;
-        for (double value : reference) {
-            largest = Math.max(largest, Math.abs(value));
+    private static void perTestSampleMatrixEqualsListener(
+            TinyProblem problem,
+            Model model,
+            TrajectoryRecorder recorder,
+            HydraListener hydra,
+            NDManager manager) {
+        int[] columns = {3, 41, 97};
+        try (NDManager scope = manager.newSubManager()) {
+            ShadowModel shadow =
+                    new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
+            Trajectory trajectory = recorder.getTrajectory();
+            NDList[] test = arrays(scope, problem.testX, problem.testY);
+            NDArray adjoints =
+                    shadow.sampleGradients(
+                            trajectory.finalWeights(), test[0], test[1], columns, false);
+            adjoints.attach(scope);
+            NDList[] train = arrays(scope, problem.trainX, problem.trainY);
+            double[][] replayed =
+                    ReverseSweep.builder(trajectory, shadow, train[0], train[1])
+                            .build()
+                            .run(scope, adjoints);
+            NDArray index = scope.create(new long[] {3, 41, 97});
+            ContributionMatrix aware =
+                    new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_AWARE))
+                            .contributionMatrix(
+                                    scope,
+                                    new NDList(test[0].head().get(index)),
+                                    new NDList(
+                                            test[1].get(0).get(index), test[1].get(1).get(index)),
+                                    columns);
+            for (int j = 0; j < columns.length; j++) {
+                double[] reference = new double[TinyProblem.N];
+                for (int i = 0; i < reference.length; i++) {
+                    reference[i] = -TinyProblem.N * aware.get(i, j);
+                }
+                assertAgrees(
+                        replayed[j],
+                        reference,
+                        scales(
+                                hydra.getHypergradients(HydraMode.HESSIAN_AWARE),
+                                adjoints.get(j),
+                                scope),
+                        "listener C(i, " + columns[j] + ")");
+            }
         }
+    }
+
+    /**
+     * Asserts agreement to 1e-8 relative to each sample's scale {@code |grad J| |d_T(i)|}, the
+     * largest value its derivative {@code grad J . d_T(i)} could take: both methods carry
+     * finite-difference errors of about 1e-10 of that scale, so a derivative that nearly cancels
+     * cannot agree to 1e-8 of itself (the worst plain relative error is printed too).
+     */
+    static void assertAgrees(double[] got, double[] reference, double[] scales, String what) {
         double worst = 0;
         double worstPlain = 0;
-        double worstOfLargest = 0;
         for (int i = 0; i < reference.length; i++) {
             double difference = Math.abs(got[i] - reference[i]);
-            double error = difference / Math.max(Math.abs(reference[i]), 0.01 * largest);
+            double error = difference / scales[i];
             worst = Math.max(worst, error);
             worstPlain = Math.max(worstPlain, difference / Math.abs(reference[i]));
-            worstOfLargest = Math.max(worstOfLargest, difference / largest);
             assertTrue(
                     error < 1e-8,
                     "sample " + i + ": replay " + got[i] + ", " + what + " " + reference[i]);
         }
         System.out.printf(
-                "replay vs %s, %d samples: worst error %.2e (relative %.2e, of the largest %.2e)%n",
-                what, reference.length, worst, worstPlain, worstOfLargest);
+                "replay vs %s, %d samples: worst error %.2e of |grad J| |d_T(i)| (plain relative"
+                        + " %.2e)%n",
+                what, reference.length, worst, worstPlain);
+    }
+
+    /** {@code |g| |d_T(i)|} for every row of the listener's hypergradients. */
+    static double[] scales(Hypergradients d, NDArray g, NDManager manager) {
+        try (NDManager scope = manager.newSubManager()) {
+            int[] rows = java.util.stream.IntStream.range(0, d.size()).toArray();
+            double gNorm = g.norm().getDouble();
+            double[] norms = d.read(scope, rows).norm(new int[] {1}).toDoubleArray();
+            for (int i = 0; i < norms.length; i++) {
+                norms[i] *= gNorm;
+            }
+            return norms;
+        }
     }
 
     /** dL_test/deps_i for every training sample, by the reverse sweep. */
@@ -123,11 +190,7 @@ class ReverseSweepTest {
             ShadowModel shadow =
                     new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
             Trajectory trajectory = recorder.getTrajectory();
-            NDList[] test = arrays(scope, problem.testX, problem.testY);
-            NDArray adjoint =
-                    shadow.gradient(trajectory.finalWeights(), test[0], test[1], false)
-                            .reshape(1, -1);
-            adjoint.attach(scope);
+            NDArray adjoint = meanTestGradient(problem, model, trajectory, scope).reshape(1, -1);
             NDList[] train = arrays(scope, problem.trainX, problem.trainY);
             ReverseSweep sweep =
                     ReverseSweep.builder(trajectory, shadow, train[0], train[1]).build();
@@ -135,6 +198,17 @@ class ReverseSweepTest {
             System.out.println(sweep.describe());
             return result;
         }
+    }
+
+    /** The gradient of the mean test loss at the final weights (prediction mode). */
+    static NDArray meanTestGradient(
+            TinyProblem problem, Model model, Trajectory trajectory, NDManager manager) {
+        ShadowModel shadow =
+                new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
+        NDList[] test = arrays(manager, problem.testX, problem.testY);
+        NDArray gradient = shadow.gradient(trajectory.finalWeights(), test[0], test[1], false);
+        gradient.attach(manager);
+        return gradient;
     }
 
     /** Inputs and labels (class, weight 1) of a split, row k = index k. */
