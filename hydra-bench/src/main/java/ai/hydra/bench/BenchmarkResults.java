@@ -1,12 +1,13 @@
 package ai.hydra.bench;
 
-import ai.djl.Device;
+import ai.hydra.store.HostMemory;
+import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -14,18 +15,28 @@ import java.util.Map;
 
 /**
  * The named results of one benchmark run, printed as a table and written as JSON, with what the
- * machine was doing meanwhile (load average, peak memory), and the option parsing benchmarks share.
+ * machine was doing meanwhile (load average, peak memory).
  */
 final class BenchmarkResults {
 
     private final Map<String, Object> values = new LinkedHashMap<>();
 
-    /** Records a value (numbers, double arrays and text). */
+    /**
+     * Records a value (numbers, double arrays and text).
+     *
+     * @param key the name
+     * @param value the value
+     */
     void put(String key, Object value) {
         values.put(key, value);
     }
 
-    /** Returns a recorded number. */
+    /**
+     * Returns a recorded number.
+     *
+     * @param key the name
+     * @return the value
+     */
     double number(String key) {
         return ((Number) values.get(key)).doubleValue();
     }
@@ -33,26 +44,27 @@ final class BenchmarkResults {
     /**
      * The one-minute system load average: other processes sharing the cores distort the timings, so
      * the result records it.
+     *
+     * @return the load average
      */
     static double loadAverage() {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    /** Peak resident set size of this process (VmHWM), or -1 where /proc is not available. */
+    /**
+     * Peak resident set size of this process, or -1 where it cannot be read.
+     *
+     * @return MiB
+     */
     static long peakRssMib() {
-        try {
-            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return HostMemory.peakResident().orElse(-1L << 20) >> 20;
     }
 
-    /** Prints the values as a two-column table under a title. */
+    /**
+     * Prints the values as a two-column table under a title.
+     *
+     * @param title the title
+     */
     void printTable(String title) {
         System.out.println();
         System.out.println(title);
@@ -77,54 +89,37 @@ final class BenchmarkResults {
         return String.valueOf(value);
     }
 
-    /** Writes the values as a flat JSON object into {@code directory/name}. */
+    /**
+     * Writes the values as a JSON object.
+     *
+     * @param directory the folder (created if missing)
+     * @param name the file name
+     * @throws IOException if writing fails
+     */
     void writeJson(Path directory, String name) throws IOException {
         Files.createDirectories(directory);
-        StringBuilder json = new StringBuilder("{\n");
-        int n = 0;
-        for (Map.Entry<String, Object> entry : values.entrySet()) {
-            json.append("  \"")
-                    .append(entry.getKey())
-                    .append("\": ")
-                    .append(jsonValue(entry.getValue()));
-            json.append(++n < values.size() ? ",\n" : "\n");
-        }
-        json.append("}\n");
+        Map<String, Object> json = new LinkedHashMap<>();
+        values.forEach((key, value) -> json.put(key, jsonValue(value)));
         Path file = directory.resolve(name);
-        Files.writeString(file, json);
+        Files.writeString(
+                file,
+                new GsonBuilder()
+                        .setPrettyPrinting()
+                        .serializeNulls()
+                        .disableHtmlEscaping()
+                        .create()
+                        .toJson(json));
         System.out.println("Wrote " + file.toAbsolutePath());
     }
 
-    private static String jsonValue(Object value) {
-        if (value instanceof Number || value instanceof double[]) {
-            return format(value).replace("NaN", "null");
+    /** JSON has no NaN: unmeasured figures become null. */
+    private static Object jsonValue(Object value) {
+        if (value instanceof Double d && d.isNaN()) {
+            return null;
         }
-        return "\"" + String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    /** Parses a count option: positive, or also 0 if allowed. */
-    static int positive(String flag, String value, boolean zeroAllowed) {
-        int n;
-        try {
-            n = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + " needs an integer, got " + value, e);
+        if (value instanceof double[] a) {
+            return Arrays.stream(a).mapToObj(d -> Double.isNaN(d) ? null : d).toList();
         }
-        if (n < 0 || n == 0 && !zeroAllowed) {
-            throw new IllegalArgumentException(flag + " must be positive, got " + value);
-        }
-        return n;
-    }
-
-    /** Parses a device option. */
-    static Device device(String value) {
-        switch (value.toLowerCase(Locale.ROOT)) {
-            case "cpu":
-                return Device.cpu();
-            case "gpu":
-                return Device.gpu();
-            default:
-                throw new IllegalArgumentException("--device must be cpu or gpu, got " + value);
-        }
+        return value;
     }
 }

@@ -32,6 +32,14 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Measures what HYDRA costs on top of plain DJL training: LeNet-5 on MNIST, batch 64, float32, SGD
@@ -55,7 +63,11 @@ import java.util.Locale;
  *     [--aware-samples K] [--aware-steps S]
  * </pre>
  */
-public final class HydraBenchmark {
+@Command(
+        name = "HydraBenchmark",
+        mixinStandardHelpOptions = true,
+        description = "Measures what HYDRA costs on top of plain DJL training (LeNet-5, MNIST).")
+public final class HydraBenchmark implements Callable<Integer> {
 
     /** The default MNIST directory (the standard four IDX files). */
     public static final String DEFAULT_DATA = "../shared/data/mnist";
@@ -66,43 +78,85 @@ public final class HydraBenchmark {
     private static final long SEED = 42;
     private static final int WARMUP_BATCHES = 20;
 
-    private final Options options;
-    private final BenchmarkResults results = new BenchmarkResults();
+    @Option(
+            names = "--data",
+            description = "MNIST folder (the four IDX files); default ${DEFAULT-VALUE}")
+    private Path data = Paths.get(DEFAULT_DATA);
 
-    private HydraBenchmark(Options options) {
-        this.options = options;
-    }
+    @Option(names = "--train-limit", description = "training samples used, 0 = all")
+    private int trainLimit;
+
+    @Option(names = "--epochs", description = "timed epochs; default ${DEFAULT-VALUE}")
+    private int epochs = 1;
+
+    @Option(
+            names = "--device",
+            converter = DeviceConverter.class,
+            description = "cpu or gpu; default cpu")
+    private Device device = Device.cpu();
+
+    @Option(names = "--out", description = "output folder; default ${DEFAULT-VALUE}")
+    private Path out = Paths.get("bench-out");
+
+    @Option(
+            names = "--aware-samples",
+            description = "samples tracked in the Hessian-aware run; default ${DEFAULT-VALUE}")
+    private int awareSamples = 8;
+
+    @Option(
+            names = "--aware-steps",
+            description = "steps of the Hessian-aware run; default ${DEFAULT-VALUE}")
+    private int awareSteps = 20;
+
+    @Spec private CommandSpec spec;
+
+    private final BenchmarkResults results = new BenchmarkResults();
 
     /**
      * Runs the benchmark.
      *
      * @param args the options (see the class documentation); {@code --help} lists them
-     * @throws Exception if the data cannot be read or training fails
      */
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        Options options = Options.parse(args);
-        if (options == null) {
-            System.out.println(Options.USAGE);
-            return;
+        System.exit(new CommandLine(new HydraBenchmark()).execute(args));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws Exception {
+        requirePositive("--epochs", epochs);
+        requirePositive("--aware-samples", awareSamples);
+        requirePositive("--aware-steps", awareSteps);
+        if (trainLimit < 0) {
+            throw new ParameterException(
+                    spec.commandLine(), "--train-limit must be >= 0, got " + trainLimit);
         }
-        new HydraBenchmark(options).run();
+        run();
+        return 0;
+    }
+
+    private void requirePositive(String option, int value) {
+        if (value <= 0) {
+            throw new ParameterException(
+                    spec.commandLine(), option + " must be positive, got " + value);
+        }
     }
 
     private void run() throws Exception {
         ImageData train = loadTrain();
         results.put("model", "LeNet-5");
-        results.put("dataset", "MNIST " + options.data);
+        results.put("dataset", "MNIST " + data);
         results.put("train_samples", train.size());
-        results.put("epochs", options.epochs);
+        results.put("epochs", epochs);
         results.put("batch_size", BATCH);
         results.put("dtype", "float32");
         results.put("optimizer", "SGD lr=" + LEARNING_RATE + " momentum=" + MOMENTUM);
-        results.put("device", options.device.toString());
+        results.put("device", device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
         results.put("load_average_at_start", BenchmarkResults.loadAverage());
-        try (NDManager manager = NDManager.newBaseManager(options.device)) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
             warmUp(dataset);
             measurePlain(dataset);
@@ -112,17 +166,13 @@ public final class HydraBenchmark {
         }
         results.put("load_average_at_end", BenchmarkResults.loadAverage());
         results.printTable("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
-        results.writeJson(options.out, "bench-hydra.json");
+        results.writeJson(out, "bench-hydra.json");
     }
 
     private ImageData loadTrain() throws IOException {
-        ImageData train = DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, options.data);
-        if (options.trainLimit > 0 && options.trainLimit < train.size()) {
-            int[] first = new int[options.trainLimit];
-            for (int i = 0; i < first.length; i++) {
-                first[i] = i;
-            }
-            train = train.subset(first);
+        ImageData train = DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, data);
+        if (trainLimit > 0 && trainLimit < train.size()) {
+            train = train.subset(IntStream.range(0, trainLimit).toArray());
         }
         return train;
     }
@@ -155,10 +205,7 @@ public final class HydraBenchmark {
             Batch batch = trainer.iterateDataset(dataset).iterator().next();
             NDList data = batch.getData();
             NDList labels = batch.getLabels();
-            int[] rows = new int[(int) batch.getSize()];
-            for (int i = 0; i < rows.length; i++) {
-                rows[i] = i;
-            }
+            int[] rows = IntStream.range(0, batch.getSize()).toArray();
             NDArray w = shadow.space().values(scope, DataType.FLOAT32);
             shadow.sampleGradients(w, data, labels, rows).close();
             int repeats = 5;
@@ -199,10 +246,10 @@ public final class HydraBenchmark {
      * hypergradients are non-zero, and every Hessian-vector product is real, from step 1.
      */
     private void measureHessianAware(ImageData train, NDManager manager) throws Exception {
-        int steps = options.awareSteps;
+        int steps = awareSteps;
         int size = train.size();
         int[] order = SeededRandomSampler.permutation(SEED, 0, size);
-        int[] tracked = Arrays.copyOf(order, Math.min(Math.min(options.awareSamples, BATCH), size));
+        int[] tracked = Arrays.copyOf(order, Math.min(Math.min(awareSamples, BATCH), size));
         double plain;
         try (Model model = newModel();
                 Trainer trainer = newTrainer(model, hydraOptimizer())) {
@@ -237,7 +284,7 @@ public final class HydraBenchmark {
     }
 
     private double[] timeEpochs(Trainer trainer, ArrayDataset dataset) throws Exception {
-        double[] seconds = new double[options.epochs];
+        double[] seconds = new double[epochs];
         for (int e = 0; e < seconds.length; e++) {
             seconds[e] = runSteps(trainer, dataset, Integer.MAX_VALUE);
             System.out.printf(Locale.ROOT, "  epoch %d: %.2f s%n", e + 1, seconds[e]);
@@ -264,7 +311,7 @@ public final class HydraBenchmark {
 
     private Model newModel() {
         Trainers.seed(SEED);
-        Model model = Model.newInstance("lenet5", options.device);
+        Model model = Model.newInstance("lenet5", device);
         model.setBlock(LeNet5.newBlock());
         return model;
     }
@@ -273,7 +320,7 @@ public final class HydraBenchmark {
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                         .optOptimizer(optimizer)
-                        .optDevices(new Device[] {options.device});
+                        .optDevices(new Device[] {device});
         if (listeners.length > 0) {
             config.addTrainingListeners(listeners);
         }
@@ -302,49 +349,20 @@ public final class HydraBenchmark {
         return sum / values.length;
     }
 
-    /** Command-line options. */
-    private static final class Options {
+    /** Converts {@code cpu} and {@code gpu} to devices. */
+    static final class DeviceConverter implements CommandLine.ITypeConverter<Device> {
 
-        static final String USAGE =
-                "Usage: HydraBenchmark [--data DIR] [--train-limit N (0 = all)] [--epochs E]"
-                        + " [--device cpu|gpu] [--out DIR] [--aware-samples K] [--aware-steps S]";
-
-        Path data = Paths.get(DEFAULT_DATA);
-        int trainLimit;
-        int epochs = 1;
-        Device device = Device.cpu();
-        Path out = Paths.get("bench-out");
-        int awareSamples = 8;
-        int awareSteps = 20;
-
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String flag = args[i];
-                if ("--help".equals(flag) || "-h".equals(flag)) {
-                    return null;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(flag + " needs a value. " + USAGE);
-                }
-                String value = args[++i];
-                switch (flag) {
-                    case "--data" -> o.data = Paths.get(value);
-                    case "--train-limit" ->
-                            o.trainLimit = BenchmarkResults.positive(flag, value, true);
-                    case "--epochs" -> o.epochs = BenchmarkResults.positive(flag, value, false);
-                    case "--device" -> o.device = BenchmarkResults.device(value);
-                    case "--out" -> o.out = Paths.get(value);
-                    case "--aware-samples" ->
-                            o.awareSamples = BenchmarkResults.positive(flag, value, false);
-                    case "--aware-steps" ->
-                            o.awareSteps = BenchmarkResults.positive(flag, value, false);
-                    default ->
-                            throw new IllegalArgumentException(
-                                    "Unknown option " + flag + ". " + USAGE);
-                }
+        @Override
+        public Device convert(String value) {
+            switch (value.toLowerCase(Locale.ROOT)) {
+                case "cpu":
+                    return Device.cpu();
+                case "gpu":
+                    return Device.gpu();
+                default:
+                    throw new CommandLine.TypeConversionException(
+                            "--device must be cpu or gpu, got " + value);
             }
-            return o;
         }
     }
 }

@@ -2,31 +2,38 @@ package ai.hydra.bench;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
+import ai.hydra.attribution.TestFunctionals;
 import ai.hydra.data.DatasetLoader;
 import ai.hydra.data.DatasetName;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SampleSet;
 import ai.hydra.data.Split;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.influence.InfluenceFunctions;
 import ai.hydra.influence.LissaSolver;
 import ai.hydra.model.LeNet5;
+import ai.hydra.store.HostMemory;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Times influence functions on LeNet-5 trained for one epoch on real Fashion-MNIST, with the LiSSA
@@ -34,42 +41,65 @@ import java.util.Arrays;
  * full C(i) vector over all training samples for the mean loss of a test subset. Prints VmRSS
  * during the solve (a full 5,000 x 10 run doubles as the long-run memory check).
  *
- * <p>Arguments: {@code [dataDir] [trainSize] [depth] [repeats] [testSize]}, defaults {@code
- * ../shared/data/fashion-mnist 60000 5000 10 1000}.
+ * <p>Options: {@code --data DIR --train-size N --depth D --repeats R --test-size M}, defaults
+ * {@code ../shared/data/fashion-mnist 60000 5000 10 1000}; {@code --help} lists them.
  */
-public final class InfluenceBenchmark {
+@Command(
+        name = "InfluenceBenchmark",
+        mixinStandardHelpOptions = true,
+        description = "Times LiSSA influence functions on LeNet-5 / Fashion-MNIST.")
+public final class InfluenceBenchmark implements Callable<Integer> {
 
-    private InfluenceBenchmark() {}
+    @Option(names = "--data", description = "Fashion-MNIST folder; default ${DEFAULT-VALUE}")
+    private Path dir = Paths.get("../shared/data/fashion-mnist");
+
+    @Option(names = "--train-size", description = "training samples; default ${DEFAULT-VALUE}")
+    private int trainSize = 60000;
+
+    @Option(names = "--depth", description = "LiSSA recursion depth; default ${DEFAULT-VALUE}")
+    private int depth = 5000;
+
+    @Option(names = "--repeats", description = "LiSSA repeats; default ${DEFAULT-VALUE}")
+    private int repeats = 10;
+
+    @Option(names = "--test-size", description = "test samples; default ${DEFAULT-VALUE}")
+    private int testSize = 1000;
+
+    @Spec private CommandSpec spec;
 
     /**
      * Runs the benchmark.
      *
      * @param args see the class documentation
-     * @throws Exception if data cannot be read or training fails
      */
-    public static void main(String[] args) throws Exception {
-        Path dir = Paths.get(args.length > 0 ? args[0] : "../shared/data/fashion-mnist");
-        int trainSize = args.length > 1 ? Integer.parseInt(args[1]) : 60000;
-        int depth = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
-        int repeats = args.length > 3 ? Integer.parseInt(args[3]) : 10;
-        int testSize = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new InfluenceBenchmark()).execute(args));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws Exception {
+        for (int value : new int[] {trainSize, depth, repeats, testSize}) {
+            if (value <= 0) {
+                throw new ParameterException(
+                        spec.commandLine(), "sizes, depth and repeats must be positive");
+            }
+        }
         ImageData train = DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir);
         ImageData test = DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TEST, dir);
-        int[] trainRows = range(Math.min(trainSize, train.size()));
+        int[] trainRows = IntStream.range(0, Math.min(trainSize, train.size())).toArray();
         train = train.subset(trainRows);
-        test = test.subset(range(Math.min(testSize, test.size())));
+        test = test.subset(IntStream.range(0, Math.min(testSize, test.size())).toArray());
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = Model.newInstance("lenet5")) {
             HydraSgd sgd = trainOneEpoch(manager, model, train);
             ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
-            NDList inputs = new NDList(images(manager, train));
-            NDList labels =
-                    new NDList(manager.create(train.labels()).toType(DataType.FLOAT32, false));
+            SampleSet trainSet = train.toSampleSet(manager, DataType.FLOAT32);
             LissaSolver lissa =
                     LissaSolver.hydraPreset().optDepth(depth).optRepeats(repeats).build();
             long[] last = {System.nanoTime()};
             try (InfluenceFunctions influence =
-                    InfluenceFunctions.builder(shadow, inputs, labels)
+                    InfluenceFunctions.builder(shadow, trainSet)
                             .optOptimizer(sgd)
                             .optSolver(lissa)
                             .optProgress(
@@ -90,13 +120,11 @@ public final class InfluenceBenchmark {
                                     })
                             .optGradientChunkSize(1000)
                             .build()) {
-                NDList testX = new NDList(images(manager, test.subset(new int[] {0})));
-                NDList testY =
-                        new NDList(
-                                manager.create(new int[] {test.label(0)})
-                                        .toType(DataType.FLOAT32, false));
+                SampleSet testSet = test.toSampleSet(manager, DataType.FLOAT32);
                 long start = System.nanoTime();
-                NDArray s = influence.sTest(manager, testX, testY);
+                NDArray s =
+                        influence.sTest(
+                                manager, TestFunctionals.eachSample(testSet.rows(manager, 0, 1)));
                 double solve = (System.nanoTime() - start) / 1e9;
                 System.out.printf(
                         "one s_test solve (LiSSA depth %d x %d repeats, batch 32, FD HVP float64):"
@@ -106,9 +134,8 @@ public final class InfluenceBenchmark {
                         solve,
                         solve * 1000 / (depth * (double) repeats),
                         s.norm().getDouble());
-                ArrayDataset testSet = test.toDataset(manager, DataType.FLOAT32, 500);
                 start = System.nanoTime();
-                double[] c = influence.testLossContributions(manager, testSet);
+                double[] c = influence.testLossContributions(manager, testSet).values();
                 double all = (System.nanoTime() - start) / 1e9;
                 System.out.printf(
                         "full C(i) vector, %d training samples, mean loss of %d test images: %.1f s"
@@ -121,6 +148,7 @@ public final class InfluenceBenchmark {
                         sorted[0], sorted[sorted.length / 2], sorted[sorted.length - 1]);
             }
         }
+        return 0;
     }
 
     private static HydraSgd trainOneEpoch(NDManager manager, Model model, ImageData train)
@@ -148,29 +176,8 @@ public final class InfluenceBenchmark {
         return sgd;
     }
 
-    private static NDArray images(NDManager manager, ImageData data) {
-        Shape shape = new Shape(data.size(), 1, 28, 28);
-        try (NDArray raw = manager.create(ByteBuffer.wrap(data.pixels()), shape, DataType.UINT8)) {
-            return raw.toType(DataType.FLOAT32, false).div(255);
-        }
-    }
-
-    private static int[] range(int n) {
-        int[] rows = new int[n];
-        Arrays.setAll(rows, i -> i);
-        return rows;
-    }
-
+    /** Resident set size in kB, or -1 where it cannot be read. */
     private static long rssKb() {
-        try {
-            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return -1; // not Linux: no figure
-        }
-        return -1;
+        return HostMemory.resident().orElse(-1024) / 1024;
     }
 }

@@ -2,8 +2,6 @@ package ai.hydra.bench;
 
 import ai.djl.Device;
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.DefaultTrainingConfig;
@@ -13,27 +11,36 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.ReplayAttributor;
 import ai.hydra.data.DatasetLoader;
 import ai.hydra.data.DatasetName;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SampleSet;
 import ai.hydra.data.Split;
 import ai.hydra.gradient.FiniteDifferenceDirectionalDerivatives;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.model.LeNet5;
-import ai.hydra.replay.ReverseSweep;
 import ai.hydra.replay.Trajectory;
 import ai.hydra.reproduce.metrics.Agreement;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Measures exact attribution by reverse-mode replay against the training it explains: LeNet-5 on
@@ -42,13 +49,14 @@ import java.util.Locale;
  * <ul>
  *   <li>the training run itself (DJL, no listener), the baseline;
  *   <li>the same training with a {@link TrajectoryRecorder} (its overhead, what it stored);
- *   <li>the reverse sweep giving the exact C(i) of every training sample for the mean test loss
- *       (the test gradient at the final weights, the replay of the checkpointed segments and one
- *       Hessian product and one set of per-sample slopes per step).
+ *   <li>the exact C(i) of every training sample for the mean test loss ({@link ReplayAttributor}:
+ *       the test gradient at the final weights, the replay of checkpointed segments, and per step
+ *       one Hessian product and one set of per-sample slopes);
  * </ul>
  *
- * and prints the ratio of the sweep (and of recording plus sweep) to the training time, with the
- * load average, into a table and {@code bench-replay.json}.
+ * and prints the ratio of the attribution (and of recording plus attribution) to the training time,
+ * with the load average, into a table and {@code bench-replay.json}. With {@code --precision both}
+ * it also takes the derivatives in float32 and compares them with the float64 ones.
  *
  * <pre>
  * java -Dai.djl.offline=true -cp ... ai.hydra.bench.ReplayBenchmark \
@@ -56,7 +64,11 @@ import java.util.Locale;
  *     [--interval K] [--precision float64|float32|both] [--out DIR]
  * </pre>
  */
-public final class ReplayBenchmark {
+@Command(
+        name = "ReplayBenchmark",
+        mixinStandardHelpOptions = true,
+        description = "Times exact attribution by replay against training (LeNet-5, MNIST).")
+public final class ReplayBenchmark implements Callable<Integer> {
 
     private static final int BATCH = 64;
     private static final float LEARNING_RATE = 0.01f;
@@ -66,78 +78,125 @@ public final class ReplayBenchmark {
     /** Float32 differences need a larger step: rounding 1e-7/step against truncation step^2. */
     private static final double FLOAT32_STEP = 1e-2;
 
-    private final Options options;
-    private final BenchmarkResults results = new BenchmarkResults();
+    @Option(
+            names = "--data",
+            description = "MNIST folder (the four IDX files); default ${DEFAULT-VALUE}")
+    private Path data = Paths.get(HydraBenchmark.DEFAULT_DATA);
 
-    private ReplayBenchmark(Options options) {
-        this.options = options;
-    }
+    @Option(
+            names = "--train-limit",
+            description = "training samples used, 0 = all; default ${DEFAULT-VALUE}")
+    private int trainLimit = 10_000;
+
+    @Option(names = "--test-limit", description = "test samples used, 0 = all (the default)")
+    private int testLimit;
+
+    @Option(names = "--epochs", description = "epochs; default ${DEFAULT-VALUE}")
+    private int epochs = 3;
+
+    @Option(
+            names = "--device",
+            converter = HydraBenchmark.DeviceConverter.class,
+            description = "cpu or gpu; default cpu")
+    private Device device = Device.cpu();
+
+    @Option(
+            names = "--interval",
+            description = "checkpoint interval K, 0 = from the recorder's memory budget (default)")
+    private int interval;
+
+    @Option(
+            names = "--precision",
+            description = "derivatives in float64, float32 or both; default ${DEFAULT-VALUE}")
+    private String precision = "float64";
+
+    @Option(names = "--out", description = "output folder; default ${DEFAULT-VALUE}")
+    private Path out = Paths.get("bench-out");
+
+    @Spec private CommandSpec spec;
+
+    private final BenchmarkResults results = new BenchmarkResults();
 
     /**
      * Runs the benchmark.
      *
      * @param args the options (see the class documentation); {@code --help} lists them
-     * @throws Exception if the data cannot be read or training fails
      */
-    public static void main(String[] args) throws Exception {
-        Options options = Options.parse(args);
-        if (options == null) {
-            System.out.println(Options.USAGE);
-            return;
-        }
-        new ReplayBenchmark(options).run();
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ReplayBenchmark()).execute(args));
     }
 
-    private void run() throws Exception {
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws Exception {
+        if (epochs <= 0 || trainLimit < 0 || testLimit < 0 || interval < 0) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--epochs must be positive; --train-limit, --test-limit and --interval >= 0");
+        }
+        run(precisions());
+        return 0;
+    }
+
+    private List<DataType> precisions() {
+        return switch (precision.toLowerCase(Locale.ROOT)) {
+            case "float64" -> List.of(DataType.FLOAT64);
+            case "float32" -> List.of(DataType.FLOAT32);
+            case "both" -> List.of(DataType.FLOAT64, DataType.FLOAT32);
+            default ->
+                    throw new ParameterException(
+                            spec.commandLine(),
+                            "--precision must be float64, float32 or both, got " + precision);
+        };
+    }
+
+    private void run(List<DataType> precisions) throws Exception {
         ImageData train =
-                limit(
-                        DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, options.data),
-                        options.trainLimit);
-        ImageData test =
-                limit(
-                        DatasetLoader.load(DatasetName.MNIST, Split.TEST, options.data),
-                        options.testLimit);
+                limit(DatasetLoader.load(DatasetName.MNIST, Split.TRAIN, data), trainLimit);
+        ImageData test = limit(DatasetLoader.load(DatasetName.MNIST, Split.TEST, data), testLimit);
         results.put("model", "LeNet-5");
-        results.put("dataset", "MNIST " + options.data);
+        results.put("dataset", "MNIST " + data);
         results.put("train_samples", train.size());
         results.put("test_samples", test.size());
-        results.put("epochs", options.epochs);
+        results.put("epochs", epochs);
         results.put("batch_size", BATCH);
         results.put("optimizer", "SGD lr=" + LEARNING_RATE + " momentum=" + MOMENTUM);
-        results.put("device", options.device.toString());
+        results.put("device", device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("load_average_at_start", BenchmarkResults.loadAverage());
-        try (NDManager manager = NDManager.newBaseManager(options.device)) {
+        try (NDManager manager = NDManager.newBaseManager(device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
-            fit(dataset, Math.min(2, options.epochs), hydraOptimizer()); // warm-up
-            double plain = fit(dataset, options.epochs, hydraOptimizer());
+            fit(dataset, Math.min(2, epochs), hydraOptimizer()); // warm-up
+            double plain = fit(dataset, epochs, hydraOptimizer());
             results.put("training_s", plain);
             HydraSgd sgd = hydraOptimizer();
             TrajectoryRecorder.Builder builder = TrajectoryRecorder.builder(sgd, train.size());
-            if (options.interval > 0) {
-                builder.optCheckpointInterval(options.interval);
+            if (interval > 0) {
+                builder.optCheckpointInterval(interval);
             }
             try (TrajectoryRecorder recorder = builder.build();
                     Model model = newModel()) {
-                double recorded = fit(model, dataset, options.epochs, sgd, recorder);
+                double recorded = fit(model, dataset, epochs, sgd, recorder);
                 results.put("training_with_recorder_s", recorded);
                 results.put("recorder_overhead", recorded / plain - 1);
                 results.put("load_average_after_training", BenchmarkResults.loadAverage());
+                SampleSet trainSamples = train.toSampleSet(manager, DataType.FLOAT32);
+                SampleSet testSamples = test.toSampleSet(manager, DataType.FLOAT32);
                 double[] reference = null;
-                for (DataType precision : options.precisions) {
-                    double[] derivatives =
-                            sweep(
+                for (DataType type : precisions) {
+                    double[] values =
+                            attribute(
                                     manager,
                                     model,
                                     recorder.getTrajectory(),
-                                    train,
-                                    test,
+                                    trainSamples,
+                                    testSamples,
                                     plain,
-                                    precision);
+                                    type);
                     if (reference == null) {
-                        reference = derivatives;
+                        reference = values;
                     } else {
-                        compare(derivatives, reference, precision);
+                        compare(values, reference, type);
                     }
                 }
             }
@@ -145,80 +204,65 @@ public final class ReplayBenchmark {
         results.put("load_average_at_end", BenchmarkResults.loadAverage());
         results.put("peak_rss_mib", BenchmarkResults.peakRssMib());
         results.printTable("Exact attribution by replay: LeNet-5 / MNIST, batch 64, float32");
-        results.writeJson(options.out, "bench-replay.json");
+        results.writeJson(out, "bench-replay.json");
     }
 
-    private double[] sweep(
+    /** C(i) of every training sample for the mean test loss, timed. */
+    private double[] attribute(
             NDManager manager,
             Model model,
             Trajectory trajectory,
-            ImageData train,
-            ImageData test,
+            SampleSet trainSamples,
+            SampleSet testSamples,
             double training,
-            DataType precision) {
-        String key =
-                precision == DataType.FLOAT64
-                        ? ""
-                        : "_" + precision.name().toLowerCase(Locale.ROOT);
-        try (NDManager scope = manager.newSubManager()) {
-            ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
-            long start = System.nanoTime();
-            NDList[] testArrays = arrays(scope, test);
-            NDArray gradient =
-                    shadow.gradient(trajectory.finalWeights(), testArrays[0], testArrays[1], false)
-                            .reshape(1, -1);
-            gradient.attach(scope);
-            double testGradient = seconds(start);
-            NDList[] trainArrays = arrays(scope, train);
-            int total = trajectory.size();
-            ReverseSweep sweep =
-                    ReverseSweep.builder(trajectory, shadow, trainArrays[0], trainArrays[1])
-                            .optDerivatives(
-                                    new FiniteDifferenceDirectionalDerivatives(
-                                            shadow,
-                                            precision == DataType.FLOAT64
-                                                    ? FiniteDifferenceHvp.DEFAULT_STEP
-                                                    : FLOAT32_STEP,
-                                            precision))
-                            .optProgress(
-                                    done -> {
-                                        if (done % 100 == 0 || done == total) {
-                                            System.out.printf(
-                                                    Locale.ROOT,
-                                                    "  swept %d/%d steps, %.1f s%n",
-                                                    done,
-                                                    total,
-                                                    seconds(start));
-                                        }
-                                    })
-                            .build();
-            double[] derivatives = sweep.run(scope, gradient)[0];
+            DataType type) {
+        String key = type == DataType.FLOAT64 ? "" : "_" + type.name().toLowerCase(Locale.ROOT);
+        ShadowModel shadow = new ShadowModel(model.getBlock(), Loss.softmaxCrossEntropyLoss());
+        int total = trajectory.size();
+        long start = System.nanoTime();
+        try (ReplayAttributor exact =
+                ReplayAttributor.builder(trajectory, shadow, trainSamples)
+                        .optDerivatives(
+                                new FiniteDifferenceDirectionalDerivatives(
+                                        shadow,
+                                        type == DataType.FLOAT64
+                                                ? FiniteDifferenceHvp.DEFAULT_STEP
+                                                : FLOAT32_STEP,
+                                        type))
+                        .optProgress(
+                                done -> {
+                                    if (done % 100 == 0 || done == total) {
+                                        System.out.printf(
+                                                Locale.ROOT,
+                                                "  swept %d/%d steps, %.1f s%n",
+                                                done,
+                                                total,
+                                                seconds(start));
+                                    }
+                                })
+                        .build()) {
+            Contributions c = exact.testLossContributions(manager, testSamples);
             double seconds = seconds(start);
             results.put("steps", total);
-            results.put("test_gradient_s" + key, testGradient);
-            results.put("sweep_s" + key, seconds);
-            results.put("sweep_ms_per_step" + key, seconds * 1000 / total);
-            results.put("sweep_over_training" + key, seconds / training);
+            results.put("attribution_s" + key, seconds);
+            results.put("attribution_ms_per_step" + key, seconds * 1000 / total);
+            results.put("attribution_over_training" + key, seconds / training);
             results.put(
-                    "record_and_sweep_over_training" + key,
+                    "record_and_attribution_over_training" + key,
                     (seconds + results.number("training_with_recorder_s") - training) / training);
-            results.put("stored", sweep.describe());
-            double helpful = 0;
-            for (double d : derivatives) {
-                helpful += d < 0 ? 1 : 0; // dL/deps < 0: up-weighting lowers the test loss
-            }
-            results.put("helpful_fraction" + key, helpful / derivatives.length);
-            return derivatives;
+            results.put("stored", exact.describe());
+            double[] values = c.values();
+            results.put(
+                    "helpful_fraction" + key,
+                    Arrays.stream(values).filter(v -> v > 0).count() / (double) values.length);
+            return values;
         }
     }
 
     /** How far a cheaper precision's values are from the float64 ones. */
-    private void compare(double[] values, double[] reference, DataType precision) {
-        String key = "_" + precision.name().toLowerCase(Locale.ROOT) + "_vs_float64";
-        double largest = 0;
-        for (double r : reference) {
-            largest = Math.max(largest, Math.abs(r));
-        }
+    private void compare(double[] values, double[] reference, DataType type) {
+        String key = "_" + type.name().toLowerCase(Locale.ROOT) + "_vs_float64";
+        double largest = Arrays.stream(reference).map(Math::abs).max().orElse(0);
         double[] errors = new double[values.length];
         for (int i = 0; i < values.length; i++) {
             errors[i] = Math.abs(values[i] - reference[i]) / largest;
@@ -228,22 +272,6 @@ public final class ReplayBenchmark {
         results.put("error" + key + "_max_of_largest", errors[errors.length - 1]);
         results.put("sign_errors" + key, Agreement.signErrorRate(values, reference));
         results.put("spearman" + key, Agreement.spearman(values, reference));
-    }
-
-    /** The whole split as arrays in index order (row k = dataset index k), as training sees it. */
-    private static NDList[] arrays(NDManager manager, ImageData data) {
-        ArrayDataset ordered = data.toDataset(manager, DataType.FLOAT32, data.size());
-        try {
-            Batch batch = ordered.getData(manager).iterator().next();
-            NDList inputs = batch.getData();
-            NDList labels = batch.getLabels();
-            inputs.attach(manager);
-            labels.attach(manager);
-            batch.close();
-            return new NDList[] {inputs, labels};
-        } catch (IOException | ai.djl.translate.TranslateException e) {
-            throw new IllegalStateException("Cannot read the data", e);
-        }
     }
 
     private double fit(ArrayDataset dataset, int epochs, HydraSgd sgd) throws Exception {
@@ -262,7 +290,7 @@ public final class ReplayBenchmark {
         DefaultTrainingConfig config =
                 new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                         .optOptimizer(sgd)
-                        .optDevices(new Device[] {options.device});
+                        .optDevices(new Device[] {device});
         if (listeners.length > 0) {
             config.addTrainingListeners(listeners);
         }
@@ -282,7 +310,7 @@ public final class ReplayBenchmark {
 
     private Model newModel() {
         Trainers.seed(SEED);
-        Model model = Model.newInstance("lenet5", options.device);
+        Model model = Model.newInstance("lenet5", device);
         model.setBlock(LeNet5.newBlock());
         return model;
     }
@@ -298,73 +326,10 @@ public final class ReplayBenchmark {
         if (limit <= 0 || limit >= data.size()) {
             return data;
         }
-        int[] first = new int[limit];
-        for (int i = 0; i < limit; i++) {
-            first[i] = i;
-        }
-        return data.subset(first);
+        return data.subset(IntStream.range(0, limit).toArray());
     }
 
     private static double seconds(long start) {
         return (System.nanoTime() - start) / 1e9;
-    }
-
-    /** Command-line options. */
-    private static final class Options {
-
-        static final String USAGE =
-                "Usage: ReplayBenchmark [--data DIR] [--train-limit N (0 = all)] [--test-limit M"
-                        + " (0 = all)] [--epochs E] [--device cpu|gpu] [--interval K (0 ="
-                        + " automatic)] [--precision float64|float32|both] [--out DIR]";
-
-        Path data = Paths.get(HydraBenchmark.DEFAULT_DATA);
-        int trainLimit = 10_000;
-        int testLimit;
-        int epochs = 3;
-        Device device = Device.cpu();
-        int interval;
-        List<DataType> precisions = List.of(DataType.FLOAT64);
-        Path out = Paths.get("bench-out");
-
-        static Options parse(String[] args) {
-            Options o = new Options();
-            for (int i = 0; i < args.length; i++) {
-                String flag = args[i];
-                if ("--help".equals(flag) || "-h".equals(flag)) {
-                    return null;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(flag + " needs a value. " + USAGE);
-                }
-                String value = args[++i];
-                switch (flag) {
-                    case "--data" -> o.data = Paths.get(value);
-                    case "--train-limit" ->
-                            o.trainLimit = BenchmarkResults.positive(flag, value, true);
-                    case "--test-limit" ->
-                            o.testLimit = BenchmarkResults.positive(flag, value, true);
-                    case "--epochs" -> o.epochs = BenchmarkResults.positive(flag, value, false);
-                    case "--device" -> o.device = BenchmarkResults.device(value);
-                    case "--interval" -> o.interval = BenchmarkResults.positive(flag, value, true);
-                    case "--precision" -> o.precisions = precisions(value);
-                    case "--out" -> o.out = Paths.get(value);
-                    default ->
-                            throw new IllegalArgumentException(
-                                    "Unknown option " + flag + ". " + USAGE);
-                }
-            }
-            return o;
-        }
-
-        private static List<DataType> precisions(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "float64" -> List.of(DataType.FLOAT64);
-                case "float32" -> List.of(DataType.FLOAT32);
-                case "both" -> List.of(DataType.FLOAT64, DataType.FLOAT32);
-                default ->
-                        throw new IllegalArgumentException(
-                                "--precision must be float64, float32 or both, got " + value);
-            };
-        }
     }
 }

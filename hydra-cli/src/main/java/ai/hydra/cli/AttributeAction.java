@@ -1,6 +1,6 @@
 package ai.hydra.cli;
 
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.data.ImageData;
 import ai.hydra.experiment.AttributionResult;
 import ai.hydra.experiment.AttributionRun;
@@ -14,7 +14,8 @@ import java.util.Locale;
 
 /**
  * Trains with the HYDRA listener, prints the most helpful and most harmful training samples of a
- * few test samples, and writes the report folder (contributions CSV/NPZ, image grid, heatmap).
+ * few test samples, and writes the report folder (contributions CSV/NPZ, image grid, heatmap); with
+ * {@code hydra.mode: both}, one section and one report subfolder per mode.
  */
 final class AttributeAction {
 
@@ -54,47 +55,64 @@ final class AttributeAction {
                     "test accuracy: %.4f; hypergradients of %,d training samples"
                             + " over %,d steps (%s)%n",
                     result.training().testAccuracy(),
-                    result.trackedIndices().length,
+                    result.first().testLoss().size(),
                     result.listener().getSteps(),
                     result.listener().describeStore());
-            printTopSamples(out, result, config.hydra().topK());
-            Files.createDirectories(outDir);
-            List<Path> written =
-                    report(result, config).write(result.training().model().getNDManager(), outDir);
-            out.println(
-                    "report: "
-                            + outDir.toAbsolutePath().normalize()
-                            + " ("
-                            + written.size()
-                            + " files: "
-                            + names(written)
-                            + ")");
+            boolean several = result.methods().size() > 1;
+            for (AttributionResult.MethodResult method : result.methods()) {
+                // one method: the report folder itself; several: one subfolder each
+                Path dir = several ? outDir.resolve(method.name()) : outDir;
+                if (several) {
+                    out.printf(Locale.ROOT, "%n%s:%n", method.name());
+                }
+                printTopSamples(out, result, method, config.hydra().topK());
+                Files.createDirectories(dir);
+                List<Path> written =
+                        report(result, method, config)
+                                .write(result.training().model().getNDManager(), dir);
+                out.println(
+                        "report: "
+                                + dir.toAbsolutePath().normalize()
+                                + " ("
+                                + written.size()
+                                + " files: "
+                                + names(written)
+                                + ")");
+            }
             out.flush();
         }
         return 0;
     }
 
-    private static ContributionReport report(AttributionResult result, ExperimentConfig config) {
+    private static ContributionReport report(
+            AttributionResult result,
+            AttributionResult.MethodResult method,
+            ExperimentConfig config) {
         return ContributionReport.builder()
-                .setContributions(result.perTestSample())
+                .setContributions(method.perTestSample())
                 .setTrainImages(result.data().train())
                 .setTestImages(result.data().test())
-                .optTestLossContributions(result.testLossContributions())
-                .optInterClass(result.interClass())
+                .optTestLossContributions(method.testLoss())
+                .optInterClass(method.interClass())
                 .optTopK(config.hydra().topK())
                 .optSetting("experiment", config.name())
                 .optSetting("model", config.model())
                 .optSetting("dataset", config.data().dataset())
                 .optSetting("epochs", config.train().epochs())
                 .optSetting("hydra mode", config.hydra().mode())
+                .optSetting("method", method.name())
                 .optSetting(
                         "test accuracy",
                         String.format(Locale.ROOT, "%.4f", result.training().testAccuracy()))
                 .build();
     }
 
-    private static void printTopSamples(PrintWriter out, AttributionResult result, int topK) {
-        ContributionMatrix c = result.perTestSample();
+    private static void printTopSamples(
+            PrintWriter out,
+            AttributionResult result,
+            AttributionResult.MethodResult method,
+            int topK) {
+        ContributionMatrix c = method.perTestSample();
         ImageData train = result.data().train();
         ImageData test = result.data().test();
         List<String> names = test.classNames();

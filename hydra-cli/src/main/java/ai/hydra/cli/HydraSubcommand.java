@@ -22,6 +22,7 @@ public abstract class HydraSubcommand implements Callable<Integer> {
 
     @ParentCommand HydraCommand hydra;
 
+    /** {@inheritDoc} */
     @Override
     public final Integer call() {
         try {

@@ -17,6 +17,7 @@ public class VersionProvider implements IVersionProvider {
         return property("version");
     }
 
+    /** {@inheritDoc} */
     @Override
     public String[] getVersion() {
         return new String[] {

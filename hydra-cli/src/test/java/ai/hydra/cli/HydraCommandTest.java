@@ -181,6 +181,43 @@ class HydraCommandTest {
         }
     }
 
+    /** With hydra.mode=both every mode is printed and reported, each in its own folder. */
+    @Test
+    void bothModesAreReported(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
+            throws Exception {
+        Run run =
+                run(
+                        "demo",
+                        "--set",
+                        "train.epochs=1",
+                        "--set",
+                        "data.trainLimit=128",
+                        "--set",
+                        "data.testLimit=50",
+                        "--set",
+                        "hydra.mode=both",
+                        "--set",
+                        "hydra.trackLimit=8",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        for (String method : new String[] {"hydra-hessian-free", "hydra-hessian-aware"}) {
+            assertTrue(run.out().contains(method + ":"), run.out());
+            java.nio.file.Path csv = out.resolve(method).resolve("contributions.csv");
+            assertEquals(9, java.nio.file.Files.readAllLines(csv).size(), method);
+            assertTrue(
+                    java.nio.file.Files.readString(out.resolve(method).resolve("summary.md"))
+                            .contains("- **method**: " + method));
+        }
+        assertTrue(
+                !java.nio.file.Files.readString(out.resolve("hydra-hessian-free/contributions.csv"))
+                        .equals(
+                                java.nio.file.Files.readString(
+                                        out.resolve("hydra-hessian-aware/contributions.csv"))),
+                "the two modes differ");
+    }
+
     /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */
     @Test
     void resumedAttributionEqualsUninterrupted(

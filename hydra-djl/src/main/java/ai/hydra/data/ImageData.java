@@ -1,6 +1,7 @@
 package ai.hydra.data;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -312,23 +313,12 @@ public final class ImageData {
             boolean shuffle,
             long seed,
             int firstEpoch) {
-        if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
-            throw new IllegalArgumentException(
-                    "dataType must be FLOAT32 or FLOAT64, got " + dataType);
-        }
+        checkFloat(dataType);
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
         }
-        Shape shape = new Shape(size(), channels, height, width);
-        NDArray data;
-        try (NDArray raw = manager.create(ByteBuffer.wrap(pixels), shape, DataType.UINT8);
-                NDArray asFloat = raw.toType(dataType, false)) {
-            data = asFloat.div(255);
-        }
-        NDArray labelArray;
-        try (NDArray raw = manager.create(labels)) {
-            labelArray = raw.toType(dataType, false);
-        }
+        NDArray data = images(manager, dataType);
+        NDArray labelArray = labelArray(manager, dataType);
         Sampler.SubSampler order =
                 shuffle ? new SeededRandomSampler(seed, firstEpoch) : new SequenceSampler();
         return new ArrayDataset.Builder()
@@ -336,6 +326,58 @@ public final class ImageData {
                 .optLabels(labelArray)
                 .setSampling(new BatchSampler(order, batchSize, false))
                 .build();
+    }
+
+    /**
+     * Returns the images as one array of shape (N,C,H,W) scaled to [0,1]: the values {@link
+     * #toDataset} trains on.
+     *
+     * @param manager owns the created array
+     * @param dataType {@link DataType#FLOAT32} or {@link DataType#FLOAT64}
+     * @return the images
+     */
+    public NDArray images(NDManager manager, DataType dataType) {
+        checkFloat(dataType);
+        Shape shape = new Shape(size(), channels, height, width);
+        try (NDArray raw = manager.create(ByteBuffer.wrap(pixels), shape, DataType.UINT8);
+                NDArray asFloat = raw.toType(dataType, false)) {
+            return asFloat.div(255);
+        }
+    }
+
+    /**
+     * Returns the labels as one array of shape (N) holding the class indices in {@code dataType},
+     * as {@link ai.djl.training.loss.Loss#softmaxCrossEntropyLoss()} expects.
+     *
+     * @param manager owns the created array
+     * @param dataType {@link DataType#FLOAT32} or {@link DataType#FLOAT64}
+     * @return the labels
+     */
+    public NDArray labelArray(NDManager manager, DataType dataType) {
+        checkFloat(dataType);
+        try (NDArray raw = manager.create(labels)) {
+            return raw.toType(dataType, false);
+        }
+    }
+
+    /**
+     * Returns this split as a {@link SampleSet} ({@link #images} and {@link #labelArray}), each
+     * sample named by its index in this split.
+     *
+     * @param manager owns the created arrays
+     * @param dataType {@link DataType#FLOAT32} or {@link DataType#FLOAT64}
+     * @return the samples
+     */
+    public SampleSet toSampleSet(NDManager manager, DataType dataType) {
+        return SampleSet.of(
+                new NDList(images(manager, dataType)), new NDList(labelArray(manager, dataType)));
+    }
+
+    private static void checkFloat(DataType dataType) {
+        if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT64) {
+            throw new IllegalArgumentException(
+                    "dataType must be FLOAT32 or FLOAT64, got " + dataType);
+        }
     }
 
     /**

@@ -1,35 +1,31 @@
 package ai.hydra.experiment;
 
-import ai.djl.Model;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.dataset.Batch;
 import ai.djl.translate.TranslateException;
-import ai.hydra.analysis.ContributionAnalysis;
-import ai.hydra.analysis.ContributionMatrix;
-import ai.hydra.analysis.InterClassMatrix;
+import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.HydraAttributor;
+import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SampleSet;
 import ai.hydra.listener.HydraListener;
-import ai.hydra.listener.Hypergradients;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.train.HydraSgd;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.IntStream;
 
 /**
- * Trains an experiment with the HYDRA listener attached and computes contributions: C(i) of every
- * tracked training sample to the mean test loss, and C(i, j) to a few test samples spread over the
- * classes.
+ * Trains an experiment with the HYDRA listener attached and computes, for every mode the listener
+ * ran, contributions: C(i) of every tracked training sample to the mean test loss, C(i, j) to a few
+ * test samples spread over the classes, and the inter-class matrix.
  *
  * <pre>{@code
  * try (AttributionResult result = AttributionRun.builder().setConfig(config).build().run()) {
- *     ContributionMatrix c = result.perTestSample();
+ *     ContributionMatrix c = result.first().perTestSample();
  * }
  * }</pre>
  */
@@ -64,56 +60,50 @@ public final class AttributionRun {
     public AttributionResult run() throws IOException, TranslateException {
         progress.onStage("loading " + config.data().dataset());
         ExperimentData data = ExperimentData.load(config.data(), config.source());
-        HydraListener[] listener = new HydraListener[1];
-        TrainingRun.Builder run =
+        Path checkpoint = resume ? checkpointToResume() : null;
+        TrainingRun training =
                 TrainingRun.builder()
                         .setConfig(config)
                         .optProgress(progress)
-                        .addListenerFactory((sgd, d) -> listener[0] = newListener(sgd, d));
-        if (resume) {
-            run.optResume(resumeFromCheckpoint(listener));
-        }
-        TrainingResult training;
-        try {
-            training = run.build().run(data);
-        } catch (IOException | TranslateException | RuntimeException e) {
-            if (listener[0] != null) {
-                listener[0].close(); // frees the store (and deletes disk-store files)
+                        .optFirstEpoch(
+                                checkpoint == null ? 0 : Checkpoint.read(checkpoint).epochs())
+                        .build();
+        try (PreparedTraining prepared = training.prepare(data)) {
+            HydraListener listener = newListener(prepared.optimizer(), data);
+            try {
+                TrainingResult trained =
+                        prepared.fit(
+                                trainer -> {
+                                    if (checkpoint != null) {
+                                        listener.resume(trainer, checkpoint);
+                                    }
+                                },
+                                listener);
+                try {
+                    progress.onStage("computing contributions (" + config.hydra().mode() + ")");
+                    return attribute(trained, listener, data);
+                } catch (RuntimeException e) {
+                    trained.close();
+                    throw e;
+                }
+            } catch (IOException | TranslateException | RuntimeException e) {
+                listener.close(); // frees the store (and deletes disk-store files)
+                throw e;
             }
-            throw e;
-        }
-        try {
-            progress.onStage("computing contributions (" + config.hydra().mode() + ")");
-            return attribute(training, listener[0], data);
-        } catch (IOException | TranslateException | RuntimeException e) {
-            listener[0].close();
-            training.close();
-            throw e;
         }
     }
 
-    private TrainingRun.Resume resumeFromCheckpoint(HydraListener[] listener) throws IOException {
+    private Path checkpointToResume() {
         Path dir = config.hydra().checkpointDir();
         if (dir == null) {
             throw new ConfigException(
                     "resuming needs hydra.checkpointDir: the folder the"
                             + " interrupted run wrote its checkpoints to");
         }
-        int epochs = HydraListener.checkpointEpochs(dir);
-        return new TrainingRun.Resume() {
-            @Override
-            public int firstEpoch() {
-                return epochs;
-            }
-
-            @Override
-            public void restore(ai.djl.training.Trainer trainer) throws IOException {
-                listener[0].resume(trainer, dir);
-            }
-        };
+        return dir;
     }
 
-    private HydraListener newListener(ai.hydra.train.HydraSgd sgd, ExperimentData data) {
+    private HydraListener newListener(HydraSgd sgd, ExperimentData data) {
         HydraConfig hydra = config.hydra();
         HydraListener.Builder builder =
                 HydraListener.builder(sgd, data.train().size())
@@ -128,46 +118,32 @@ public final class AttributionRun {
     }
 
     private AttributionResult attribute(
-            TrainingResult training, HydraListener listener, ExperimentData data)
-            throws IOException, TranslateException {
-        HydraMode reported =
-                config.hydra().mode() == HydraMode.HESSIAN_AWARE
-                        ? HydraMode.HESSIAN_AWARE
-                        : HydraMode.HESSIAN_FREE;
-        Hypergradients hypergradients = listener.getHypergradients(reported);
-        ContributionAnalysis analysis = new ContributionAnalysis(hypergradients);
-        Model model = training.model();
+            TrainingResult training, HydraListener listener, ExperimentData data) {
         DataType dataType = config.train().precision().dataType();
         int[] testColumns = spreadOverClasses(data.test(), config.hydra().testSamples());
-        try (NDManager manager = model.getNDManager().newSubManager()) {
-            ArrayDataset testSet =
-                    data.test().toDataset(manager, dataType, config.train().batchSize());
-            double[] testLoss = analysis.testLossContributions(manager, testSet);
-            ArrayDataset chosen =
-                    data.test()
-                            .subset(testColumns)
-                            .toDataset(manager, dataType, testColumns.length);
-            ContributionMatrix perSample;
-            try (Batch batch = chosen.getData(manager).iterator().next()) {
-                NDList inputs = batch.getData();
-                NDList labels = batch.getLabels();
-                perSample = analysis.contributionMatrix(manager, inputs, labels, testColumns);
+        List<AttributionResult.MethodResult> methods = new ArrayList<>();
+        try (NDManager manager = training.model().getNDManager().newSubManager()) {
+            SampleSet testSet = data.test().toSampleSet(manager, dataType);
+            SampleSet chosen = testSet.select(manager, testColumns);
+            for (HydraMode mode : listener.getMode().modes()) {
+                try (Attributor method =
+                        HydraAttributor.builder(listener.getHypergradients(mode))
+                                .optBatchSize(config.train().batchSize())
+                                .build()) {
+                    methods.add(
+                            new AttributionResult.MethodResult(
+                                    method.name(),
+                                    method.testLossContributions(manager, testSet),
+                                    method.contributionMatrix(manager, chosen),
+                                    method.interClass(
+                                            manager,
+                                            testSet,
+                                            data.train().labels(),
+                                            data.train().numClasses())));
+                }
             }
-            int[] trainLabels =
-                    Arrays.stream(hypergradients.trackedIndices())
-                            .map(data.train()::label)
-                            .toArray();
-            InterClassMatrix interClass =
-                    analysis.interClass(manager, testSet, trainLabels, data.train().numClasses());
-            return new AttributionResult(
-                    training,
-                    listener,
-                    data,
-                    testLoss,
-                    perSample,
-                    interClass,
-                    hypergradients.trackedIndices());
         }
+        return new AttributionResult(training, listener, data, List.copyOf(methods));
     }
 
     /** The first test samples of each class in turn, so every class is represented. */

@@ -320,6 +320,7 @@ public sealed interface ReproductionSettings
                     aware, node.optionalInteger("hessianAwareSteps", 1, Integer.MAX_VALUE));
         }
 
+        /** {@inheritDoc} */
         @Override
         public List<Method> methods() {
             return List.of(Method.HYDRA_HESSIAN_FREE, Method.HYDRA_EXACT);

@@ -81,6 +81,7 @@ public record ScheduleConfig(
         return map;
     }
 
+    /** {@inheritDoc} */
     @Override
     public boolean equals(Object o) {
         return o instanceof ScheduleConfig s
@@ -91,11 +92,13 @@ public record ScheduleConfig(
                 && finalLearningRate == s.finalLearningRate;
     }
 
+    /** {@inheritDoc} */
     @Override
     public int hashCode() {
         return type.hashCode() * 31 + Arrays.hashCode(milestones);
     }
 
+    /** {@inheritDoc} */
     @Override
     public String toString() {
         return toMap().toString();

@@ -70,6 +70,7 @@ public record TrainingResult(
         return map;
     }
 
+    /** {@inheritDoc} */
     @Override
     public void close() {
         model.close();

@@ -3,6 +3,7 @@ package ai.hydra.influence;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.util.Preconditions;
 
 /**
  * Conjugate gradient on {@code H x = v}, one independent recursion per right-hand side, all rows
@@ -29,6 +30,12 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String name() {
+        return "cg";
     }
 
     /** {@inheritDoc} */
@@ -141,10 +148,8 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optMaxIterations(int maxIterations) {
-            if (maxIterations < 1) {
-                throw new IllegalArgumentException(
-                        "maxIterations must be positive, got " + maxIterations);
-            }
+            Preconditions.checkArgument(
+                    maxIterations >= 1, "maxIterations must be positive, got " + maxIterations);
             this.maxIterations = maxIterations;
             return this;
         }
@@ -156,9 +161,7 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optTolerance(double tolerance) {
-            if (!(tolerance > 0)) {
-                throw new IllegalArgumentException("tolerance must be > 0, got " + tolerance);
-            }
+            Preconditions.checkArgument(tolerance > 0, "tolerance must be > 0, got " + tolerance);
             this.tolerance = tolerance;
             return this;
         }

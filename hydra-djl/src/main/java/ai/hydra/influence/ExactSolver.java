@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Preconditions;
 
 /**
  * Exact inverse-Hessian-vector products for tiny models: the explicit Hessian from |w|
@@ -31,6 +32,12 @@ public final class ExactSolver implements InverseHvpSolver {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String name() {
+        return "exact";
     }
 
     /** {@inheritDoc} */
@@ -66,17 +73,16 @@ public final class ExactSolver implements InverseHvpSolver {
     public double[][] explicitHessian(
             InfluenceHessian hessian, NDManager manager, SolverProgress progress) {
         long dimension = hessian.dimension();
-        if (dimension > maxDimension) {
-            throw new IllegalArgumentException(
-                    "ExactSolver builds a dense "
-                            + dimension
-                            + "x"
-                            + dimension
-                            + " Hessian, above its limit of "
-                            + maxDimension
-                            + ": use ConjugateGradientSolver or LissaSolver for this model, or"
-                            + " raise ExactSolver.Builder.optMaxDimension");
-        }
+        Preconditions.checkArgument(
+                dimension <= maxDimension,
+                "ExactSolver builds a dense "
+                        + dimension
+                        + "x"
+                        + dimension
+                        + " Hessian, above its limit of "
+                        + maxDimension
+                        + ": use ConjugateGradientSolver or LissaSolver for this model, or"
+                        + " raise ExactSolver.Builder.optMaxDimension");
         int n = (int) dimension;
         double[][] h = new double[n][n];
         try (NDManager scope = manager.newSubManager()) {
@@ -184,10 +190,8 @@ public final class ExactSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optMaxDimension(int maxDimension) {
-            if (maxDimension < 1) {
-                throw new IllegalArgumentException(
-                        "maxDimension must be positive, got " + maxDimension);
-            }
+            Preconditions.checkArgument(
+                    maxDimension >= 1, "maxDimension must be positive, got " + maxDimension);
             this.maxDimension = maxDimension;
             return this;
         }
@@ -199,9 +203,7 @@ public final class ExactSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optColumnsPerPass(int columns) {
-            if (columns < 1) {
-                throw new IllegalArgumentException("columns must be positive, got " + columns);
-            }
+            Preconditions.checkArgument(columns >= 1, "columns must be positive, got " + columns);
             this.columnsPerPass = columns;
             return this;
         }

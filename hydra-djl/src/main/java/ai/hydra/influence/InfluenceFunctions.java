@@ -1,20 +1,21 @@
 package ai.hydra.influence;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.dataset.Batch;
-import ai.djl.training.dataset.Dataset;
-import ai.djl.translate.TranslateException;
-import ai.hydra.analysis.ContributionMatrix;
+import ai.djl.util.Preconditions;
+import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.Capability;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.LossGradients;
+import ai.hydra.attribution.RowProducts;
+import ai.hydra.attribution.TestFunctionals;
+import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.HessianVectorProduct;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.train.HydraSgd;
-import java.io.IOException;
-import java.util.Arrays;
 
 /**
  * Koh and Liang's influence functions, reported on HYDRA's scale and sign so that the two compare
@@ -39,56 +40,61 @@ import java.util.Arrays;
  * once (a multi-row right-hand side shares each Hessian-vector pass), then one matrix product of
  * s_test with chunks of per-sample training gradients.
  */
-public final class InfluenceFunctions implements AutoCloseable {
+public final class InfluenceFunctions implements Attributor {
 
     private final ShadowModel model;
     private final NDManager manager;
     private final NDArray weights;
-    private final NDList inputs;
-    private final NDList labels;
+    private final SampleSet trainSet;
     private final InfluenceHessian hessian;
     private final InverseHvpSolver solver;
     private final SolverProgress progress;
-    private final int[] tracked;
+    private final int[] trackedRows;
     private final int gradientChunkSize;
+    private final int batchSize;
 
     private InfluenceFunctions(Builder builder) {
         model = builder.model;
-        inputs = builder.inputs;
-        labels = builder.labels;
-        manager = inputs.head().getManager().newSubManager();
+        trainSet = builder.trainSet;
+        manager = trainSet.inputs().head().getManager().newSubManager();
         weights = ownWeights(builder);
         HessianVectorProduct hvp =
                 builder.hvp != null ? builder.hvp : new FiniteDifferenceHvp(model);
         hessian =
-                InfluenceHessian.builder(hvp, weights, inputs, labels)
+                InfluenceHessian.builder(hvp, weights, trainSet.inputs(), trainSet.labels())
                         .optRegularization(builder.weightDecay)
                         .optDamping(builder.damping)
                         .optChunkSize(builder.hessianChunkSize)
                         .build();
         solver = builder.solver;
         progress = builder.progress;
-        int n = hessian.trainingSetSize();
-        tracked = builder.tracked != null ? builder.tracked : range(n);
-        for (int row : tracked) {
-            if (row < 0 || row >= n) {
-                throw new IllegalArgumentException(
-                        "tracked sample " + row + " is outside the training set [0, " + n + ")");
-            }
-        }
+        trackedRows = rowsOf(trainSet, builder.tracked);
         gradientChunkSize = builder.gradientChunkSize;
+        batchSize = builder.batchSize;
     }
 
     /**
      * Creates a builder.
      *
      * @param model the shadow model of the trained block and its training loss
-     * @param trainInputs the whole training set's inputs (batch axis first), in dataset order
-     * @param trainLabels the training labels
+     * @param trainSet the whole training set (every sample enters the Hessian); its dataset indices
+     *     name the result rows
      * @return a new builder
      */
-    public static Builder builder(ShadowModel model, NDList trainInputs, NDList trainLabels) {
-        return new Builder(model, trainInputs, trainLabels);
+    public static Builder builder(ShadowModel model, SampleSet trainSet) {
+        return new Builder(model, trainSet);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String name() {
+        return "influence-" + solver.name();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean supports(Capability capability) {
+        return true;
     }
 
     /**
@@ -110,63 +116,12 @@ public final class InfluenceFunctions implements AutoCloseable {
     }
 
     /**
-     * Returns the training-set rows that get a contribution, in row order.
+     * Returns the dataset indices of the training samples that get a contribution, in row order.
      *
-     * @return a copy of the tracked rows
+     * @return a copy
      */
     public int[] trackedSamples() {
-        return tracked.clone();
-    }
-
-    /**
-     * Computes the per-sample test-loss gradients {@code grad l(z_test, w)} (prediction mode).
-     *
-     * @param manager receives the result
-     * @param testInputs test inputs, batch axis first
-     * @param testLabels test labels
-     * @return shape (m, |w|)
-     */
-    public NDArray testGradients(NDManager manager, NDList testInputs, NDList testLabels) {
-        try (NDManager scope = manager.newSubManager()) {
-            scope.tempAttachAll(weights);
-            int m = (int) testInputs.head().getShape().get(0);
-            NDArray g = model.sampleGradients(weights, testInputs, testLabels, range(m), false);
-            g.attach(manager);
-            return g;
-        }
-    }
-
-    /**
-     * Computes the gradient of the mean test loss over a dataset (prediction mode).
-     *
-     * @param manager receives the result
-     * @param testSet the test set
-     * @return shape (1, |w|)
-     * @throws IOException if the test set cannot be read
-     * @throws TranslateException if a batch cannot be processed
-     */
-    public NDArray meanTestGradient(NDManager manager, Dataset testSet)
-            throws IOException, TranslateException {
-        try (NDManager scope = manager.newSubManager()) {
-            scope.tempAttachAll(weights);
-            NDArray sum = scope.zeros(weights.getShape(), weights.getDataType());
-            long count = 0;
-            for (Batch batch : testSet.getData(scope)) {
-                try (batch) {
-                    try (NDArray g =
-                            model.gradient(weights, batch.getData(), batch.getLabels(), false)) {
-                        sum.addi(g.muli(batch.getSize()));
-                    }
-                    count += batch.getSize();
-                }
-            }
-            if (count == 0) {
-                throw new IllegalArgumentException("The test set is empty");
-            }
-            NDArray mean = sum.div(count).reshape(1, -1);
-            mean.attach(manager);
-            return mean;
-        }
+        return java.util.Arrays.stream(trackedRows).map(trainSet::index).toArray();
     }
 
     /**
@@ -180,110 +135,90 @@ public final class InfluenceFunctions implements AutoCloseable {
     }
 
     /**
-     * Computes {@code s_test = H^-1 grad l(z_test)} for individual test samples.
+     * Computes {@code s_test = H^-1 grad J} for test functionals (prediction mode).
      *
      * @param manager receives the result
-     * @param testInputs test inputs
-     * @param testLabels test labels
-     * @return shape (m, |w|)
+     * @param functionals the test losses
+     * @return shape (functionals.columns(), |w|)
      */
-    public NDArray sTest(NDManager manager, NDList testInputs, NDList testLabels) {
+    public NDArray sTest(NDManager manager, TestFunctionals functionals) {
         try (NDManager scope = manager.newSubManager()) {
-            NDArray s = inverseHvp(testGradients(scope, testInputs, testLabels));
+            scope.tempAttachAll(weights);
+            NDArray s = inverseHvp(LossGradients.of(model, weights, functionals, batchSize));
             s.attach(manager);
             return s;
         }
     }
 
     /**
-     * Computes {@code C_IF(i)} for the mean loss over a test set: one solve, then one dot product
-     * per training sample.
+     * {@inheritDoc}
      *
-     * @param manager a manager on the model's device
-     * @param testSet the test set
-     * @return one contribution per tracked sample, in row order
-     * @throws IOException if the test set cannot be read
-     * @throws TranslateException if a batch cannot be processed
+     * <p>One solve {@code S = H^-1 G^T} for all functionals at once, then per-sample training
+     * gradients chunk by chunk, each chunk multiplied with all of S: {@code C(i, J) = (1/N) grad
+     * l_i^T H^-1 grad J}.
      */
-    public double[] testLossContributions(NDManager manager, Dataset testSet)
-            throws IOException, TranslateException {
+    @Override
+    public ContributionMatrix contributions(NDManager manager, TestFunctionals functionals) {
         try (NDManager scope = manager.newSubManager()) {
-            NDArray s = inverseHvp(meanTestGradient(scope, testSet));
-            double[][] c = contributions(s);
-            double[] out = new double[c.length];
-            for (int i = 0; i < c.length; i++) {
-                out[i] = c[i][0];
-            }
-            return out;
+            NDArray s = sTest(scope, functionals);
+            double[][] values =
+                    RowProducts.multiply(
+                            scope,
+                            trackedRows.length,
+                            gradientChunkSize,
+                            this::trainingGradients,
+                            s,
+                            1.0 / hessian.trainingSetSize(),
+                            done ->
+                                    progress.update(
+                                            "training gradients",
+                                            done,
+                                            trackedRows.length,
+                                            Double.NaN));
+            return new ContributionMatrix(values, trackedSamples(), functionals.columnIds());
         }
     }
 
     /**
-     * Computes the matrix {@code C_IF(i, j)} for individual test samples.
+     * {@inheritDoc}
      *
-     * @param manager a manager on the model's device
-     * @param testInputs the test samples' inputs (batch axis first)
-     * @param testLabels their labels
-     * @param testIndices their ids, kept in the result
-     * @return rows = tracked training samples, columns = test samples
+     * <p>The self-influence {@code C(i, i) = (1/N) grad l_i^T H^-1 grad l_i}: one solve per chunk
+     * of training samples (all right-hand sides of a chunk at once), so it costs about as many
+     * solves as there are chunks.
      */
-    public ContributionMatrix contributionMatrix(
-            NDManager manager, NDList testInputs, NDList testLabels, int[] testIndices) {
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray s = sTest(scope, testInputs, testLabels);
-            if (s.getShape().get(0) != testIndices.length) {
-                throw new IllegalArgumentException(
-                        "one test index per test sample is needed: "
-                                + testIndices.length
-                                + " for "
-                                + s.getShape().get(0));
-            }
-            return new ContributionMatrix(contributions(s), tracked.clone(), testIndices.clone());
-        }
-    }
-
-    /**
-     * Computes {@code (1/N) grad l(z_i)^T s_j} for every tracked training sample i and row j of
-     * {@code sTests}: per-sample training gradients chunk by chunk, each chunk multiplied with all
-     * of s_test at once.
-     *
-     * @param sTests s_test rows, shape (m, |w|)
-     * @return rows = tracked training samples, columns = rows of {@code sTests}
-     */
-    public double[][] contributions(NDArray sTests) {
-        int m = (int) sTests.getShape().get(0);
-        double[][] out = new double[tracked.length][];
+    @Override
+    public Contributions selfAttribution(NDManager manager, SampleSet trainSamples) {
         double factor = 1.0 / hessian.trainingSetSize();
+        double[] values = new double[trainSamples.size()];
         try (NDManager scope = manager.newSubManager()) {
-            scope.tempAttachAll(sTests);
-            NDArray st = sTests.toType(weights.getDataType(), false).transpose();
-            for (int start = 0; start < tracked.length; start += gradientChunkSize) {
-                int end = Math.min(tracked.length, start + gradientChunkSize);
-                double[] part = chunk(scope, st, Arrays.copyOfRange(tracked, start, end), factor);
-                for (int i = start; i < end; i++) {
-                    out[i] = Arrays.copyOfRange(part, (i - start) * m, (i - start + 1) * m);
+            scope.tempAttachAll(weights);
+            for (int start = 0; start < values.length; start += gradientChunkSize) {
+                int end = Math.min(values.length, start + gradientChunkSize);
+                try (NDManager chunk = scope.newSubManager()) {
+                    chunk.tempAttachAll(weights);
+                    NDArray g =
+                            LossGradients.perSample(
+                                    model, weights, trainSamples.rows(chunk, start, end));
+                    NDArray s = inverseHvp(g);
+                    double[] dots =
+                            g.mul(s.toType(g.getDataType(), false))
+                                    .sum(new int[] {1})
+                                    .mul(factor)
+                                    .toType(DataType.FLOAT64, false)
+                                    .toDoubleArray();
+                    System.arraycopy(dots, 0, values, start, dots.length);
                 }
-                progress.update("training gradients", end, tracked.length, Double.NaN);
+                progress.update("self-influence", end, values.length, Double.NaN);
             }
         }
-        return out;
+        return new Contributions(values, trainSamples.indices());
     }
 
-    private double[] chunk(NDManager scope, NDArray st, int[] rows, double factor) {
-        try (NDManager chunk = scope.newSubManager()) {
-            chunk.tempAttachAll(weights, st, inputs, labels);
-            NDIndex index = new NDIndex("{}", chunk.create(toLong(rows)));
-            NDList x = new NDList();
-            NDList y = new NDList();
-            for (NDArray array : inputs) {
-                x.add(array.get(index));
-            }
-            for (NDArray array : labels) {
-                y.add(array.get(index));
-            }
-            NDArray g = model.sampleGradients(weights, x, y, range(rows.length), false);
-            return g.matMul(st).mul(factor).toType(DataType.FLOAT64, false).toDoubleArray();
-        }
+    /** Per-sample gradients of tracked rows {@code [start, end)} (prediction mode). */
+    private NDArray trainingGradients(NDManager chunk, int start, int end) {
+        chunk.tempAttachAll(weights);
+        int[] rows = java.util.Arrays.copyOfRange(trackedRows, start, end);
+        return LossGradients.perSample(model, weights, trainSet.select(chunk, rows));
     }
 
     /** Frees the weights this object holds. */
@@ -296,35 +231,45 @@ public final class InfluenceFunctions implements AutoCloseable {
         if (builder.weights == null) {
             return model.space().values(manager, builder.dataType);
         }
-        if (builder.weights.size() != model.space().size()) {
-            throw new IllegalArgumentException(
-                    "weights have "
-                            + builder.weights.size()
-                            + " entries but the model has "
-                            + model.space().size()
-                            + " trainable scalars: pass a flat vector from ParameterSpace.values");
-        }
+        Preconditions.checkArgument(
+                builder.weights.size() == model.space().size(),
+                "weights have "
+                        + builder.weights.size()
+                        + " entries but the model has "
+                        + model.space().size()
+                        + " trainable scalars: pass a flat vector from ParameterSpace.values");
         NDArray copy = builder.weights.reshape(-1).toType(builder.dataType, true);
         copy.attach(manager);
         return copy;
     }
 
-    private static int[] range(int n) {
-        int[] rows = new int[n];
-        Arrays.setAll(rows, i -> i);
+    /** The rows of the set holding the tracked dataset indices (all rows when none given). */
+    private static int[] rowsOf(SampleSet set, int[] tracked) {
+        if (tracked == null) {
+            return java.util.stream.IntStream.range(0, set.size()).toArray();
+        }
+        java.util.Map<Integer, Integer> rowOfIndex = new java.util.HashMap<>();
+        for (int row = 0; row < set.size(); row++) {
+            rowOfIndex.put(set.index(row), row);
+        }
+        int[] rows = new int[tracked.length];
+        for (int k = 0; k < tracked.length; k++) {
+            Integer row = rowOfIndex.get(tracked[k]);
+            Preconditions.checkArgument(
+                    row != null,
+                    "tracked sample "
+                            + tracked[k]
+                            + " is not in the training set (dataset indices of the SampleSet)");
+            rows[k] = row;
+        }
         return rows;
-    }
-
-    private static long[] toLong(int[] rows) {
-        return Arrays.stream(rows).asLongStream().toArray();
     }
 
     /** Builds {@link InfluenceFunctions}. */
     public static final class Builder {
 
         private final ShadowModel model;
-        private final NDList inputs;
-        private final NDList labels;
+        private final SampleSet trainSet;
         private NDArray weights;
         private DataType dataType = DataType.FLOAT64;
         private double weightDecay;
@@ -335,11 +280,11 @@ public final class InfluenceFunctions implements AutoCloseable {
         private int[] tracked;
         private int hessianChunkSize = 256;
         private int gradientChunkSize = 256;
+        private int batchSize = 64;
 
-        Builder(ShadowModel model, NDList inputs, NDList labels) {
+        Builder(ShadowModel model, SampleSet trainSet) {
             this.model = model;
-            this.inputs = inputs;
-            this.labels = labels;
+            this.trainSet = trainSet;
         }
 
         /**
@@ -435,14 +380,27 @@ public final class InfluenceFunctions implements AutoCloseable {
         }
 
         /**
-         * Restricts contributions to some training rows (default: all), which become the rows of
-         * the contribution matrices and their training indices.
+         * Restricts contributions to some training samples (default: all), which become the rows of
+         * the contribution matrices.
          *
-         * @param rows training-set rows
+         * @param indices dataset indices of samples in the training set
          * @return this builder
          */
-        public Builder optTrackedSamples(int... rows) {
-            this.tracked = rows.clone();
+        public Builder optTrackedSamples(int... indices) {
+            this.tracked = indices.clone();
+            return this;
+        }
+
+        /**
+         * Sets how many test samples one gradient pass takes (default 64).
+         *
+         * @param batchSize samples per pass
+         * @return this builder
+         */
+        public Builder optBatchSize(int batchSize) {
+            Preconditions.checkArgument(
+                    batchSize > 0, "batch size must be positive, got " + batchSize);
+            this.batchSize = batchSize;
             return this;
         }
 
@@ -464,9 +422,8 @@ public final class InfluenceFunctions implements AutoCloseable {
          * @return this builder
          */
         public Builder optGradientChunkSize(int chunkSize) {
-            if (chunkSize < 1) {
-                throw new IllegalArgumentException("chunkSize must be positive, got " + chunkSize);
-            }
+            Preconditions.checkArgument(
+                    chunkSize >= 1, "chunkSize must be positive, got " + chunkSize);
             this.gradientChunkSize = chunkSize;
             return this;
         }
@@ -477,10 +434,9 @@ public final class InfluenceFunctions implements AutoCloseable {
          * @return the influence functions; close them to free their weights
          */
         public InfluenceFunctions build() {
-            if (dataType != DataType.FLOAT64 && dataType != DataType.FLOAT32) {
-                throw new IllegalArgumentException(
-                        "dataType must be float32 or float64, got " + dataType);
-            }
+            Preconditions.checkArgument(
+                    dataType == DataType.FLOAT64 || dataType == DataType.FLOAT32,
+                    "dataType must be float32 or float64, got " + dataType);
             return new InfluenceFunctions(this);
         }
     }

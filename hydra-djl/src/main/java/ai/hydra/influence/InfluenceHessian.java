@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.util.Preconditions;
 import ai.hydra.gradient.HessianVectorProduct;
 import ai.hydra.gradient.NDLists;
 
@@ -220,9 +221,8 @@ public final class InfluenceHessian {
          * @return this builder
          */
         public Builder optChunkSize(int chunkSize) {
-            if (chunkSize < 1) {
-                throw new IllegalArgumentException("chunkSize must be positive, got " + chunkSize);
-            }
+            Preconditions.checkArgument(
+                    chunkSize >= 1, "chunkSize must be positive, got " + chunkSize);
             this.chunkSize = chunkSize;
             return this;
         }
@@ -233,11 +233,10 @@ public final class InfluenceHessian {
          * @return the Hessian
          */
         public InfluenceHessian build() {
-            if (weights.getShape().dimension() != 1) {
-                throw new IllegalArgumentException(
-                        "weights must be a flat vector (ParameterSpace.values), got shape "
-                                + weights.getShape());
-            }
+            Preconditions.checkArgument(
+                    weights.getShape().dimension() == 1,
+                    "weights must be a flat vector (ParameterSpace.values), got shape "
+                            + weights.getShape());
             if (inputs.isEmpty() || inputs.head().getShape().get(0) == 0) {
                 throw new IllegalArgumentException("the training set is empty");
             }
@@ -245,9 +244,9 @@ public final class InfluenceHessian {
         }
 
         private static double nonNegative(String name, double value) {
-            if (!(value >= 0 && Double.isFinite(value))) {
-                throw new IllegalArgumentException(name + " must be finite and >= 0, got " + value);
-            }
+            Preconditions.checkArgument(
+                    value >= 0 && Double.isFinite(value),
+                    name + " must be finite and >= 0, got " + value);
             return value;
         }
     }

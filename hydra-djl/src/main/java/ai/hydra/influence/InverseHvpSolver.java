@@ -13,6 +13,13 @@ import ai.djl.ndarray.NDArray;
 public interface InverseHvpSolver {
 
     /**
+     * Returns a short name for reports, e.g. {@code lissa}.
+     *
+     * @return the name
+     */
+    String name();
+
+    /**
      * Computes {@code H^-1 v} for each row {@code v} of {@code rhs}.
      *
      * @param hessian the operator {@code H}

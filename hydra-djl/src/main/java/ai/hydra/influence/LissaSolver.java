@@ -2,6 +2,7 @@ package ai.hydra.influence;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.util.Preconditions;
 import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,6 +78,12 @@ public final class LissaSolver implements InverseHvpSolver {
      */
     public double effectiveDamping() {
         return damping * scale;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String name() {
+        return "lissa";
     }
 
     /** {@inheritDoc} */
@@ -230,9 +237,9 @@ public final class LissaSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optScale(double scale) {
-            if (!(scale > 0 && Double.isFinite(scale))) {
-                throw new IllegalArgumentException("scale must be finite and > 0, got " + scale);
-            }
+            Preconditions.checkArgument(
+                    scale > 0 && Double.isFinite(scale),
+                    "scale must be finite and > 0, got " + scale);
             this.scale = scale;
             return this;
         }
@@ -245,9 +252,8 @@ public final class LissaSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optDamping(double damping) {
-            if (!(damping >= 0 && damping < 1)) {
-                throw new IllegalArgumentException("damping must be in [0, 1), got " + damping);
-            }
+            Preconditions.checkArgument(
+                    damping >= 0 && damping < 1, "damping must be in [0, 1), got " + damping);
             this.damping = damping;
             return this;
         }
@@ -307,9 +313,7 @@ public final class LissaSolver implements InverseHvpSolver {
          * @return this builder
          */
         public Builder optDivergenceFactor(double factor) {
-            if (!(factor > 1)) {
-                throw new IllegalArgumentException("divergence factor must be > 1, got " + factor);
-            }
+            Preconditions.checkArgument(factor > 1, "divergence factor must be > 1, got " + factor);
             this.divergenceFactor = factor;
             return this;
         }
@@ -324,9 +328,7 @@ public final class LissaSolver implements InverseHvpSolver {
         }
 
         private static int positive(String name, int value) {
-            if (value < 1) {
-                throw new IllegalArgumentException(name + " must be positive, got " + value);
-            }
+            Preconditions.checkArgument(value >= 1, name + " must be positive, got " + value);
             return value;
         }
     }

@@ -9,29 +9,30 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
+import ai.djl.util.Preconditions;
+import ai.hydra.checkpoint.Checkpoint;
+import ai.hydra.checkpoint.CheckpointInfo;
+import ai.hydra.checkpoint.TrainingState;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.recurrence.HessianAwareRecurrence;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.recurrence.Hypergradients;
 import ai.hydra.recurrence.LazyHessianFreeRecurrence;
 import ai.hydra.recurrence.Recurrence;
 import ai.hydra.recurrence.StepInput;
+import ai.hydra.recurrence.TrackedSamples;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
 import ai.hydra.train.HydraSgd;
-import ai.hydra.train.Trainers;
-import ai.hydra.train.UpdateLog;
+import ai.hydra.train.UpdateVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of
@@ -57,13 +58,8 @@ import java.util.stream.IntStream;
  */
 public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
 
-    private static final String PARAMETERS = "parameters.ndlist";
-    private static final String OPTIMIZER = "optimizer.ndlist";
-    private static final String PROPERTIES = "hydra.properties";
-
     private final HydraSgd optimizer;
-    private final long trainingSetSize;
-    private final int[] trackedIndices;
+    private final TrackedSamples tracked;
     private final HydraMode mode;
     private final StorePlanner planner;
     private final double hessianStep;
@@ -71,21 +67,21 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final Path checkpointDirectory;
 
     private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
-    private int[] rowOfIndex;
     private NDManager manager;
     private ShadowModel shadow;
+    private UpdateVerifier updates;
     private Trainer trainer;
     private int step;
     private int epochs;
     private boolean failed;
-    private int firstNumUpdate;
-    private float plannedRate;
     private String storeDescription = "";
 
     private HydraListener(Builder builder) {
         optimizer = builder.optimizer;
-        trainingSetSize = builder.trainingSetSize;
-        trackedIndices = builder.trackedIndices;
+        tracked =
+                builder.tracked != null
+                        ? builder.tracked
+                        : TrackedSamples.all(builder.trainingSetSize);
         mode = builder.mode;
         planner = builder.planner;
         hessianStep = builder.hessianStep;
@@ -107,26 +103,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onTrainingBegin(Trainer trainer) {
-        if (trainer.getDevices().length != 1) {
-            throw new IllegalStateException(
-                    "HYDRA supports training on one device; this trainer uses "
-                            + Arrays.toString(trainer.getDevices())
-                            + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
-        }
-        Trainers.optimizerOf(trainer)
-                .filter(used -> used != optimizer)
-                .ifPresent(
-                        used -> {
-                            throw new IllegalStateException(
-                                    "The trainer uses "
-                                            + used
-                                            + ", not the HydraSgd given to HydraListener. HYDRA"
-                                            + " differentiates DJL's Sgd update: build it with"
-                                            + " HydraSgd.builder() (other optimizers such as Adam,"
-                                            + " and gradient clipping, are not supported) and pass"
-                                            + " the same instance to"
-                                            + " DefaultTrainingConfig.optOptimizer(...).");
-                        });
+        UpdateVerifier.requireTrainer(trainer, optimizer, "HydraListener");
         this.trainer = trainer;
     }
 
@@ -148,12 +125,15 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         if (manager == null) {
             initialize(trainer);
         }
-        verifyPreviousStep();
-        int[][] tracked = trackedInBatch(batch);
+        updates.verify(step);
+        TrackedSamples.InBatch inBatch = tracked.inBatch(batchIndices(batch));
         step++;
-        float eta = plannedRate(firstNumUpdate + step);
+        float eta = updates.plan(step);
         double scale =
-                (double) eta * optimizer.getRescaleGrad() * trainingSetSize / batch.getSize();
+                (double) eta
+                        * optimizer.getRescaleGrad()
+                        * tracked.trainingSetSize()
+                        / batch.getSize();
         try (NDManager scope = manager.newSubManager()) {
             // The same split EasyTrain.trainBatch forwards: the batch on the trainer's device.
             Batch onDevice = batch.split(trainer.getDevices(), false)[0];
@@ -161,10 +141,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             NDList labels = onDevice.getLabels();
             scope.tempAttachAll(inputs, labels);
             NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
-            NDArray gradients = shadow.sampleGradients(weights, inputs, labels, tracked[0]);
+            NDArray gradients =
+                    shadow.sampleGradients(weights, inputs, labels, inBatch.positions());
             requireFinite(gradients, "per-sample gradients");
             StepInput input =
-                    new StepInput(step, eta, scale, tracked[1], gradients, weights, inputs, labels);
+                    new StepInput(
+                            step, eta, scale, inBatch.rows(), gradients, weights, inputs, labels);
             for (Recurrence recurrence : recurrences.values()) {
                 recurrence.step(input);
             }
@@ -217,7 +199,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Training failed earlier; the hypergradients are incomplete");
         }
-        verifyPreviousStep();
+        updates.verify(step);
         for (Recurrence recurrence : recurrences.values()) {
             recurrence.catchUp();
         }
@@ -240,13 +222,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                     "This listener ran " + mode + ", so it has no " + which + " hypergradients");
         }
         finish();
-        return new Hypergradients(
-                which,
-                recurrence.hypergradients(),
-                trackedIndices == null ? allIndices() : trackedIndices.clone(),
-                trainingSetSize,
-                step,
-                shadow);
+        return new Hypergradients(which, recurrence.hypergradients(), tracked, step, shadow);
     }
 
     /**
@@ -277,10 +253,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     /**
-     * Writes a checkpoint from which {@link #resume} continues the training exactly: the model's
-     * parameters, the optimizer's state (DJL's checkpoints omit it) and the hypergradient state.
-     * Call it between steps, e.g. at the end of an epoch. The folder is replaced atomically: a run
-     * interrupted while writing keeps the previous checkpoint.
+     * Writes a {@link Checkpoint} from which {@link #resume} continues the training exactly: the
+     * model's parameters, the optimizer's state (DJL's checkpoints omit it) and the hypergradient
+     * state. Call it between steps, e.g. at the end of an epoch. The folder is replaced atomically:
+     * a run interrupted while writing keeps the previous checkpoint.
      *
      * @param directory the checkpoint folder
      * @throws IOException if writing fails
@@ -290,26 +266,16 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Nothing to checkpoint: no successful training step yet");
         }
-        verifyPreviousStep();
-        Path absolute = directory.toAbsolutePath();
-        Path partial = absolute.resolveSibling(absolute.getFileName() + ".partial");
-        Checkpoints.deleteRecursively(partial);
-        Files.createDirectories(partial);
-        Checkpoints.saveParameters(trainer.getModel().getBlock(), partial.resolve(PARAMETERS));
-        optimizer.saveState(
-                partial.resolve(OPTIMIZER), Checkpoints.namesById(trainer.getModel().getBlock()));
-        for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
-            entry.getValue().save(partial, prefix(entry.getKey()));
-        }
-        Checkpoints.writeProperties(partial.resolve(PROPERTIES), describe());
-        Checkpoints.replace(partial, absolute);
+        updates.verify(step);
+        Checkpoint.save(directory, state(), info());
     }
 
     /**
      * Continues from a checkpoint of an identically configured run: call it after {@code
      * Trainers.newTrainer(...)} (or {@code trainer.initialize}) and before the first batch.
      * Restores the parameters, the optimizer state and the hypergradients; the data must continue
-     * in the same order (e.g. {@code SeededRandomSampler(seed, firstEpoch)}).
+     * in the same order (e.g. {@code SeededRandomSampler(seed, firstEpoch)}, with {@code firstEpoch
+     * = Checkpoint.read(directory).epochs()}).
      *
      * @param trainer the new trainer, using this listener and its optimizer
      * @param directory a folder written by {@link #saveCheckpoint}
@@ -324,80 +290,27 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             onTrainingBegin(trainer);
         }
         initialize(trainer);
-        Map<String, String> saved = Checkpoints.readProperties(directory.resolve(PROPERTIES));
-        Map<String, String> expected = describe();
-        for (String key :
-                List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum")) {
-            if (!expected.get(key).equals(saved.get(key))) {
-                throw new IllegalStateException(
-                        "The checkpoint in "
-                                + directory
-                                + " was written with "
-                                + key
-                                + " = "
-                                + saved.get(key)
-                                + ", this run has "
-                                + expected.get(key)
-                                + ": resume with the same model, data, tracked samples and mode.");
-            }
-        }
-        Checkpoints.loadParameters(
-                trainer.getModel().getBlock(), directory.resolve(PARAMETERS), manager);
-        optimizer.loadState(
-                directory.resolve(OPTIMIZER),
-                trainer.getModel().getNDManager(),
-                Checkpoints.idsByName(trainer.getModel().getBlock()));
-        for (Map.Entry<HydraMode, Recurrence> entry : recurrences.entrySet()) {
-            entry.getValue().load(directory, prefix(entry.getKey()));
-        }
-        step = Integer.parseInt(saved.get("step"));
-        epochs = Integer.parseInt(saved.getOrDefault("epochs", "0"));
-        firstNumUpdate = Integer.parseInt(saved.get("firstNumUpdate"));
-        if (optimizer.getUpdateLog().getLatestNumUpdate() != firstNumUpdate + step) {
-            throw new IllegalStateException(
-                    "The optimizer state in "
-                            + directory
-                            + " does not match its hypergradient state (update "
-                            + optimizer.getUpdateLog().getLatestNumUpdate()
-                            + " vs step "
-                            + step
-                            + ")");
-        }
+        CheckpointInfo saved = Checkpoint.restore(directory, state(), info());
+        step = saved.step();
+        epochs = saved.epochs();
+        updates.restore(saved.firstNumUpdate(), step);
     }
 
-    /**
-     * Returns how many epochs (calls of {@code onEpoch}) the run had completed when it wrote a
-     * checkpoint: where a resumed run starts.
-     *
-     * @param directory a folder written by {@link #saveCheckpoint}
-     * @return the completed epochs
-     * @throws IOException if the checkpoint cannot be read
-     */
-    public static int checkpointEpochs(Path directory) throws IOException {
-        return Integer.parseInt(
-                Checkpoints.readProperties(directory.resolve(PROPERTIES))
-                        .getOrDefault("epochs", "0"));
+    private TrainingState state() {
+        return new TrainingState(trainer.getModel(), optimizer, recurrences, manager);
     }
 
-    private Map<String, String> describe() {
-        Map<String, String> properties = new LinkedHashMap<>();
-        properties.put("format", "hydra-djl checkpoint 1");
-        properties.put("mode", mode.name());
-        properties.put("trainingSetSize", Long.toString(trainingSetSize));
-        properties.put(
-                "rows",
-                Integer.toString(recurrences.values().iterator().next().hypergradients().rows()));
-        properties.put("columns", Long.toString(shadow.space().size()));
-        properties.put("dataType", trainer.getModel().getDataType().name());
-        properties.put("momentum", Float.toString(optimizer.getMomentum()));
-        properties.put("step", Integer.toString(step));
-        properties.put("epochs", Integer.toString(epochs));
-        properties.put("firstNumUpdate", Integer.toString(firstNumUpdate));
-        return properties;
-    }
-
-    private static String prefix(HydraMode recurrence) {
-        return recurrence == HydraMode.HESSIAN_FREE ? "free" : "aware";
+    private CheckpointInfo info() {
+        return new CheckpointInfo(
+                mode,
+                tracked.trainingSetSize(),
+                tracked.size(),
+                shadow.space().size(),
+                trainer.getModel().getDataType(),
+                optimizer.getMomentum(),
+                step,
+                epochs,
+                updates.firstNumUpdate());
     }
 
     /** Frees the hypergradient state. */
@@ -412,127 +325,54 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
+    /** Plans the stores and creates the recurrences, at the first batch (or on resume). */
     private void initialize(Trainer trainer) {
         Device device = trainer.getDevices()[0];
         manager = trainer.getModel().getNDManager().newSubManager(device);
         shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
         DataType dataType = trainer.getModel().getDataType();
-        int rows = trackedIndices == null ? checkedRows() : trackedIndices.length;
-        rowOfIndex = new int[Math.toIntExact(trainingSetSize)];
-        Arrays.fill(rowOfIndex, -1);
-        for (int r = 0; r < rows; r++) {
-            rowOfIndex[trackedIndices == null ? r : trackedIndices[r]] = r;
-        }
+        int rows = tracked.size();
         boolean momentum = optimizer.getMomentum() != 0f;
         int perMode = momentum ? 2 : 1;
-        int matrices = perMode * (mode == HydraMode.BOTH ? 2 : 1);
         long columns = shadow.space().size();
-        StorePlanner.Plan plan = planner.plan(rows, columns, dataType, matrices, device);
+        StorePlanner.Plan plan =
+                planner.plan(rows, columns, dataType, perMode * mode.modes().size(), device);
         List<String> described = new ArrayList<>();
-        if (mode.runsHessianFree()) {
-            HypergradientStore d = plan.create(manager, "free-d", rows, columns, dataType);
+        for (HydraMode which : mode.modes()) {
+            String prefix = which == HydraMode.HESSIAN_FREE ? "free" : "aware";
+            HypergradientStore d = plan.create(manager, prefix + "-d", rows, columns, dataType);
             HypergradientStore m =
-                    momentum ? plan.create(manager, "free-m", rows, columns, dataType) : null;
-            recurrences.put(
-                    HydraMode.HESSIAN_FREE,
-                    new LazyHessianFreeRecurrence(
-                            manager,
-                            d,
-                            m,
-                            optimizer.getMomentum(),
-                            optimizer.getWeightDecay(),
-                            chunkSize));
-            described.add(d.describe());
-        }
-        if (mode.runsHessianAware()) {
-            HypergradientStore d = plan.create(manager, "aware-d", rows, columns, dataType);
-            HypergradientStore m =
-                    momentum ? plan.create(manager, "aware-m", rows, columns, dataType) : null;
-            recurrences.put(
-                    HydraMode.HESSIAN_AWARE,
-                    new HessianAwareRecurrence(
-                            manager,
-                            d,
-                            m,
-                            new FiniteDifferenceHvp(shadow, hessianStep),
-                            optimizer.getMomentum(),
-                            optimizer.getWeightDecay(),
-                            optimizer.getRescaleGrad(),
-                            chunkSize));
+                    momentum ? plan.create(manager, prefix + "-m", rows, columns, dataType) : null;
+            recurrences.put(which, newRecurrence(which, d, m));
             described.add(d.describe());
         }
         storeDescription = plan.placement() + ": " + String.join("; ", described);
-        firstNumUpdate = optimizer.getUpdateLog().getLatestNumUpdate();
+        updates =
+                new UpdateVerifier(
+                        optimizer,
+                        shadow.space().trainable().stream().map(Parameter::getId).toList(),
+                        "HydraListener");
+        updates.start();
     }
 
-    private int checkedRows() {
-        if (trainingSetSize > Integer.MAX_VALUE) {
-            throw new IllegalStateException("Cannot track more than 2^31-1 samples");
+    private Recurrence newRecurrence(HydraMode which, HypergradientStore d, HypergradientStore m) {
+        if (which == HydraMode.HESSIAN_FREE) {
+            return new LazyHessianFreeRecurrence(
+                    manager, d, m, optimizer.getMomentum(), optimizer.getWeightDecay(), chunkSize);
         }
-        return (int) trainingSetSize;
+        return new HessianAwareRecurrence(
+                manager,
+                d,
+                m,
+                new FiniteDifferenceHvp(shadow, hessianStep),
+                optimizer.getMomentum(),
+                optimizer.getWeightDecay(),
+                optimizer.getRescaleGrad(),
+                chunkSize);
     }
 
-    /** The learning rate of an update, which must be the same for every parameter. */
-    private float plannedRate(int numUpdate) {
-        float rate = Float.NaN;
-        for (Parameter parameter : shadow.space().trainable()) {
-            float value = optimizer.learningRate(parameter.getId(), numUpdate);
-            if (!Float.isNaN(rate) && value != rate) {
-                throw new IllegalStateException(
-                        "The learning-rate tracker gives different rates to different parameters"
-                                + " (update "
-                                + numUpdate
-                                + "): HYDRA supports one learning rate per step.");
-            }
-            rate = value;
-        }
-        plannedRate = rate;
-        return rate;
-    }
-
-    /** Checks that the optimizer ran the previous step with the learning rate assumed. */
-    private void verifyPreviousStep() {
-        if (step == 0) {
-            return;
-        }
-        UpdateLog log = optimizer.getUpdateLog();
-        int expected = firstNumUpdate + step;
-        if (log.getLatestNumUpdate() == firstNumUpdate) {
-            throw new IllegalStateException(
-                    "The optimizer given to HydraListener did not run: pass the same HydraSgd to"
-                            + " DefaultTrainingConfig.optOptimizer(...), and call trainer.step()"
-                            + " after every EasyTrain.trainBatch(...).");
-        }
-        if (log.getLatestNumUpdate() != expected) {
-            throw new IllegalStateException(
-                    "The optimizer is at update "
-                            + log.getLatestNumUpdate()
-                            + " but HYDRA saw "
-                            + step
-                            + " training batches since update "
-                            + firstNumUpdate
-                            + ": call trainer.step() exactly once after every"
-                            + " EasyTrain.trainBatch(...).");
-        }
-        for (Map.Entry<String, Float> used : log.getLatestRates().entrySet()) {
-            if (used.getValue() != plannedRate) {
-                throw new IllegalStateException(
-                        "The optimizer used learning rate "
-                                + used.getValue()
-                                + " for "
-                                + used.getKey()
-                                + " at update "
-                                + expected
-                                + ", HYDRA assumed "
-                                + plannedRate
-                                + ": the learning-rate tracker must be a function of the update"
-                                + " count.");
-            }
-        }
-    }
-
-    /** Returns {batch rows, store rows} of the tracked samples in a batch. */
-    private int[][] trackedInBatch(Batch batch) {
+    /** The dataset index of every batch row, which HYDRA needs to find the tracked samples. */
+    private static List<?> batchIndices(Batch batch) {
         List<?> indices = batch.getIndices();
         if (indices == null || indices.size() != batch.getSize()) {
             throw new IllegalStateException(
@@ -540,26 +380,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                             + " samples each batch holds. Train on a RandomAccessDataset (for"
                             + " example DJL's ArrayDataset), whose batches record them.");
         }
-        int[] batchRows = new int[indices.size()];
-        int[] storeRows = new int[indices.size()];
-        int count = 0;
-        for (int k = 0; k < indices.size(); k++) {
-            long index = ((Number) indices.get(k)).longValue();
-            if (index < 0 || index >= trainingSetSize) {
-                throw new IllegalStateException(
-                        "A batch holds dataset index "
-                                + index
-                                + " but HydraListener was built for a training set of "
-                                + trainingSetSize
-                                + " samples: pass the size of the dataset the trainer iterates.");
-            }
-            int row = rowOfIndex[(int) index];
-            if (row >= 0) {
-                batchRows[count] = k;
-                storeRows[count++] = row;
-            }
-        }
-        return new int[][] {Arrays.copyOf(batchRows, count), Arrays.copyOf(storeRows, count)};
+        return indices;
     }
 
     private void requireFinite(NDArray array, String what) {
@@ -575,16 +396,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
-    private int[] allIndices() {
-        return IntStream.range(0, checkedRows()).toArray();
-    }
-
     /** Builds a {@link HydraListener}. */
     public static final class Builder {
 
         private final HydraSgd optimizer;
         private final long trainingSetSize;
-        private int[] trackedIndices;
+        private TrackedSamples tracked;
         private HydraMode mode = HydraMode.HESSIAN_FREE;
         private StorePlanner planner = StorePlanner.builder().build();
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
@@ -592,14 +409,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private Path checkpointDirectory;
 
         Builder(HydraSgd optimizer, long trainingSetSize) {
-            if (optimizer == null) {
-                throw new IllegalArgumentException(
-                        "HydraListener needs the HydraSgd optimizer the trainer uses");
-            }
-            if (trainingSetSize <= 0) {
-                throw new IllegalArgumentException(
-                        "The training set size must be positive, got " + trainingSetSize);
-            }
+            Preconditions.checkArgument(
+                    optimizer != null,
+                    "HydraListener needs the HydraSgd optimizer the trainer uses");
+            Preconditions.checkArgument(
+                    trainingSetSize > 0,
+                    "The training set size must be positive, got " + trainingSetSize);
             this.optimizer = optimizer;
             this.trainingSetSize = trainingSetSize;
         }
@@ -611,19 +426,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
          * @return this builder
          */
         public Builder optTrackedSamples(int... indices) {
-            int[] copy = indices.clone();
-            boolean[] seen = new boolean[(int) Math.min(trainingSetSize, Integer.MAX_VALUE)];
-            for (int index : copy) {
-                if (index < 0 || index >= trainingSetSize) {
-                    throw new IllegalArgumentException(
-                            "Tracked index " + index + " is outside [0, " + trainingSetSize + ")");
-                }
-                if (seen[index]) {
-                    throw new IllegalArgumentException("Tracked index " + index + " is repeated");
-                }
-                seen[index] = true;
-            }
-            this.trackedIndices = copy;
+            this.tracked = TrackedSamples.of(trainingSetSize, indices);
             return this;
         }
 
@@ -667,9 +470,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
          * @return this builder
          */
         public Builder optChunkSize(int chunkSize) {
-            if (chunkSize <= 0) {
-                throw new IllegalArgumentException("chunk size must be positive");
-            }
+            Preconditions.checkArgument(chunkSize > 0, "chunk size must be positive");
             this.chunkSize = chunkSize;
             return this;
         }

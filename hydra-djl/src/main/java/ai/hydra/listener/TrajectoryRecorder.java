@@ -14,8 +14,10 @@ import ai.hydra.replay.StepRecord;
 import ai.hydra.replay.Trajectory;
 import ai.hydra.replay.TrajectoryStore;
 import ai.hydra.train.HydraSgd;
+import ai.hydra.train.UpdateVerifier;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A DJL {@code TrainingListener} that records a training run for exact replay ({@link
@@ -42,19 +44,21 @@ import java.util.List;
  */
 public final class TrajectoryRecorder extends TrainingListenerAdapter implements AutoCloseable {
 
+    private static final String NAME = "TrajectoryRecorder";
+
     private final HydraSgd optimizer;
     private final long trainingSetSize;
     private final int interval;
     private final long budget;
     private final TrajectoryStore.Placement placement;
     private final Path directory;
-    private final OptimizerSteps steps;
 
     private NDManager manager;
     private ParameterSpace space;
     private DataType dataType;
     private Trajectory trajectory;
     private Trainer trainer;
+    private UpdateVerifier updates;
     private boolean failed;
 
     private TrajectoryRecorder(Builder builder) {
@@ -64,7 +68,6 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
         budget = builder.budget;
         placement = builder.placement;
         directory = builder.directory;
-        steps = new OptimizerSteps(optimizer, "TrajectoryRecorder");
     }
 
     /**
@@ -81,7 +84,7 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
     /** {@inheritDoc} */
     @Override
     public void onTrainingBegin(Trainer trainer) {
-        steps.requireTrainer(trainer);
+        UpdateVerifier.requireTrainer(trainer, optimizer, NAME);
         this.trainer = trainer;
     }
 
@@ -103,7 +106,8 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
         if (trajectory == null) {
             initialize(trainer);
         }
-        float rate = steps.nextStep(space.trainable());
+        updates.verify(trajectory.size());
+        float rate = updates.plan(trajectory.size() + 1);
         if (trajectory.wantsCheckpoint()) {
             try (NDManager scope = manager.newSubManager()) {
                 NDArray weights = space.values(scope, dataType);
@@ -142,7 +146,7 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
         if (trajectory.isComplete()) {
             return;
         }
-        steps.verifyPreviousStep();
+        updates.verify(trajectory.size());
         try (NDManager scope = manager.newSubManager()) {
             trajectory.finish(space.values(scope, dataType), manager);
         }
@@ -176,6 +180,10 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
         dataType = trainer.getModel().getDataType();
         TrajectoryStore store = new TrajectoryStore(manager, placement, directory);
         trajectory = new Trajectory(optimizer, trainingSetSize, store, interval, budget);
+        updates =
+                new UpdateVerifier(
+                        optimizer, space.trainable().stream().map(Parameter::getId).toList(), NAME);
+        updates.start();
     }
 
     /** The optimizer's momentum buffers, flat (zeros before a parameter's first update). */
@@ -184,9 +192,10 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
             return null;
         }
         List<Parameter> trainable = space.trainable();
+        Map<String, NDArray> live = optimizer.momentumBuffers();
         NDList buffers = new NDList(trainable.size());
         for (Parameter parameter : trainable) {
-            NDArray buffer = optimizer.momentumBuffer(parameter.getId());
+            NDArray buffer = live.get(parameter.getId());
             NDArray copy =
                     buffer == null
                             ? scope.zeros(parameter.getArray().getShape(), dataType)

@@ -9,6 +9,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.util.Preconditions;
 
 /**
  * DenseNet-BC (Huang et al. 2017) for 3x32x32 inputs: a 3x3 stem convolution with 2k channels,
@@ -138,10 +139,8 @@ public final class DenseNetBc {
          * @return this builder
          */
         public Builder optGrowthRate(int growthRate) {
-            if (growthRate < 1) {
-                throw new IllegalArgumentException(
-                        "growthRate must be positive, got " + growthRate);
-            }
+            Preconditions.checkArgument(
+                    growthRate >= 1, "growthRate must be positive, got " + growthRate);
             this.growthRate = growthRate;
             return this;
         }
@@ -153,10 +152,9 @@ public final class DenseNetBc {
          * @return this builder
          */
         public Builder optCompression(double compression) {
-            if (!(compression > 0 && compression <= 1)) {
-                throw new IllegalArgumentException(
-                        "compression must be in (0, 1], got " + compression);
-            }
+            Preconditions.checkArgument(
+                    compression > 0 && compression <= 1,
+                    "compression must be in (0, 1], got " + compression);
             this.compression = compression;
             return this;
         }
@@ -168,10 +166,8 @@ public final class DenseNetBc {
          * @return this builder
          */
         public Builder optNumClasses(int numClasses) {
-            if (numClasses < 1) {
-                throw new IllegalArgumentException(
-                        "numClasses must be positive, got " + numClasses);
-            }
+            Preconditions.checkArgument(
+                    numClasses >= 1, "numClasses must be positive, got " + numClasses);
             this.numClasses = numClasses;
             return this;
         }

@@ -8,6 +8,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.util.Preconditions;
 
 /**
  * LeNet-5 for 1x28x28 inputs: conv 6@5x5 (pad 2) - ReLU - max-pool 2 - conv 16@5x5 - ReLU -
@@ -53,10 +54,8 @@ public final class LeNet5 {
          * @return this builder
          */
         public Builder optNumClasses(int numClasses) {
-            if (numClasses < 1) {
-                throw new IllegalArgumentException(
-                        "numClasses must be positive, got " + numClasses);
-            }
+            Preconditions.checkArgument(
+                    numClasses >= 1, "numClasses must be positive, got " + numClasses);
             this.numClasses = numClasses;
             return this;
         }

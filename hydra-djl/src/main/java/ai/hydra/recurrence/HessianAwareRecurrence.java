@@ -5,9 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.hydra.gradient.HessianVectorProduct;
 import ai.hydra.store.HypergradientStore;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -112,14 +111,8 @@ public final class HessianAwareRecurrence implements Recurrence {
 
     /** {@inheritDoc} */
     @Override
-    public void save(Path directory, String prefix) throws IOException {
-        state.save(manager, directory, prefix);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public void load(Path directory, String prefix) throws IOException {
-        state.load(manager, directory, prefix);
+    public Map<String, HypergradientStore> stores() {
+        return state.stores();
     }
 
     /** {@inheritDoc} */

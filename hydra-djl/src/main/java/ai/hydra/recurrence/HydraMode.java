@@ -1,5 +1,7 @@
 package ai.hydra.recurrence;
 
+import java.util.List;
+
 /** Which hypergradient recurrence to run. */
 public enum HydraMode {
     /** The paper's fast approximation: the Hessian term is dropped. */
@@ -25,5 +27,14 @@ public enum HydraMode {
      */
     public boolean runsHessianAware() {
         return this != HESSIAN_FREE;
+    }
+
+    /**
+     * Returns the recurrences this mode runs, Hessian-free first.
+     *
+     * @return HESSIAN_FREE and/or HESSIAN_AWARE
+     */
+    public List<HydraMode> modes() {
+        return this == BOTH ? List.of(HESSIAN_FREE, HESSIAN_AWARE) : List.of(this);
     }
 }

@@ -3,9 +3,8 @@ package ai.hydra.recurrence;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.hydra.store.HypergradientStore;
-import ai.hydra.store.StoreFiles;
-import java.io.IOException;
-import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The pair (d, m) of every tracked sample: two stores, or one when momentum is 0 (then m never
@@ -49,18 +48,14 @@ final class HypergradientState implements AutoCloseable {
         }
     }
 
-    void save(NDManager manager, Path directory, String prefix) throws IOException {
-        StoreFiles.save(d, manager, directory.resolve(prefix + "-d.bin"));
+    /** The stores by name: d, and m when momentum is kept. */
+    Map<String, HypergradientStore> stores() {
+        Map<String, HypergradientStore> stores = new LinkedHashMap<>();
+        stores.put("d", d);
         if (m != null) {
-            StoreFiles.save(m, manager, directory.resolve(prefix + "-m.bin"));
+            stores.put("m", m);
         }
-    }
-
-    void load(NDManager manager, Path directory, String prefix) throws IOException {
-        StoreFiles.load(d, manager, directory.resolve(prefix + "-d.bin"));
-        if (m != null) {
-            StoreFiles.load(m, manager, directory.resolve(prefix + "-m.bin"));
-        }
+        return stores;
     }
 
     @Override

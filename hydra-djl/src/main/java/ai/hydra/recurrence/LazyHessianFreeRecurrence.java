@@ -4,16 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.hydra.store.HypergradientStore;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
@@ -143,50 +138,35 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
 
     /** {@inheritDoc} */
     @Override
-    public void save(Path directory, String prefix) throws IOException {
-        state.save(manager, directory, prefix);
-        try (DataOutputStream out =
-                new DataOutputStream(
-                        new BufferedOutputStream(
-                                Files.newOutputStream(directory.resolve(prefix + "-steps.bin"))))) {
-            out.writeInt(maps.size());
-            for (StepMap map : maps) {
-                for (double c : map.coefficients()) {
-                    out.writeDouble(c);
-                }
-            }
-            out.writeInt(lastStep.length);
-            for (int step : lastStep) {
-                out.writeInt(step);
-            }
-        }
+    public Map<String, HypergradientStore> stores() {
+        return state.stores();
     }
 
     /** {@inheritDoc} */
     @Override
-    public void load(Path directory, String prefix) throws IOException {
-        state.load(manager, directory, prefix);
-        try (DataInputStream in =
-                new DataInputStream(
-                        new BufferedInputStream(
-                                Files.newInputStream(directory.resolve(prefix + "-steps.bin"))))) {
-            int count = in.readInt();
-            maps.clear();
-            for (int t = 0; t < count; t++) {
-                maps.add(
-                        new StepMap(
-                                in.readDouble(),
-                                in.readDouble(),
-                                in.readDouble(),
-                                in.readDouble()));
-            }
-            if (in.readInt() != lastStep.length) {
-                throw new IOException("The checkpoint tracks a different number of samples");
-            }
-            for (int r = 0; r < lastStep.length; r++) {
-                lastStep[r] = in.readInt();
-            }
+    public Optional<PendingSteps> pendingSteps() {
+        double[][] coefficients = new double[maps.size()][];
+        for (int t = 0; t < coefficients.length; t++) {
+            coefficients[t] = maps.get(t).coefficients();
         }
+        return Optional.of(new PendingSteps(coefficients, lastStep.clone()));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void restorePendingSteps(PendingSteps steps) {
+        if (steps.lastStep().length != lastStep.length) {
+            throw new IllegalArgumentException(
+                    "The checkpoint tracks "
+                            + steps.lastStep().length
+                            + " samples, this recurrence "
+                            + lastStep.length);
+        }
+        maps.clear();
+        for (double[] c : steps.maps()) {
+            maps.add(new StepMap(c[0], c[1], c[2], c[3]));
+        }
+        System.arraycopy(steps.lastStep(), 0, lastStep, 0, lastStep.length);
     }
 
     /** {@inheritDoc} */

@@ -1,8 +1,8 @@
 package ai.hydra.recurrence;
 
 import ai.hydra.store.HypergradientStore;
-import java.io.IOException;
-import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * One hypergradient recurrence over a set of tracked samples: it carries {@code d = dw/deps_i} and
@@ -32,22 +32,33 @@ public interface Recurrence extends AutoCloseable {
     HypergradientStore hypergradients();
 
     /**
-     * Writes the recurrence's state (hypergradients and bookkeeping) into a checkpoint folder.
+     * Returns the stores of the state, live, by name: {@code d}, and {@code m} when momentum is
+     * kept. A checkpoint saves and restores them.
      *
-     * @param directory the folder
-     * @param prefix a file-name prefix distinguishing recurrences
-     * @throws IOException if writing fails
+     * @return name to store, in a fixed order
      */
-    void save(Path directory, String prefix) throws IOException;
+    Map<String, HypergradientStore> stores();
 
     /**
-     * Restores the state written by {@link #save} into this fresh recurrence.
+     * Returns the bookkeeping besides the stores that a checkpoint must keep, if any.
      *
-     * @param directory the folder
-     * @param prefix the prefix used when saving
-     * @throws IOException if reading fails or the files do not fit
+     * @return the pending steps of a lazy recurrence; empty for one that updates every row at every
+     *     step
      */
-    void load(Path directory, String prefix) throws IOException;
+    default Optional<PendingSteps> pendingSteps() {
+        return Optional.empty();
+    }
+
+    /**
+     * Restores the bookkeeping {@link #pendingSteps()} returned into this fresh recurrence.
+     *
+     * @param steps the saved bookkeeping
+     * @throws IllegalArgumentException if it does not fit this recurrence
+     */
+    default void restorePendingSteps(PendingSteps steps) {
+        throw new IllegalArgumentException(
+                getClass().getSimpleName() + " keeps no pending steps to restore");
+    }
 
     /** Frees the state. */
     @Override

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.norm.Dropout;
+import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.DirectionalDerivatives;
 import ai.hydra.gradient.FiniteDifferenceDirectionalDerivatives;
 import ai.hydra.gradient.ShadowModel;
@@ -47,12 +48,7 @@ public final class ReverseSweep {
 
     private ReverseSweep(Builder builder) {
         trajectory = builder.trajectory;
-        replay =
-                new TrajectoryReplay(
-                        builder.trajectory,
-                        builder.model,
-                        builder.trainInputs,
-                        builder.trainLabels);
+        replay = new TrajectoryReplay(builder.trajectory, builder.model, builder.trainSamples);
         derivatives =
                 builder.derivatives != null
                         ? builder.derivatives
@@ -65,13 +61,12 @@ public final class ReverseSweep {
      *
      * @param trajectory a complete recording
      * @param model the trained block and its loss, as a shadow model
-     * @param trainInputs the training inputs, row k = dataset index k, on the training device
-     * @param trainLabels the training labels, likewise
+     * @param trainSamples the whole training set the run trained on, on the training device
      * @return the builder
      */
     public static Builder builder(
-            Trajectory trajectory, ShadowModel model, NDList trainInputs, NDList trainLabels) {
-        return new Builder(trajectory, model, trainInputs, trainLabels);
+            Trajectory trajectory, ShadowModel model, SampleSet trainSamples) {
+        return new Builder(trajectory, model, trainSamples);
     }
 
     /**
@@ -124,12 +119,12 @@ public final class ReverseSweep {
                         NDArray[] next;
                         try (NDManager local = segment.newSubManager()) {
                             local.tempAttachAll(aw, av);
-                            NDList[] batch = replay.batch(local, step.indices());
+                            SampleSet batch = replay.batch(local, step.indices());
                             NDArray w = weights.get(t - 1 - from);
                             local.tempAttachAll(w);
                             NDArray u = av.sub(aw);
                             DirectionalDerivatives.Result d =
-                                    derivatives.compute(w, batch[0], batch[1], u);
+                                    derivatives.compute(w, batch.inputs(), batch.labels(), u);
                             double scale = eta * rescale * n / step.batchSize();
                             accumulate(result, step.indices(), d.sampleSlopes(), scale);
                             NDArray hu = d.hessianProducts().toType(DataType.FLOAT64, false);
@@ -219,12 +214,11 @@ public final class ReverseSweep {
 
         private final Trajectory trajectory;
         private final ShadowModel model;
-        private final NDList trainInputs;
-        private final NDList trainLabels;
+        private final SampleSet trainSamples;
         private DirectionalDerivatives derivatives;
         private IntConsumer progress = done -> {};
 
-        Builder(Trajectory trajectory, ShadowModel model, NDList trainInputs, NDList trainLabels) {
+        Builder(Trajectory trajectory, ShadowModel model, SampleSet trainSamples) {
             if (!trajectory.isComplete()) {
                 throw new IllegalStateException(
                         "The trajectory is still being recorded: finish the training (close the"
@@ -239,8 +233,7 @@ public final class ReverseSweep {
             }
             this.trajectory = trajectory;
             this.model = model;
-            this.trainInputs = trainInputs;
-            this.trainLabels = trainLabels;
+            this.trainSamples = trainSamples;
         }
 
         /**

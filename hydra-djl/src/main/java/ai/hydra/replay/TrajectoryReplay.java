@@ -4,11 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.hydra.gradient.NDLists;
+import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.ParameterSpace;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.train.HydraSgd;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -28,8 +27,8 @@ public final class TrajectoryReplay {
 
     private final Trajectory trajectory;
     private final ShadowModel model;
-    private final NDList trainInputs;
-    private final NDList trainLabels;
+    private final SampleSet trainSamples;
+    private final int[] rowOfIndex;
     private double maxDrift;
     private int checks;
 
@@ -38,24 +37,39 @@ public final class TrajectoryReplay {
      *
      * @param trajectory the recording
      * @param model the trained block and its loss, as a shadow model
-     * @param trainInputs the training inputs, row k = dataset index k, on the training device
-     * @param trainLabels the training labels, likewise
+     * @param trainSamples the whole training set the run trained on, on the training device (any
+     *     row order: rows are found by their dataset indices)
+     * @throws IllegalArgumentException if the samples are not the run's training set
      */
-    public TrajectoryReplay(
-            Trajectory trajectory, ShadowModel model, NDList trainInputs, NDList trainLabels) {
-        long rows = trainInputs.head().getShape().get(0);
-        if (rows != trajectory.trainingSetSize()) {
+    public TrajectoryReplay(Trajectory trajectory, ShadowModel model, SampleSet trainSamples) {
+        long n = trajectory.trainingSetSize();
+        if (trainSamples.size() != n) {
             throw new IllegalArgumentException(
-                    "The training data has "
-                            + rows
-                            + " samples but the recorded run trained on "
-                            + trajectory.trainingSetSize()
-                            + ": replay with the same training set, row k = dataset index k.");
+                    "The training samples given to the replay are "
+                            + trainSamples.size()
+                            + " but the recorded run trained on "
+                            + n
+                            + ": give the whole training set (e.g. SampleSet.of(manager,"
+                            + " trainSet)).");
+        }
+        rowOfIndex = new int[(int) n];
+        java.util.Arrays.fill(rowOfIndex, -1);
+        for (int row = 0; row < trainSamples.size(); row++) {
+            int index = trainSamples.index(row);
+            if (index < 0 || index >= n || rowOfIndex[index] >= 0) {
+                throw new IllegalArgumentException(
+                        "The training samples must hold every dataset index 0.."
+                                + (n - 1)
+                                + " once; index "
+                                + index
+                                + " is "
+                                + (index < 0 || index >= n ? "outside that range" : "repeated"));
+            }
+            rowOfIndex[index] = row;
         }
         this.trajectory = trajectory;
         this.model = model;
-        this.trainInputs = trainInputs;
-        this.trainLabels = trainLabels;
+        this.trainSamples = trainSamples;
     }
 
     /**
@@ -131,9 +145,9 @@ public final class TrajectoryReplay {
         StepRecord record = trajectory.step(t);
         HydraSgd optimizer = trajectory.optimizer();
         try (NDManager local = scope.newSubManager()) {
-            NDList[] batch = batch(local, record.indices());
+            SampleSet batch = batch(local, record.indices());
             local.tempAttachAll(w);
-            NDArray gradient = model.gradient(w, batch[0], batch[1]);
+            NDArray gradient = model.gradient(w, batch.inputs(), batch.labels());
             NDList parts = model.space().unflatten(gradient);
             for (int p = 0; p < parameters.size(); p++) {
                 optimizer.applyUpdate(
@@ -189,24 +203,18 @@ public final class TrajectoryReplay {
     }
 
     /**
-     * Rebuilds the inputs and labels of a batch from dataset indices.
+     * Rebuilds a batch from dataset indices, in their order.
      *
      * @param manager the manager of the result
      * @param indices the dataset indices, in batch order
-     * @return the inputs and the labels
+     * @return the batch's samples
      */
-    public NDList[] batch(NDManager manager, int[] indices) {
-        try (NDManager scope = manager.newSubManager()) {
-            scope.tempAttachAll(trainInputs, trainLabels); // gathered rows must not land there
-            NDArray rows =
-                    scope.create(Arrays.stream(indices).asLongStream().toArray())
-                            .toDevice(trainInputs.head().getDevice(), false);
-            NDList inputs = NDLists.get(trainInputs, rows);
-            NDList labels = NDLists.get(trainLabels, rows);
-            inputs.attach(manager);
-            labels.attach(manager);
-            return new NDList[] {inputs, labels};
+    public SampleSet batch(NDManager manager, int[] indices) {
+        int[] rows = new int[indices.length];
+        for (int k = 0; k < rows.length; k++) {
+            rows[k] = rowOfIndex[indices[k]];
         }
+        return trainSamples.select(manager, rows);
     }
 
     /**

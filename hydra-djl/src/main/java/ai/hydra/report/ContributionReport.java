@@ -1,8 +1,10 @@
 package ai.hydra.report;
 
 import ai.djl.ndarray.NDManager;
-import ai.hydra.analysis.ContributionMatrix;
-import ai.hydra.analysis.InterClassMatrix;
+import ai.djl.util.Preconditions;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.InterClassMatrix;
 import ai.hydra.data.ImageData;
 import java.io.IOException;
 import java.io.Writer;
@@ -10,12 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
@@ -33,7 +33,7 @@ import org.apache.commons.csv.CSVPrinter;
  *
  * <pre>{@code
  * ContributionReport.builder().setContributions(matrix).setTrainImages(train)
- *         .setTestImages(test).optTestLossContributions(analysis.testLossContributions(m, testSet))
+ *         .setTestImages(test).optTestLossContributions(method.testLossContributions(m, testSet))
  *         .optSetting("epochs", 3).build().write(manager, Paths.get("report"));
  * }</pre>
  */
@@ -63,7 +63,7 @@ public final class ContributionReport {
     private final ContributionMatrix contributions;
     private final ImageData trainImages;
     private final ImageData testImages;
-    private final double[] testLoss;
+    private final Contributions testLoss;
     private final boolean testLossGiven;
     private final Map<String, String> settings;
     private final int topK;
@@ -75,7 +75,7 @@ public final class ContributionReport {
         trainImages = builder.trainImages;
         testImages = builder.testImages;
         testLossGiven = builder.testLoss != null;
-        testLoss = testLossGiven ? builder.testLoss : rowMeans(contributions);
+        testLoss = testLossGiven ? builder.testLoss : contributions.meanOverColumns();
         settings = builder.settings;
         topK = Math.min(builder.topK, contributions.rows());
         testColumns = builder.testColumns;
@@ -143,23 +143,6 @@ public final class ContributionReport {
         return Heatmap.builder().setMatrix(matrix).setClassNames(trainImages.classNames()).build();
     }
 
-    /**
-     * Returns the rank of every row by C(i), 1 = most helpful (ties by row order).
-     *
-     * @return one rank per matrix row
-     */
-    public int[] testLossRanks() {
-        Integer[] order = IntStream.range(0, testLoss.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(
-                order,
-                Comparator.comparingDouble((Integer i) -> -testLoss[i]).thenComparingInt(i -> i));
-        int[] ranks = new int[order.length];
-        for (int r = 0; r < order.length; r++) {
-            ranks[order[r]] = r + 1;
-        }
-        return ranks;
-    }
-
     ContributionMatrix contributions() {
         return contributions;
     }
@@ -184,7 +167,7 @@ public final class ContributionReport {
         return grid().testColumns();
     }
 
-    double[] testLoss() {
+    Contributions testLoss() {
         return testLoss;
     }
 
@@ -194,7 +177,7 @@ public final class ContributionReport {
 
     private void writeTestLossCsv(Path file) throws IOException {
         int[] indices = contributions.trainIndices();
-        int[] ranks = testLossRanks();
+        int[] ranks = testLoss.ranks();
         try (Writer writer = Files.newBufferedWriter(file);
                 CSVPrinter csv =
                         CSVFormat.DEFAULT
@@ -208,7 +191,7 @@ public final class ContributionReport {
                         indices[row],
                         label,
                         trainImages.classNames().get(label),
-                        testLoss[row],
+                        testLoss.get(row),
                         ranks[row]);
             }
         }
@@ -224,25 +207,13 @@ public final class ContributionReport {
         return Arrays.stream(indices).map(images::label).toArray();
     }
 
-    private static double[] rowMeans(ContributionMatrix matrix) {
-        double[] means = new double[matrix.rows()];
-        for (int i = 0; i < means.length; i++) {
-            double sum = 0;
-            for (int j = 0; j < matrix.columns(); j++) {
-                sum += matrix.get(i, j);
-            }
-            means[i] = sum / matrix.columns();
-        }
-        return means;
-    }
-
     /** Builds a {@link ContributionReport}. */
     public static final class Builder {
 
         private ContributionMatrix contributions;
         private ImageData trainImages;
         private ImageData testImages;
-        private double[] testLoss;
+        private Contributions testLoss;
         private final Map<String, String> settings = new LinkedHashMap<>();
         private int topK = 5;
         private int[] testColumns;
@@ -252,8 +223,8 @@ public final class ContributionReport {
 
         /**
          * Sets the inter-class matrix of the heatmap (e.g. over a whole test set, from {@code
-         * ContributionAnalysis.interClass}); by default it is computed from the contribution
-         * matrix's columns alone.
+         * Attributor.interClass}); by default it is computed from the contribution matrix's columns
+         * alone.
          *
          * @param matrix the matrix
          * @return this builder
@@ -298,15 +269,15 @@ public final class ContributionReport {
         }
 
         /**
-         * Sets C(i) of the test loss (e.g. {@code ContributionAnalysis.testLossContributions}), one
-         * value per matrix row. Without it the report uses the mean over the matrix's columns,
-         * which is C(i) of the mean loss over those test samples, and says so.
+         * Sets C(i) of the test loss (e.g. {@code Attributor.testLossContributions}), for the
+         * matrix's rows in the same order. Without it the report uses the mean over the matrix's
+         * columns, which is C(i) of the mean loss over those test samples, and says so.
          *
          * @param contributions one value per matrix row
          * @return this builder
          */
-        public Builder optTestLossContributions(double[] contributions) {
-            this.testLoss = contributions.clone();
+        public Builder optTestLossContributions(Contributions contributions) {
+            this.testLoss = contributions;
             return this;
         }
 
@@ -329,9 +300,7 @@ public final class ContributionReport {
          * @return this builder
          */
         public Builder optTopK(int topK) {
-            if (topK <= 0) {
-                throw new IllegalArgumentException("topK must be positive, got " + topK);
-            }
+            Preconditions.checkArgument(topK > 0, "topK must be positive, got " + topK);
             this.topK = topK;
             return this;
         }
@@ -359,13 +328,14 @@ public final class ContributionReport {
                         "ContributionReport needs setContributions, setTrainImages and"
                                 + " setTestImages");
             }
-            if (testLoss != null && testLoss.length != contributions.rows()) {
+            if (testLoss != null
+                    && !Arrays.equals(testLoss.trainIndices(), contributions.trainIndices())) {
                 throw new IllegalArgumentException(
                         String.format(
                                 Locale.ROOT,
-                                "optTestLossContributions needs one value per matrix row: %d"
-                                        + " values, %d rows",
-                                testLoss.length,
+                                "optTestLossContributions needs one value per matrix row, for the"
+                                        + " same training samples: %d values, %d rows",
+                                testLoss.size(),
                                 contributions.rows()));
             }
             ContributionReport report = new ContributionReport(this);

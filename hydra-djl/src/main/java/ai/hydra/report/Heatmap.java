@@ -1,6 +1,7 @@
 package ai.hydra.report;
 
-import ai.hydra.analysis.InterClassMatrix;
+import ai.djl.util.Preconditions;
+import ai.hydra.attribution.InterClassMatrix;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -343,14 +344,13 @@ public final class Heatmap {
          */
         public Builder setValues(double[][] values) {
             for (double[] row : values) {
-                if (row.length != values.length) {
-                    throw new IllegalArgumentException(
-                            "The heatmap needs a square matrix, got a row of "
-                                    + row.length
-                                    + " in a matrix of "
-                                    + values.length
-                                    + " rows");
-                }
+                Preconditions.checkArgument(
+                        row.length == values.length,
+                        "The heatmap needs a square matrix, got a row of "
+                                + row.length
+                                + " in a matrix of "
+                                + values.length
+                                + " rows");
             }
             this.values = new double[values.length][];
             for (int i = 0; i < values.length; i++) {
@@ -388,9 +388,8 @@ public final class Heatmap {
          * @return this builder
          */
         public Builder optCellSize(int cellSize) {
-            if (cellSize < 8) {
-                throw new IllegalArgumentException("cellSize must be at least 8, got " + cellSize);
-            }
+            Preconditions.checkArgument(
+                    cellSize >= 8, "cellSize must be at least 8, got " + cellSize);
             this.cellSize = cellSize;
             return this;
         }
@@ -402,10 +401,9 @@ public final class Heatmap {
          * @return this builder
          */
         public Builder optRange(double m) {
-            if (!(m > 0) || Double.isInfinite(m)) {
-                throw new IllegalArgumentException(
-                        "The range must be positive and finite, got " + m);
-            }
+            Preconditions.checkArgument(
+                    m > 0 && !Double.isInfinite(m),
+                    "The range must be positive and finite, got " + m);
             this.range = m;
             return this;
         }

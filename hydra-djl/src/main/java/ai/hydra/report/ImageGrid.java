@@ -1,6 +1,7 @@
 package ai.hydra.report;
 
-import ai.hydra.analysis.ContributionMatrix;
+import ai.djl.util.Preconditions;
+import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.data.ImageData;
 import java.awt.Color;
 import java.awt.Font;
@@ -392,9 +393,7 @@ public final class ImageGrid {
          * @return this builder
          */
         public Builder optTopK(int topK) {
-            if (topK <= 0) {
-                throw new IllegalArgumentException("topK must be positive, got " + topK);
-            }
+            Preconditions.checkArgument(topK > 0, "topK must be positive, got " + topK);
             this.topK = topK;
             return this;
         }
@@ -417,9 +416,7 @@ public final class ImageGrid {
          * @return this builder
          */
         public Builder optScale(int scale) {
-            if (scale <= 0) {
-                throw new IllegalArgumentException("scale must be positive, got " + scale);
-            }
+            Preconditions.checkArgument(scale > 0, "scale must be positive, got " + scale);
             this.scale = scale;
             return this;
         }
@@ -477,9 +474,8 @@ public final class ImageGrid {
         }
 
         private void checkIndices() {
-            if (testColumns.length == 0) {
-                throw new IllegalArgumentException("At least one test column is needed");
-            }
+            Preconditions.checkArgument(
+                    testColumns.length != 0, "At least one test column is needed");
             for (int column : testColumns) {
                 if (column < 0 || column >= contributions.columns()) {
                     throw new IllegalArgumentException(

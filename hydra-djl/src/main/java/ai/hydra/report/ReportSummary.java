@@ -1,6 +1,7 @@
 package ai.hydra.report;
 
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
 import ai.hydra.data.ImageData;
 import java.util.Locale;
 import java.util.Map;
@@ -48,19 +49,7 @@ final class ReportSummary {
 
     private void testLossSection() {
         section("Test loss: most helpful and most harmful training samples");
-        int[] ranks = report.testLossRanks();
-        int n = ranks.length;
-        int[] byRank = new int[n];
-        for (int row = 0; row < n; row++) {
-            byRank[ranks[row] - 1] = row;
-        }
-        int k = report.topK();
-        int[] helpful = java.util.Arrays.copyOfRange(byRank, 0, k);
-        int[] harmful = new int[k];
-        for (int r = 0; r < k; r++) {
-            harmful[r] = byRank[n - 1 - r];
-        }
-        table(helpful, harmful, report.testLoss());
+        table(report.testLoss(), report.topK());
     }
 
     private void testSampleSection(ContributionMatrix matrix, int column) {
@@ -72,14 +61,13 @@ final class ReportSummary {
                         "Test sample #%d (%s)",
                         testIndex,
                         className(test, testIndex)));
-        table(
-                matrix.mostHelpful(column, report.topK()),
-                matrix.mostHarmful(column, report.topK()),
-                matrix.column(column));
+        table(matrix.column(column), report.topK());
     }
 
-    private void table(int[] helpfulRows, int[] harmfulRows, double[] scores) {
-        int[] indices = report.contributions().trainIndices();
+    private void table(Contributions scores, int k) {
+        int[] helpfulRows = scores.mostHelpful(k);
+        int[] harmfulRows = scores.mostHarmful(k);
+        int[] indices = scores.trainIndices();
         ImageData train = report.trainImages();
         md.append("| rank | helpful index | class | score | harmful index | class | score |\n");
         md.append("|---:|---:|---|---:|---:|---|---:|\n");
@@ -93,8 +81,8 @@ final class ReportSummary {
         for (int r = 0; r < helpfulRows.length; r++) {
             int good = indices[helpfulRows[r]];
             int bad = indices[harmfulRows[r]];
-            String goodScore = Drawing.score(scores[helpfulRows[r]]);
-            String badScore = Drawing.score(scores[harmfulRows[r]]);
+            String goodScore = Drawing.score(scores.get(helpfulRows[r]));
+            String badScore = Drawing.score(scores.get(harmfulRows[r]));
             md.append(
                     String.format(
                             Locale.ROOT,

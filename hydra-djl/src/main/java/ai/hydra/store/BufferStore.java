@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.Preconditions;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -38,10 +39,9 @@ public abstract class BufferStore implements HypergradientStore {
             throw new IllegalArgumentException("stores hold float32 or float64, not " + dataType);
         }
         long bytes = columns * dataType.getNumOfBytes();
-        if (bytes > MAX_CHUNK_BYTES) {
-            throw new IllegalArgumentException(
-                    "one hypergradient row needs " + bytes + " bytes, more than a buffer can hold");
-        }
+        Preconditions.checkArgument(
+                bytes <= MAX_CHUNK_BYTES,
+                "one hypergradient row needs " + bytes + " bytes, more than a buffer can hold");
         this.rows = rows;
         this.columns = columns;
         this.dataType = dataType;
@@ -89,7 +89,7 @@ public abstract class BufferStore implements HypergradientStore {
     @Override
     public NDArray read(NDManager manager, int[] rowNumbers) {
         long bytes = (long) rowNumbers.length * rowBytes;
-        if (bytes > MAX_CHUNK_BYTES) {
+        if (bytes > MAX_CHUNK_BYTES) { // not checkArgument: the message is built only on failure
             throw new IllegalArgumentException(
                     "Reading "
                             + rowNumbers.length

@@ -5,17 +5,20 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.cuda.CudaUtils;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Chooses where hypergradient state lives from memory budgets: on the trainer's device when it
  * fits, else in host memory, else in memory-mapped files; a clear error when nothing fits.
  */
 public final class StorePlanner {
+
+    private static final Logger logger = LoggerFactory.getLogger(StorePlanner.class);
 
     /** Where a store may be placed. */
     public enum Placement {
@@ -59,123 +62,170 @@ public final class StorePlanner {
      * @param matrices how many such matrices the run keeps (d and m, per mode)
      * @param device the trainer's device
      * @return the plan
-     * @throws IllegalStateException if no placement fits, naming the sizes and the remedies
+     * @throws IllegalStateException if no placement fits, naming the sizes, where each budget comes
+     *     from, and the remedies
      */
     public Plan plan(int rows, long columns, DataType dataType, int matrices, Device device) {
         long bytes = (long) rows * columns * dataType.getNumOfBytes() * matrices;
-        long deviceLimit = deviceBudget >= 0 ? deviceBudget : defaultDeviceBudget(device);
-        long hostLimit = hostBudget >= 0 ? hostBudget : defaultHostBudget();
-        long diskLimit = freeDisk();
-        if (placement == Placement.DEVICE || placement == Placement.AUTO && bytes <= deviceLimit) {
-            return checked(
-                    new Plan(Placement.DEVICE, bytes, device),
-                    deviceLimit,
-                    rows,
-                    columns,
-                    dataType,
-                    matrices);
-        }
-        if (placement == Placement.HOST || placement == Placement.AUTO && bytes <= hostLimit) {
-            return checked(
-                    new Plan(Placement.HOST, bytes, device),
-                    hostLimit,
-                    rows,
-                    columns,
-                    dataType,
-                    matrices);
-        }
-        if (placement == Placement.DISK || placement == Placement.AUTO && bytes <= diskLimit) {
-            return checked(
-                    new Plan(Placement.DISK, bytes, device),
-                    diskLimit,
-                    rows,
-                    columns,
-                    dataType,
-                    matrices);
-        }
-        throw new IllegalStateException(
+        String size =
                 String.format(
                         Locale.ROOT,
-                        "Hypergradient state needs %s (%d tracked samples x %d parameters x %d"
-                                + " bytes x %d vectors) but the device budget is %s, host %s and"
-                                + " disk %s free in %s. Track fewer samples, use the Hessian-free"
-                                + " mode alone, or point the store directory at a larger disk.",
+                        "%s (%d x %d x %d bytes x %d: tracked samples x parameters x bytes per"
+                                + " value x state vectors)",
                         human(bytes),
                         rows,
                         columns,
                         dataType.getNumOfBytes(),
-                        matrices,
-                        human(deviceLimit),
-                        human(hostLimit),
-                        human(diskLimit),
-                        directory));
+                        matrices);
+        Budget deviceLimit = deviceBudget(device);
+        if (placement == Placement.DEVICE) {
+            return checked(new Plan(Placement.DEVICE, bytes, device), size, deviceLimit);
+        }
+        if (placement == Placement.AUTO && bytes <= deviceLimit.bytes) {
+            return new Plan(Placement.DEVICE, bytes, device);
+        }
+        Budget hostLimit = hostBudget();
+        if (placement == Placement.HOST) {
+            return checked(new Plan(Placement.HOST, bytes, device), size, hostLimit);
+        }
+        if (placement == Placement.AUTO && bytes <= hostLimit.bytes) {
+            logger.info(
+                    "Hypergradient state needs {} and does not fit the device budget, {}: it"
+                            + " lives in host memory (copied to the device for every update).",
+                    size,
+                    deviceLimit.describe("device"));
+            return new Plan(Placement.HOST, bytes, device);
+        }
+        Budget diskLimit = diskBudget();
+        if (placement == Placement.DISK) {
+            return checked(new Plan(Placement.DISK, bytes, device), size, diskLimit);
+        }
+        if (placement == Placement.AUTO && bytes <= diskLimit.bytes) {
+            logger.warn(
+                    "Hypergradient state needs {} and fits neither the device budget, {}, nor the"
+                            + " host budget, {}: it lives in memory-mapped files in {}, which is"
+                            + " slower. Raise a budget or track fewer samples to avoid this.",
+                    size,
+                    deviceLimit.describe("device"),
+                    hostLimit.describe("host"),
+                    directory);
+            return new Plan(Placement.DISK, bytes, device);
+        }
+        throw new IllegalStateException(
+                "Hypergradient state needs "
+                        + size
+                        + " but the "
+                        + deviceLimit.describe("device")
+                        + ", the "
+                        + hostLimit.describe("host")
+                        + " and the "
+                        + diskLimit.describe("disk")
+                        + ". Track fewer samples, use the Hessian-free mode alone, or point the"
+                        + " store directory at a larger disk (hydra.storeDir,"
+                        + " StorePlanner.Builder.optDirectory).");
     }
 
-    private Plan checked(
-            Plan plan, long limit, int rows, long columns, DataType type, int matrices) {
-        if (plan.bytes > limit) {
+    private Plan checked(Plan plan, String size, Budget budget) {
+        if (plan.bytes > budget.bytes) {
             throw new IllegalStateException(
-                    String.format(
-                            Locale.ROOT,
-                            "Hypergradient state needs %s (%d x %d x %d bytes x %d) but the %s"
-                                    + " budget is %s. Track fewer samples, or let hydra-djl choose"
-                                    + " the placement (AUTO).",
-                            human(plan.bytes),
-                            rows,
-                            columns,
-                            type.getNumOfBytes(),
-                            matrices,
-                            plan.placement.name().toLowerCase(Locale.ROOT),
-                            human(limit)));
+                    "Hypergradient state needs "
+                            + size
+                            + " but the "
+                            + budget.describe(plan.placement.name().toLowerCase(Locale.ROOT))
+                            + ". Track fewer samples, or let hydra-djl choose the placement"
+                            + " (hydra.store: auto; StorePlanner.Placement.AUTO).");
         }
         return plan;
     }
 
-    private long freeDisk() {
-        try {
-            Files.createDirectories(directory);
-            return (long) (Files.getFileStore(directory).getUsableSpace() * 0.9);
-        } catch (IOException e) {
-            return 0;
+    /**
+     * On a GPU half of its free memory; on the CPU the device store is one engine array in native
+     * memory (outside the Java heap, so -Xmx does not limit it): half of the available memory.
+     */
+    private Budget deviceBudget(Device device) {
+        if (deviceBudget >= 0) {
+            return new Budget(deviceBudget, "as set with StorePlanner.Builder.optDeviceBudget");
         }
-    }
-
-    private static long defaultDeviceBudget(Device device) {
         if (device.isGpu()) {
             MemoryUsage usage = CudaUtils.getGpuMemory(device);
-            return (usage.getMax() - usage.getUsed()) / 2;
+            long free = usage.getMax() - usage.getUsed();
+            return new Budget(
+                    free / 2,
+                    "half of the "
+                            + human(free)
+                            + " free on "
+                            + device
+                            + "; change it with StorePlanner.Builder.optDeviceBudget");
         }
-        return defaultHostBudget();
+        return halfOfAvailable(
+                "the CPU device store is native memory, not Java heap; change it with"
+                        + " StorePlanner.Builder.optDeviceBudget");
     }
 
     /**
-     * Half of the physical memory free now, and half of the JVM's direct-memory cap (by default the
-     * maximum heap): host stores and their read buffers are direct memory.
+     * Host stores are direct buffers, capped by the JVM's direct-memory limit; half of it leaves
+     * room for the buffers rows are read through. No more than half the available memory.
      */
-    private static long defaultHostBudget() {
-        return Math.min(Runtime.getRuntime().maxMemory() / 2, freePhysicalMemory() / 2);
+    private Budget hostBudget() {
+        if (hostBudget >= 0) {
+            return new Budget(hostBudget, "as set with StorePlanner.Builder.optHostBudget");
+        }
+        HostMemory.Reading direct = HostMemory.directMemoryLimit();
+        Budget byDirect =
+                new Budget(
+                        direct.bytes() / 2,
+                        "half of the JVM's direct-memory limit of "
+                                + human(direct.bytes())
+                                + " ("
+                                + direct.source()
+                                + "); raise it with JAVA_OPTS=-XX:MaxDirectMemorySize=SIZE or"
+                                + " StorePlanner.Builder.optHostBudget");
+        Budget byMemory = halfOfAvailable("change it with StorePlanner.Builder.optHostBudget");
+        return byMemory.bytes < byDirect.bytes ? byMemory : byDirect;
     }
 
-    /** Free physical memory; a minimal Java runtime may lack the jdk.management module. */
-    private static long freePhysicalMemory() {
+    private static Budget halfOfAvailable(String remedy) {
+        return HostMemory.available()
+                .map(
+                        available ->
+                                new Budget(
+                                        available.bytes() / 2,
+                                        "half of the "
+                                                + human(available.bytes())
+                                                + " of available memory ("
+                                                + available.source()
+                                                + "); "
+                                                + remedy))
+                .orElse(
+                        new Budget(
+                                Long.MAX_VALUE,
+                                "unlimited, as the available memory is unknown; " + remedy));
+    }
+
+    private Budget diskBudget() {
         try {
-            if (ManagementFactory.getOperatingSystemMXBean()
-                    instanceof com.sun.management.OperatingSystemMXBean os) {
-                return os.getFreeMemorySize();
-            }
-        } catch (LinkageError e) {
-            // fall through to /proc
+            Files.createDirectories(directory);
+            long usable = Files.getFileStore(directory).getUsableSpace();
+            return new Budget(
+                    (long) (usable * 0.9),
+                    "90% of the "
+                            + human(usable)
+                            + " usable in "
+                            + directory
+                            + "; change the folder with hydra.storeDir or"
+                            + " StorePlanner.Builder.optDirectory");
+        } catch (IOException e) {
+            return new Budget(0, "none: " + directory + " cannot be used (" + e.getMessage() + ")");
         }
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // unknown: rely on the heap cap alone
+    }
+
+    /** A memory budget and where its number comes from. */
+    private record Budget(long bytes, String source) {
+
+        String describe(String placement) {
+            String amount = bytes == Long.MAX_VALUE ? "unlimited" : human(bytes);
+            return placement + " budget is " + amount + " (" + source + ")";
         }
-        return Long.MAX_VALUE;
     }
 
     /**
@@ -274,8 +324,9 @@ public final class StorePlanner {
         }
 
         /**
-         * Caps the device memory used; defaults to half the free GPU memory (on CPU, the host
-         * budget).
+         * Caps the device memory used; defaults to half the free GPU memory, on the CPU half of the
+         * available physical memory (a CPU device store is native memory, which {@code -Xmx} does
+         * not limit).
          *
          * @param bytes the budget
          * @return this builder
@@ -286,8 +337,9 @@ public final class StorePlanner {
         }
 
         /**
-         * Caps the host memory used; defaults to half the free physical memory, and no more than
-         * half the JVM's maximum heap (Java's default direct-memory cap).
+         * Caps the host memory used; defaults to half of the JVM's direct-memory limit ({@code
+         * -XX:MaxDirectMemorySize}, by default the maximum heap), and no more than half of the
+         * available physical memory.
          *
          * @param bytes the budget
          * @return this builder

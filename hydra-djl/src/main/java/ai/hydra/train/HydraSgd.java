@@ -3,16 +3,10 @@ package ai.hydra.train;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.optimizer.Sgd;
 import ai.djl.training.tracker.Tracker;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.lang.reflect.Field;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import ai.djl.util.Preconditions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -116,21 +110,6 @@ public final class HydraSgd extends Sgd {
     }
 
     /**
-     * Returns the momentum buffer {@code v} the optimizer keeps for a parameter (DJL's own array,
-     * not a copy: copy it before the next update), or null before the parameter's first update or
-     * when the momentum is 0. Read by reflection from DJL's {@code Sgd}.
-     *
-     * @param parameterId the parameter id
-     * @return the buffer, or null
-     */
-    public NDArray momentumBuffer(String parameterId) {
-        Map<Device, NDArray> perDevice = momentumStates().get(parameterId);
-        return perDevice == null || perDevice.isEmpty()
-                ? null
-                : perDevice.values().iterator().next();
-    }
-
-    /**
      * Applies this optimizer's update to arrays outside any trainer, with DJL's own native update
      * ({@code NDArrayEx.sgdUpdate}, as {@link Sgd#update} calls it): {@code v <- p v + eta (r g +
      * lambda w); w <- w - v}, in place. On the same device and data the result is bit-identical to
@@ -161,120 +140,48 @@ public final class HydraSgd extends Sgd {
     }
 
     /**
-     * Saves the optimizer's state (momentum buffers and update counts) so that an interrupted
-     * training can continue exactly: DJL's checkpoints save parameters, not optimizer state. The
-     * state lives in private fields of DJL's {@code Sgd} and {@code Optimizer}; it is read by
-     * reflection.
+     * Returns the momentum buffers, live, by parameter id (empty before the first update and
+     * without momentum). With DJL's update counts ({@link #updateCounts()}) they are the whole
+     * state of the optimizer, which DJL's own checkpoints omit.
      *
-     * @param file the file to write (NDList encoding)
-     * @param names a stable name for each parameter id (ids are unique per model instance, so a
-     *     restored model has other ids): e.g. the block's parameter paths
-     * @throws IOException if writing fails
+     * @return parameter id to momentum buffer
      */
-    public void saveState(Path file, Map<String, String> names) throws IOException {
-        NDList arrays = new NDList();
-        for (Map.Entry<String, Map<Device, NDArray>> entry : momentumStates().entrySet()) {
-            NDArray state = entry.getValue().values().iterator().next();
-            NDArray copy = state.duplicate();
-            copy.setName(names.get(entry.getKey()));
-            arrays.add(copy);
-        }
-        try (OutputStream out = Files.newOutputStream(file)) {
-            arrays.encode(out);
-        } finally {
-            arrays.close();
-        }
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        updateCounts().forEach((id, count) -> counts.put(names.get(id), count));
-        Files.writeString(
-                file.resolveSibling(file.getFileName() + ".counts"), encodeCounts(counts));
+    public Map<String, NDArray> momentumBuffers() {
+        Map<String, NDArray> buffers = new LinkedHashMap<>();
+        DjlInternals.momentumStates(this)
+                .forEach((id, perDevice) -> buffers.put(id, perDevice.values().iterator().next()));
+        return buffers;
     }
 
     /**
-     * Restores state written by {@link #saveState} into this (fresh) optimizer.
+     * Returns how many updates each parameter has received.
      *
-     * @param file the file
-     * @param manager a manager on the training device that lives as long as the training (e.g. a
-     *     sub-manager of the model's): it owns the momentum buffers
-     * @param ids the parameter id of each name used when saving
-     * @throws IOException if reading fails
+     * @return a copy, parameter id to update count
      */
-    public void loadState(Path file, NDManager manager, Map<String, String> ids)
-            throws IOException {
-        Map<String, Map<Device, NDArray>> states = momentumStates();
-        try (InputStream in = Files.newInputStream(file)) {
-            for (NDArray array : NDList.decode(manager, in)) {
-                array.attach(manager); // freed with the caller's manager (the model's, usually)
-                Map<Device, NDArray> perDevice = new ConcurrentHashMap<>();
-                perDevice.put(array.getDevice(), array);
-                states.put(idOf(ids, array.getName()), perDevice);
-            }
-        }
-        String counts = Files.readString(file.resolveSibling(file.getFileName() + ".counts"));
-        Map<String, Integer> target = updateCounts();
-        int max = 0;
-        for (String line : counts.split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            int tab = line.lastIndexOf('\t');
-            int count = Integer.parseInt(line.substring(tab + 1).trim());
-            target.put(idOf(ids, line.substring(0, tab)), count);
-            max = Math.max(max, count);
-        }
-        setField(Optimizer.class, "numUpdate", max);
-        updateLog.restore(max);
+    public Map<String, Integer> updateCounts() {
+        return new LinkedHashMap<>(DjlInternals.updateCounts(this));
     }
 
-    private static String idOf(Map<String, String> ids, String name) {
-        String id = ids.get(name);
-        if (id == null) {
-            throw new IllegalStateException(
-                    "The optimizer state names parameter " + name + ", which this model lacks");
-        }
-        return id;
-    }
-
-    private static String encodeCounts(Map<String, Integer> counts) {
-        StringBuilder text = new StringBuilder();
-        counts.forEach((id, count) -> text.append(id).append('\t').append(count).append('\n'));
-        return text.toString();
-    }
-
-    @SuppressWarnings("unchecked")
-    private Map<String, Map<Device, NDArray>> momentumStates() {
-        return (Map<String, Map<Device, NDArray>>) getField(Sgd.class, "momentumStates");
-    }
-
-    @SuppressWarnings("unchecked")
-    private Map<String, Integer> updateCounts() {
-        return (Map<String, Integer>) getField(Optimizer.class, "updateCounts");
-    }
-
-    private Object getField(Class<?> type, String name) {
-        try {
-            Field field = type.getDeclaredField(name);
-            field.setAccessible(true);
-            return field.get(this);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(
-                    "This DJL version keeps its optimizer state differently; saving it is not"
-                            + " supported",
-                    e);
-        }
-    }
-
-    private void setField(Class<?> type, String name, Object value) {
-        try {
-            Field field = type.getDeclaredField(name);
-            field.setAccessible(true);
-            field.set(this, value);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(
-                    "This DJL version keeps its optimizer state differently; restoring it is not"
-                            + " supported",
-                    e);
-        }
+    /**
+     * Restores the state {@link #momentumBuffers()} and {@link #updateCounts()} returned, into this
+     * fresh optimizer, so that training continues exactly.
+     *
+     * @param momentum parameter id to momentum buffer, each attached to a manager that lives as
+     *     long as the training (e.g. the model's): the optimizer keeps them
+     * @param counts parameter id to update count
+     */
+    public void restoreState(Map<String, NDArray> momentum, Map<String, Integer> counts) {
+        Map<String, Map<Device, NDArray>> states = DjlInternals.momentumStates(this);
+        momentum.forEach(
+                (id, buffer) -> {
+                    Map<Device, NDArray> perDevice = new ConcurrentHashMap<>();
+                    perDevice.put(buffer.getDevice(), buffer);
+                    states.put(id, perDevice);
+                });
+        DjlInternals.updateCounts(this).putAll(counts);
+        int latest = counts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+        DjlInternals.setNumUpdate(this, latest);
+        updateLog.restore(latest);
     }
 
     /** {@inheritDoc} */
@@ -349,18 +256,14 @@ public final class HydraSgd extends Sgd {
             Objects.requireNonNull(
                     learningRateTracker,
                     "HydraSgd needs a learning rate: call setLearningRateTracker(...)");
-            check(momentum >= 0f && momentum < 1f, "momentum must be in [0, 1), got " + momentum);
-            check(weightDecay >= 0f, "weight decay must be >= 0, got " + weightDecay);
-            check(
+            Preconditions.checkArgument(
+                    momentum >= 0f && momentum < 1f, "momentum must be in [0, 1), got " + momentum);
+            Preconditions.checkArgument(
+                    weightDecay >= 0f, "weight decay must be >= 0, got " + weightDecay);
+            Preconditions.checkArgument(
                     Float.isFinite(rescaleGrad) && rescaleGrad != 0f,
                     "rescaleGrad must be finite and non-zero, got " + rescaleGrad);
             return new HydraSgd(this, new UpdateLog(learningRateTracker));
-        }
-
-        private static void check(boolean ok, String message) {
-            if (!ok) {
-                throw new IllegalArgumentException(message);
-            }
         }
     }
 }

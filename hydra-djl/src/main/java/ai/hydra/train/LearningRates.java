@@ -3,6 +3,7 @@ package ai.hydra.train;
 import ai.djl.training.tracker.CosineTracker;
 import ai.djl.training.tracker.FactorTracker;
 import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Preconditions;
 
 /**
  * Learning-rate schedules as DJL {@link Tracker}s, counted in optimizer updates (1-based).
@@ -37,9 +38,7 @@ public final class LearningRates {
      * @return the tracker
      */
     public static Tracker step(float base, float factor, int everyUpdates, int totalUpdates) {
-        if (everyUpdates <= 0) {
-            throw new IllegalArgumentException("step schedule needs everyUpdates > 0");
-        }
+        Preconditions.checkArgument(everyUpdates > 0, "step schedule needs everyUpdates > 0");
         int count = Math.max(0, (totalUpdates - 1) / everyUpdates);
         int[] milestones = new int[count];
         for (int i = 0; i < count; i++) {

@@ -7,16 +7,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.translate.TranslateException;
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.util.Optional;
 
 /** Creates trainers that behave the same in float32 and float64, and evaluates them. */
 public final class Trainers {
@@ -45,62 +41,11 @@ public final class Trainers {
         Trainer trainer = model.newTrainer(config);
         trainer.initialize(inputShapes);
         if (model.getDataType() != DataType.FLOAT32) {
-            skipFirstStepGradientCheck(trainer);
+            // DJL's first-step gradient check reads a float32 sum; it only guards against a
+            // forgotten backward pass
+            DjlInternals.markGradientsChecked(trainer);
         }
         return trainer;
-    }
-
-    /**
-     * DJL 0.35.1's {@code Trainer.step()} checks on its first call that the gradients are not all
-     * zero by reading their sum with {@code getFloat()}, which throws "DataType mismatch" for any
-     * type but float32. The check guards only against a forgotten backward pass, so for other types
-     * it is marked as done; nothing else in the trainer depends on it.
-     */
-    private static void skipFirstStepGradientCheck(Trainer trainer) {
-        try {
-            Field checked = Trainer.class.getDeclaredField("gradientsChecked");
-            checked.setAccessible(true);
-            checked.setBoolean(trainer, true);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException(
-                    "Cannot train in "
-                            + trainer.getModel().getDataType()
-                            + " with this DJL version: its Trainer.step() gradient check only"
-                            + " supports float32. Use dtype float32.",
-                    e);
-        }
-    }
-
-    /**
-     * Returns the optimizer a trainer updates its parameters with, when it can be found.
-     *
-     * <p>DJL 0.35.1 does not expose it; it sits in the trainer's parameter store, in its local
-     * parameter server. Read by reflection so that a wrong optimizer is refused when training
-     * starts rather than after the first step; empty if DJL's internals differ.
-     *
-     * @param trainer the trainer
-     * @return the optimizer, or empty if it cannot be read
-     */
-    public static Optional<Optimizer> optimizerOf(Trainer trainer) {
-        try {
-            Object store = field(Trainer.class, "parameterStore").get(trainer);
-            Object server = field(ParameterStore.class, "parameterServer").get(store);
-            if (server == null) {
-                return Optional.empty();
-            }
-            Object optimizer = field(server.getClass(), "optimizer").get(server);
-            return optimizer instanceof Optimizer
-                    ? Optional.of((Optimizer) optimizer)
-                    : Optional.empty();
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
-        Field field = type.getDeclaredField(name);
-        field.setAccessible(true);
-        return field;
     }
 
     /**

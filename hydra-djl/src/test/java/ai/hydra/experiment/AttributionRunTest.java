@@ -3,7 +3,7 @@ package ai.hydra.experiment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.ContributionMatrix;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,10 +23,12 @@ class AttributionRunTest {
             System.out.printf(
                     "attribution run: %.1f s, accuracy %.3f%n",
                     (System.nanoTime() - start) / 1e9, result.training().testAccuracy());
-            ContributionMatrix c = result.perTestSample();
+            assertEquals(1, result.methods().size());
+            assertEquals("hydra-hessian-free", result.first().name());
+            ContributionMatrix c = result.first().perTestSample();
             assertEquals(2000, c.rows());
             assertEquals(10, c.columns());
-            assertEquals(2000, result.testLossContributions().length);
+            assertEquals(2000, result.first().testLoss().size());
             int[] trainLabels = result.data().train().labels();
             int[] testLabels = new int[c.columns()];
             int sameClassWins = 0;

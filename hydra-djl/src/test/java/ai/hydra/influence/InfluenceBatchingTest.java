@@ -1,5 +1,6 @@
 package ai.hydra.influence;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,7 +8,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.data.SampleSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,8 +39,8 @@ class InfluenceBatchingTest {
                 try (InfluenceFunctions influence =
                         InfluenceFunctions.builder(
                                         djl.shadow,
-                                        LogisticProblem.inputs(manager, problem.trainX),
-                                        LogisticProblem.labels(manager, problem.trainY))
+                                        LogisticProblem.samples(
+                                                manager, problem.trainX, problem.trainY))
                                 .optWeightDecay(LAMBDA)
                                 .optSolver(solver)
                                 .optTrackedSamples(TRACKED)
@@ -46,7 +49,8 @@ class InfluenceBatchingTest {
                     int[] ids = {100, 101, 102, 103, 104, 105};
                     ContributionMatrix batched =
                             influence.contributionMatrix(
-                                    manager, first(testX, TESTS), first(testY, TESTS), ids);
+                                    manager,
+                                    SampleSet.of(first(testX, TESTS), first(testY, TESTS), ids));
                     assertEquals(TRACKED.length, batched.rows());
                     assertEquals(105, batched.testIndices()[5]);
                     double worstSingle = 0;
@@ -55,7 +59,9 @@ class InfluenceBatchingTest {
                     for (int j = 0; j < TESTS; j++) {
                         ContributionMatrix single =
                                 influence.contributionMatrix(
-                                        manager, rows(testX, j), rows(testY, j), new int[] {j});
+                                        manager,
+                                        SampleSet.of(
+                                                rows(testX, j), rows(testY, j), new int[] {j}));
                         for (int i = 0; i < TRACKED.length; i++) {
                             worstSingle =
                                     Math.max(
@@ -77,6 +83,48 @@ class InfluenceBatchingTest {
                         assertTrue(worstTruth < 1e-7 * largest, "vs closed form " + worstTruth);
                     }
                 }
+            }
+        }
+    }
+
+    /** Self-influence C(i, i) = (1/N) g_i^T H^-1 g_i against the closed form, in chunks. */
+    @Test
+    void selfInfluenceEqualsClosedForm() {
+        LogisticProblem problem = new LogisticProblem(60, 20, LAMBDA, 5);
+        double[] theta = problem.train(-1);
+        double[][] h = problem.hessian(theta, -1);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LogisticProblem.Djl djl = new LogisticProblem.Djl(manager, theta);
+            SampleSet train = LogisticProblem.samples(manager, problem.trainX, problem.trainY);
+            try (InfluenceFunctions influence =
+                    InfluenceFunctions.builder(djl.shadow, train)
+                            .optWeightDecay(LAMBDA)
+                            .optGradientChunkSize(3) // several solves
+                            .build()) {
+                Contributions self =
+                        influence.selfAttribution(manager, train.select(manager, TRACKED));
+                assertArrayEquals(TRACKED, self.trainIndices());
+                double worst = 0;
+                double largest = 0;
+                for (int i = 0; i < TRACKED.length; i++) {
+                    int row = TRACKED[i];
+                    double[] g =
+                            LogisticProblem.sampleGradient(
+                                    theta, problem.trainX[row], problem.trainY[row]);
+                    double[] s = LogisticProblem.solve(h, g);
+                    double truth = 0;
+                    for (int k = 0; k < g.length; k++) {
+                        truth += g[k] * s[k];
+                    }
+                    truth /= problem.n;
+                    assertTrue(truth > 0, "self-influence of a convex loss is positive");
+                    worst = Math.max(worst, Math.abs(truth - self.get(i)));
+                    largest = Math.max(largest, truth);
+                }
+                System.out.printf(
+                        "self-influence vs closed form: max abs diff %.3e (max %.3e)%n",
+                        worst, largest);
+                assertTrue(worst < 1e-7 * largest, "vs closed form " + worst);
             }
         }
     }

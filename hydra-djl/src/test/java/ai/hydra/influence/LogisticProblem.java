@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.loss.Loss;
+import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.HessianVectorProduct;
 import ai.hydra.gradient.ParameterSpace;
 import ai.hydra.gradient.ShadowModel;
@@ -321,6 +322,10 @@ final class LogisticProblem {
 
     static NDList labels(NDManager manager, int[] y) {
         return new NDList(manager.create(y).toType(DataType.FLOAT64, false));
+    }
+
+    static SampleSet samples(NDManager manager, double[][] x, int[] y) {
+        return SampleSet.of(inputs(manager, x), labels(manager, y));
     }
 
     ArrayDataset testSet(NDManager manager, int batchSize) {

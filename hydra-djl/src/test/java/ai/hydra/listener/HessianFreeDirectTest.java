@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.tracker.Tracker;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.recurrence.Hypergradients;
 import ai.hydra.testing.RecordingListener;
 import ai.hydra.testing.TinyProblem;
 import java.util.List;

@@ -19,7 +19,7 @@ import ai.djl.training.dataset.Batch;
 import ai.djl.training.loss.Loss;
 import ai.djl.translate.Batchifier;
 import ai.djl.util.Pair;
-import ai.hydra.analysis.ContributionAnalysis;
+import ai.hydra.attribution.HydraAttributor;
 import ai.hydra.data.BundledData;
 import ai.hydra.data.ImageData;
 import ai.hydra.model.LeNet5;
@@ -250,8 +250,11 @@ class ListenerBehaviourTest {
                                 .build();
                 Model model = problem.train(manager, -1, 0, sgd, hydra)) {
             assertTrue(hydra.describeStore().startsWith(placement.name()), hydra.describeStore());
-            return new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_FREE), 64)
-                    .testLossContributions(manager, problem.testSet(manager));
+            return HydraAttributor.builder(hydra.getHypergradients(HydraMode.HESSIAN_FREE))
+                    .optChunkSize(64)
+                    .build()
+                    .testLossContributions(manager, problem.testSamples(manager))
+                    .values();
         }
     }
 

@@ -3,15 +3,18 @@ package ai.hydra.replay;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
-import ai.hydra.analysis.ContributionAnalysis;
+import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.HydraAttributor;
+import ai.hydra.attribution.TestFunctionals;
+import ai.hydra.data.SampleSet;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.recurrence.Hypergradients;
 import ai.hydra.testing.TinyProblem;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -46,27 +49,19 @@ class ReverseSweepBatchNormTest {
             TrajectoryRecorder recorder =
                     TrajectoryRecorder.builder(sgd, TinyProblem.N).optCheckpointInterval(5).build();
             Model model = problem.train(manager, -1, 0, sgd, hydra, recorder);
+            Hypergradients aware = hydra.getHypergradients(HydraMode.HESSIAN_AWARE);
+            SampleSet test = problem.testSamples(manager);
             double[] replayed =
                     ReverseSweepTest.meanTestLossDerivatives(problem, model, recorder, manager);
-            double[] aware =
-                    new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_AWARE))
-                            .testLossContributions(manager, problem.testSet(manager));
-            double[] reference = new double[tracked.length];
-            double[] got = new double[tracked.length];
-            for (int k = 0; k < tracked.length; k++) {
-                reference[k] = -TinyProblem.N * aware[k];
-                got[k] = replayed[tracked[k]];
-            }
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray g =
-                        ReverseSweepTest.meanTestGradient(
-                                problem, model, recorder.getTrajectory(), scope);
-                ReverseSweepTest.assertAgrees(
-                        got,
-                        reference,
-                        ReverseSweepTest.scales(
-                                hydra.getHypergradients(HydraMode.HESSIAN_AWARE), g, scope),
-                        "Hessian-aware listener (BN)");
+            try (Attributor listener = HydraAttributor.builder(aware).build()) {
+                ReverseSweepTest.compare(
+                        replayed,
+                        ReverseSweepTest.derivatives(listener.testLossContributions(manager, test)),
+                        aware,
+                        TestFunctionals.meanLoss(test),
+                        0,
+                        "Hessian-aware listener (BN)",
+                        manager);
             }
             double worst = 0;
             for (int sample : RETRAINED) {

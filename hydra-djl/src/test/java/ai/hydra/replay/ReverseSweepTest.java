@@ -5,18 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.hydra.analysis.ContributionAnalysis;
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.HydraAttributor;
+import ai.hydra.attribution.LossGradients;
+import ai.hydra.attribution.ReplayAttributor;
+import ai.hydra.attribution.TestFunctionals;
+import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.HydraListener;
-import ai.hydra.listener.Hypergradients;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.recurrence.Hypergradients;
 import ai.hydra.testing.TinyProblem;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,33 +45,53 @@ class ReverseSweepTest {
                             .build();
             TrajectoryRecorder recorder = TrajectoryRecorder.builder(sgd, TinyProblem.N).build();
             Model model = problem.train(manager, -1, 0, sgd, hydra, recorder);
-            double[] replayed = meanTestLossDerivatives(problem, model, recorder, manager);
-            double[] aware =
-                    new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_AWARE))
-                            .testLossContributions(manager, problem.testSet(manager));
-            double[] reference = new double[TinyProblem.N];
-            for (int i = 0; i < reference.length; i++) {
-                reference[i] = -TinyProblem.N * aware[i];
+            Hypergradients aware = hydra.getHypergradients(HydraMode.HESSIAN_AWARE);
+            SampleSet test = problem.testSamples(manager);
+            // the mean test loss, and three test samples' own losses in one sweep
+            SampleSet chosen = test.select(manager, 3, 41, 97);
+            try (Attributor exact = exact(problem, model, recorder, manager);
+                    Attributor listener = HydraAttributor.builder(aware).build()) {
+                double[] replayed = derivatives(exact.testLossContributions(manager, test));
+                compare(
+                        replayed,
+                        derivatives(listener.testLossContributions(manager, test)),
+                        aware,
+                        TestFunctionals.meanLoss(test),
+                        0,
+                        "Hessian-aware listener",
+                        manager);
+                ContributionMatrix replayedMatrix = exact.contributionMatrix(manager, chosen);
+                ContributionMatrix awareMatrix = listener.contributionMatrix(manager, chosen);
+                for (int j = 0; j < chosen.size(); j++) {
+                    compare(
+                            derivatives(replayedMatrix.column(j)),
+                            derivatives(awareMatrix.column(j)),
+                            aware,
+                            TestFunctionals.eachSample(chosen),
+                            j,
+                            "listener C(i, " + chosen.index(j) + ")",
+                            manager);
+                }
+                selfAttributionEqualsListener(exact, listener, aware, problem, manager);
+                double worst = 0;
+                for (int sample : RETRAINED) {
+                    double truth =
+                            (retrainedLoss(problem, manager, sample, H)
+                                            - retrainedLoss(problem, manager, sample, -H))
+                                    / (2 * H);
+                    double error = Math.abs(replayed[sample] - truth) / Math.abs(truth);
+                    worst = Math.max(worst, error);
+                    assertTrue(
+                            error < 1e-5,
+                            "sample "
+                                    + sample
+                                    + ": replay "
+                                    + replayed[sample]
+                                    + ", retrain "
+                                    + truth);
+                }
+                System.out.printf("replay vs retraining: worst relative error %.3e%n", worst);
             }
-            Hypergradients d = hydra.getHypergradients(HydraMode.HESSIAN_AWARE);
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray g = meanTestGradient(problem, model, recorder.getTrajectory(), scope);
-                assertAgrees(replayed, reference, scales(d, g, scope), "Hessian-aware listener");
-            }
-            perTestSampleMatrixEqualsListener(problem, model, recorder, hydra, manager);
-            double worstTruth = 0;
-            for (int sample : RETRAINED) {
-                double truth =
-                        (retrainedLoss(problem, manager, sample, H)
-                                        - retrainedLoss(problem, manager, sample, -H))
-                                / (2 * H);
-                double error = Math.abs(replayed[sample] - truth) / Math.abs(truth);
-                worstTruth = Math.max(worstTruth, error);
-                assertTrue(
-                        error < 1e-5,
-                        "sample " + sample + ": replay " + replayed[sample] + ", retrain " + truth);
-            }
-            System.out.printf("replay vs retraining: worst relative error %.3e%n", worstTruth);
             recorder.close();
             hydra.close();
             model.close();
@@ -95,54 +120,88 @@ class ReverseSweepTest {
         }
     }
 
-    /**
-     * Several functionals in one sweep: the losses of three single test samples, against the
-     * listener's C(i, j).
-     */
-    private static void perTestSampleMatrixEqualsListener(
+    /** C(i, i) of a few training samples, one functional each, against the listener's. */
+    private static void selfAttributionEqualsListener(
+            Attributor exact,
+            Attributor listener,
+            Hypergradients aware,
             TinyProblem problem,
-            Model model,
-            TrajectoryRecorder recorder,
-            HydraListener hydra,
             NDManager manager) {
-        int[] columns = {3, 41, 97};
         try (NDManager scope = manager.newSubManager()) {
-            ShadowModel shadow =
-                    new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
-            Trajectory trajectory = recorder.getTrajectory();
-            NDList[] test = arrays(scope, problem.testX, problem.testY);
-            NDArray adjoints =
-                    shadow.sampleGradients(
-                            trajectory.finalWeights(), test[0], test[1], columns, false);
-            adjoints.attach(scope);
-            NDList[] train = arrays(scope, problem.trainX, problem.trainY);
-            double[][] replayed =
-                    ReverseSweep.builder(trajectory, shadow, train[0], train[1])
-                            .build()
-                            .run(scope, adjoints);
-            NDArray index = scope.create(new long[] {3, 41, 97});
-            ContributionMatrix aware =
-                    new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_AWARE))
-                            .contributionMatrix(
-                                    scope,
-                                    new NDList(test[0].head().get(index)),
-                                    new NDList(
-                                            test[1].get(0).get(index), test[1].get(1).get(index)),
-                                    columns);
-            for (int j = 0; j < columns.length; j++) {
-                double[] reference = new double[TinyProblem.N];
-                for (int i = 0; i < reference.length; i++) {
-                    reference[i] = -TinyProblem.N * aware.get(i, j);
-                }
+            SampleSet own = problem.trainSamples(scope).select(scope, 0, 7, 150);
+            Contributions replayed = exact.selfAttribution(scope, own);
+            Contributions reference = listener.selfAttribution(scope, own);
+            TestFunctionals functionals = TestFunctionals.eachSample(own);
+            NDArray w = aware.model().space().values(scope, DataType.FLOAT64);
+            NDArray gradients = LossGradients.of(aware.model(), w, functionals, 64);
+            for (int k = 0; k < own.size(); k++) {
+                // every sample is tracked: the listener's row is the dataset index
+                double scale =
+                        gradients.get(k).norm().getDouble()
+                                * aware.read(scope, new int[] {own.index(k)}).norm().getDouble();
                 assertAgrees(
-                        replayed[j],
-                        reference,
-                        scales(
-                                hydra.getHypergradients(HydraMode.HESSIAN_AWARE),
-                                adjoints.get(j),
-                                scope),
-                        "listener C(i, " + columns[j] + ")");
+                        new double[] {-TinyProblem.N * replayed.get(k)},
+                        new double[] {-TinyProblem.N * reference.get(k)},
+                        new double[] {scale},
+                        "listener C(i, i), i = " + own.index(k));
             }
+        }
+    }
+
+    /** The replay as an attributor over the whole training set. */
+    static ReplayAttributor exact(
+            TinyProblem problem, Model model, TrajectoryRecorder recorder, NDManager manager) {
+        return ReplayAttributor.builder(
+                        recorder.getTrajectory(),
+                        new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss()),
+                        problem.trainSamples(manager))
+                .build();
+    }
+
+    /** dL_test/deps_i for every training sample, by the reverse sweep. */
+    static double[] meanTestLossDerivatives(
+            TinyProblem problem, Model model, TrajectoryRecorder recorder, NDManager manager) {
+        try (NDManager scope = manager.newSubManager();
+                ReplayAttributor exact = exact(problem, model, recorder, scope)) {
+            double[] result =
+                    derivatives(exact.testLossContributions(scope, problem.testSamples(scope)));
+            System.out.println(exact.describe());
+            return result;
+        }
+    }
+
+    /** dJ/deps_i = -N C(i), in dataset-index order (every sample is a row). */
+    static double[] derivatives(Contributions contributions) {
+        double[] out = new double[TinyProblem.N];
+        for (int row = 0; row < contributions.size(); row++) {
+            out[contributions.trainIndex(row)] = -TinyProblem.N * contributions.get(row);
+        }
+        return out;
+    }
+
+    /**
+     * Compares the replay with the listener's derivatives of functional {@code column}, for the
+     * listener's tracked samples (rows of {@code aware}), via {@link #assertAgrees}.
+     */
+    static void compare(
+            double[] replayed,
+            double[] reference,
+            Hypergradients aware,
+            TestFunctionals functionals,
+            int column,
+            String what,
+            NDManager manager) {
+        int[] tracked = aware.trackedIndices();
+        double[] got = new double[tracked.length];
+        double[] expected = new double[tracked.length];
+        for (int k = 0; k < tracked.length; k++) {
+            got[k] = replayed[tracked[k]];
+            expected[k] = reference[tracked[k]];
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray w = aware.model().space().values(scope, DataType.FLOAT64);
+            NDArray g = LossGradients.of(aware.model(), w, functionals, 64).get(column);
+            assertAgrees(got, expected, scales(aware, g, scope), what);
         }
     }
 
@@ -171,9 +230,9 @@ class ReverseSweepTest {
     }
 
     /** {@code |g| |d_T(i)|} for every row of the listener's hypergradients. */
-    static double[] scales(Hypergradients d, NDArray g, NDManager manager) {
+    private static double[] scales(Hypergradients d, NDArray g, NDManager manager) {
         try (NDManager scope = manager.newSubManager()) {
-            int[] rows = java.util.stream.IntStream.range(0, d.size()).toArray();
+            int[] rows = IntStream.range(0, d.size()).toArray();
             double gNorm = g.norm().getDouble();
             double[] norms = d.read(scope, rows).norm(new int[] {1}).toDoubleArray();
             for (int i = 0; i < norms.length; i++) {
@@ -181,44 +240,6 @@ class ReverseSweepTest {
             }
             return norms;
         }
-    }
-
-    /** dL_test/deps_i for every training sample, by the reverse sweep. */
-    static double[] meanTestLossDerivatives(
-            TinyProblem problem, Model model, TrajectoryRecorder recorder, NDManager manager) {
-        try (NDManager scope = manager.newSubManager()) {
-            ShadowModel shadow =
-                    new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
-            Trajectory trajectory = recorder.getTrajectory();
-            NDArray adjoint = meanTestGradient(problem, model, trajectory, scope).reshape(1, -1);
-            NDList[] train = arrays(scope, problem.trainX, problem.trainY);
-            ReverseSweep sweep =
-                    ReverseSweep.builder(trajectory, shadow, train[0], train[1]).build();
-            double[] result = sweep.run(scope, adjoint)[0];
-            System.out.println(sweep.describe());
-            return result;
-        }
-    }
-
-    /** The gradient of the mean test loss at the final weights (prediction mode). */
-    static NDArray meanTestGradient(
-            TinyProblem problem, Model model, Trajectory trajectory, NDManager manager) {
-        ShadowModel shadow =
-                new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
-        NDList[] test = arrays(manager, problem.testX, problem.testY);
-        NDArray gradient = shadow.gradient(trajectory.finalWeights(), test[0], test[1], false);
-        gradient.attach(manager);
-        return gradient;
-    }
-
-    /** Inputs and labels (class, weight 1) of a split, row k = index k. */
-    static NDList[] arrays(NDManager manager, double[][] x, int[] y) {
-        return new NDList[] {
-            new NDList(manager.create(x)),
-            new NDList(
-                    manager.create(y).toType(DataType.FLOAT64, false),
-                    manager.ones(new Shape(y.length), DataType.FLOAT64))
-        };
     }
 
     private static double retrainedLoss(

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -14,6 +13,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.hydra.attribution.LossGradients;
+import ai.hydra.attribution.TestFunctionals;
+import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.testing.TinyProblem;
@@ -85,14 +87,23 @@ class TrajectoryReplayTest {
             try (NDManager scope = manager.newSubManager()) {
                 ShadowModel shadow =
                         new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
-                NDList[] train = ReverseSweepTest.arrays(scope, problem.trainX, problem.trainY);
-                NDList[] test = ReverseSweepTest.arrays(scope, problem.testX, problem.testY);
                 ReverseSweep sweep =
-                        ReverseSweep.builder(full.getTrajectory(), shadow, train[0], train[1])
+                        ReverseSweep.builder(
+                                        full.getTrajectory(), shadow, problem.trainSamples(scope))
                                 .build();
                 NDArray w = sweep.weightsAfter(scope, steps);
-                NDArray adjoint = shadow.gradient(w, test[0], test[1], false).reshape(1, -1);
-                assertArrayEquals(reference, sweep.run(scope, adjoint, steps)[0], 0.0);
+                NDArray adjoint =
+                        LossGradients.of(
+                                shadow,
+                                w,
+                                TestFunctionals.meanLoss(problem.testSamples(scope)),
+                                64); // as ReplayAttributor's default: the same rounding
+                double[] prefix = sweep.run(scope, adjoint, steps)[0];
+                for (int i = 0; i < prefix.length; i++) {
+                    // the round trip through C(i) = -(1/N) dJ/deps_i the reference took
+                    prefix[i] = -TinyProblem.N * (-prefix[i] / TinyProblem.N);
+                }
+                assertArrayEquals(reference, prefix, 0.0);
             }
             full.close();
             shorter.close();
@@ -112,12 +123,11 @@ class TrajectoryReplayTest {
             Trajectory trajectory = recorder.getTrajectory();
             ShadowModel shadow =
                     new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
-            NDList[] train = ReverseSweepTest.arrays(manager, problem.trainX, problem.trainY);
+            SampleSet train = problem.trainSamples(manager);
             int changed = trajectory.step(trajectory.size()).indices()[0]; // used by the last step
-            train[0].head().set(new NDIndex(changed), 0.5);
+            train.inputs().head().set(new NDIndex(changed), 0.5);
             NDArray adjoint = manager.ones(new Shape(1, shadow.space().size()), DataType.FLOAT64);
-            ReverseSweep sweep =
-                    ReverseSweep.builder(trajectory, shadow, train[0], train[1]).build();
+            ReverseSweep sweep = ReverseSweep.builder(trajectory, shadow, train).build();
             IllegalStateException error =
                     assertThrows(IllegalStateException.class, () -> sweep.run(manager, adjoint));
             assertTrue(
@@ -146,13 +156,11 @@ class TrajectoryReplayTest {
             withDropout.initialize(manager, DataType.FLOAT64, new Shape(1, TinyProblem.FEATURES));
             ShadowModel shadow =
                     new ShadowModel(withDropout, new TinyProblem.WeightedSoftmaxLoss());
-            NDList[] train = ReverseSweepTest.arrays(manager, problem.trainX, problem.trainY);
+            SampleSet train = problem.trainSamples(manager);
             IllegalArgumentException error =
                     assertThrows(
                             IllegalArgumentException.class,
-                            () ->
-                                    ReverseSweep.builder(
-                                            recorder.getTrajectory(), shadow, train[0], train[1]));
+                            () -> ReverseSweep.builder(recorder.getTrajectory(), shadow, train));
             assertTrue(error.getMessage().contains("dropout"), error.getMessage());
             recorder.close();
             model.close();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.hydra.attribution.Contributions;
 import ai.hydra.data.ImageData;
 import java.awt.image.BufferedImage;
 import java.io.InputStream;
@@ -32,6 +33,10 @@ class ContributionReportTest {
 
     private static final int[] RANKS = {3, 6, 1, 4, 2, 5};
 
+    private static Contributions testLoss() {
+        return new Contributions(TEST_LOSS, Synthetic.TRAIN_INDICES);
+    }
+
     private ContributionReport.Builder builder() {
         return ContributionReport.builder()
                 .setContributions(Synthetic.matrix())
@@ -46,7 +51,7 @@ class ContributionReportTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             files =
                     builder()
-                            .optTestLossContributions(TEST_LOSS)
+                            .optTestLossContributions(testLoss())
                             .optSetting("epochs", 3)
                             .build()
                             .write(manager, dir.resolve("report"));
@@ -85,7 +90,7 @@ class ContributionReportTest {
     void summaryListsSettingsAndRankings() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             builder()
-                    .optTestLossContributions(TEST_LOSS)
+                    .optTestLossContributions(testLoss())
                     .optSetting("epochs", 3)
                     .build()
                     .write(manager, dir);
@@ -123,7 +128,12 @@ class ContributionReportTest {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> builder().optTestLossContributions(new double[] {1, 2}).build());
+                        () ->
+                                builder()
+                                        .optTestLossContributions(
+                                                new Contributions(
+                                                        new double[] {1, 2}, new int[] {0, 1}))
+                                        .build());
         assertTrue(e.getMessage().contains("2 values, 6 rows"), e.getMessage());
     }
 

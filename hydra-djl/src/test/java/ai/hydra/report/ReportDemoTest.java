@@ -10,12 +10,14 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.loss.Loss;
-import ai.hydra.analysis.ContributionAnalysis;
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.HydraAttributor;
 import ai.hydra.data.BundledData;
 import ai.hydra.data.ImageData;
+import ai.hydra.data.SampleSet;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
@@ -49,7 +51,6 @@ class ReportDemoTest {
         ImageData test = BundledData.test();
         int[] columns = new int[TEST_SAMPLES];
         Arrays.setAll(columns, j -> j);
-        ImageData shown = test.subset(columns);
         try (NDManager manager = NDManager.newBaseManager()) {
             HydraSgd sgd =
                     HydraSgd.builder()
@@ -74,20 +75,14 @@ class ReportDemoTest {
                             Trainers.accuracy(
                                     trainer, test.toDataset(manager, DataType.FLOAT32, 100));
                 }
-                ContributionAnalysis analysis =
-                        new ContributionAnalysis(hydra.getHypergradients(HydraMode.HESSIAN_FREE));
-                double[] testLoss =
-                        analysis.testLossContributions(
-                                manager, test.toDataset(manager, DataType.FLOAT32, 100));
-                Batch batch =
-                        shown.toDataset(manager, DataType.FLOAT32, TEST_SAMPLES)
-                                .getData(manager)
-                                .iterator()
-                                .next();
+                Attributor analysis =
+                        HydraAttributor.builder(hydra.getHypergradients(HydraMode.HESSIAN_FREE))
+                                .optBatchSize(100)
+                                .build();
+                SampleSet testSet = test.toSampleSet(manager, DataType.FLOAT32);
+                Contributions testLoss = analysis.testLossContributions(manager, testSet);
                 ContributionMatrix matrix =
-                        analysis.contributionMatrix(
-                                manager, batch.getData(), batch.getLabels(), columns);
-                batch.close();
+                        analysis.contributionMatrix(manager, testSet.select(manager, columns));
                 ContributionReport report =
                         ContributionReport.builder()
                                 .setContributions(matrix)

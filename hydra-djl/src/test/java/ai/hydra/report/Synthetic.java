@@ -1,6 +1,6 @@
 package ai.hydra.report;
 
-import ai.hydra.analysis.ContributionMatrix;
+import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.data.ImageData;
 import java.util.List;
 

@@ -22,6 +22,7 @@ import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
+import ai.hydra.data.SampleSet;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
@@ -182,6 +183,24 @@ public final class TinyProblem {
         return dataset(manager, trainX, trainY, weights, firstEpoch, batchSize);
     }
 
+    /** The test set as a SampleSet (labels: class, weight 1), dataset indices 0..TEST-1. */
+    public SampleSet testSamples(NDManager manager) {
+        return samples(manager, testX, testY);
+    }
+
+    /** The training set as a SampleSet (labels: class, weight 1), dataset indices 0..N-1. */
+    public SampleSet trainSamples(NDManager manager) {
+        return samples(manager, trainX, trainY);
+    }
+
+    private static SampleSet samples(NDManager manager, double[][] x, int[] y) {
+        return SampleSet.of(
+                new NDList(manager.create(x)),
+                new NDList(
+                        manager.create(y).toType(DataType.FLOAT64, false),
+                        manager.ones(new Shape(y.length), DataType.FLOAT64)));
+    }
+
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
         java.util.Arrays.fill(weights, 1.0);
@@ -248,8 +267,18 @@ public final class TinyProblem {
 
     /** Mean test cross-entropy of a model. */
     public double testLoss(Model model, NDManager manager) {
+        return meanLoss(model, manager, testX, testY);
+    }
+
+    /** Cross-entropy of one training sample (its own loss, weight 1). */
+    public double trainLoss(Model model, NDManager manager, int sample) {
+        return meanLoss(
+                model, manager, new double[][] {trainX[sample]}, new int[] {trainY[sample]});
+    }
+
+    private static double meanLoss(Model model, NDManager manager, double[][] xs, int[] ys) {
         try (NDManager scope = manager.newSubManager()) {
-            NDArray x = scope.create(testX);
+            NDArray x = scope.create(xs);
             NDArray logits =
                     model.getBlock()
                             .forward(
@@ -257,7 +286,7 @@ public final class TinyProblem {
                                     new NDList(x),
                                     false)
                             .singletonOrThrow();
-            NDArray labels = scope.create(testY).toType(DataType.INT64, false);
+            NDArray labels = scope.create(ys).toType(DataType.INT64, false);
             NDArray picked =
                     logits.logSoftmax(1)
                             .get(new NDIndex().addAllDim().addPickDim(labels))

@@ -48,6 +48,7 @@ public final class AgglomerativeClusterer implements Clusterer {
         return new Builder();
     }
 
+    /** {@inheritDoc} */
     @Override
     public int[] cluster(double[][] points) {
         Clusterer.checkPoints(points, clusters);
@@ -74,11 +75,13 @@ public final class AgglomerativeClusterer implements Clusterer {
         return 1 - dot;
     }
 
+    /** {@inheritDoc} */
     @Override
     public int clusters() {
         return clusters;
     }
 
+    /** {@inheritDoc} */
     @Override
     public String describe() {
         return "agglomerative, cosine distance, "

@@ -43,6 +43,7 @@ public final class KMeansClusterer implements Clusterer {
         return new Builder();
     }
 
+    /** {@inheritDoc} */
     @Override
     public int[] cluster(double[][] points) {
         Clusterer.checkPoints(points, clusters);
@@ -71,11 +72,13 @@ public final class KMeansClusterer implements Clusterer {
         return labels;
     }
 
+    /** {@inheritDoc} */
     @Override
     public int clusters() {
         return clusters;
     }
 
+    /** {@inheritDoc} */
     @Override
     public String describe() {
         return "k-means++ (k="
@@ -91,6 +94,7 @@ public final class KMeansClusterer implements Clusterer {
 
     /** A point that remembers its row. */
     private record IndexedPoint(int index, double[] coordinates) implements Clusterable {
+        /** {@inheritDoc} */
         @Override
         public double[] getPoint() {
             return coordinates;

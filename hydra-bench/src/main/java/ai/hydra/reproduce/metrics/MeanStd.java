@@ -46,6 +46,7 @@ public record MeanStd(double mean, double std, int n) {
         return String.format(Locale.ROOT, number + " +- " + number + " (n=%d)", mean, std, n);
     }
 
+    /** {@inheritDoc} */
     @Override
     public String toString() {
         return format(4);

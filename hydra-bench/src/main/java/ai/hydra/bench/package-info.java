@@ -1,0 +1,2 @@
+/** Performance benchmarks of hydra-djl (figures in docs/benchmarks.md). */
+package ai.hydra.bench;

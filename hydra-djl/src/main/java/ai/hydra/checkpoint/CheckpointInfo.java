@@ -1,0 +1,110 @@
+package ai.hydra.checkpoint;
+
+import ai.djl.ndarray.types.DataType;
+import ai.hydra.recurrence.HydraMode;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a checkpoint records about its run ({@code hydra.properties}): the shape of the run, which a
+ * resumed run must share, and where the run stood.
+ *
+ * @param mode the HYDRA mode
+ * @param trainingSetSize N
+ * @param rows the tracked samples
+ * @param columns the parameter-space dimension
+ * @param dataType the model's data type
+ * @param momentum the optimizer's momentum
+ * @param step the optimizer steps HYDRA had seen
+ * @param epochs the epochs completed
+ * @param firstNumUpdate the optimizer's update count before HYDRA's first step
+ */
+public record CheckpointInfo(
+        HydraMode mode,
+        long trainingSetSize,
+        int rows,
+        long columns,
+        DataType dataType,
+        float momentum,
+        int step,
+        int epochs,
+        int firstNumUpdate) {
+
+    /** The format written; a reader refuses others. */
+    static final String FORMAT = "hydra-djl checkpoint 1";
+
+    /** The keys a resumed run must match (the run's shape, not its progress). */
+    private static final List<String> SHAPE =
+            List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum");
+
+    Map<String, String> toProperties() {
+        Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("format", FORMAT);
+        properties.put("mode", mode.name());
+        properties.put("trainingSetSize", Long.toString(trainingSetSize));
+        properties.put("rows", Integer.toString(rows));
+        properties.put("columns", Long.toString(columns));
+        properties.put("dataType", dataType.name());
+        properties.put("momentum", Float.toString(momentum));
+        properties.put("step", Integer.toString(step));
+        properties.put("epochs", Integer.toString(epochs));
+        properties.put("firstNumUpdate", Integer.toString(firstNumUpdate));
+        return properties;
+    }
+
+    static CheckpointInfo fromProperties(Map<String, String> properties, Path directory) {
+        if (!FORMAT.equals(properties.get("format"))) {
+            throw new IllegalStateException(
+                    "The checkpoint in "
+                            + directory
+                            + " has format "
+                            + properties.get("format")
+                            + ", this version reads "
+                            + FORMAT);
+        }
+        try {
+            return new CheckpointInfo(
+                    HydraMode.valueOf(properties.get("mode")),
+                    Long.parseLong(properties.get("trainingSetSize")),
+                    Integer.parseInt(properties.get("rows")),
+                    Long.parseLong(properties.get("columns")),
+                    DataType.valueOf(properties.get("dataType")),
+                    Float.parseFloat(properties.get("momentum")),
+                    Integer.parseInt(properties.get("step")),
+                    Integer.parseInt(properties.get("epochs")),
+                    Integer.parseInt(properties.get("firstNumUpdate")));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(
+                    "The checkpoint description in " + directory + " is damaged: " + e, e);
+        }
+    }
+
+    /**
+     * Checks that a saved checkpoint belongs to a run of this shape (same mode, data, tracked
+     * samples, model and optimizer momentum).
+     *
+     * @param saved what the checkpoint recorded
+     * @param directory the checkpoint folder, for the message
+     * @throws IllegalStateException naming the first difference
+     */
+    void requireSameShape(CheckpointInfo saved, Path directory) {
+        Map<String, String> expected = toProperties();
+        Map<String, String> found = saved.toProperties();
+        for (String key : SHAPE) {
+            if (!expected.get(key).equals(found.get(key))) {
+                throw new IllegalStateException(
+                        "The checkpoint in "
+                                + directory
+                                + " was written with "
+                                + key
+                                + " = "
+                                + found.get(key)
+                                + ", this run has "
+                                + expected.get(key)
+                                + ": resume with the same model, data, tracked samples and mode.");
+            }
+        }
+    }
+}
