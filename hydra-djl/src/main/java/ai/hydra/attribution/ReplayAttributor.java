@@ -1,6 +1,8 @@
 package ai.hydra.attribution;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.util.Preconditions;
 import ai.hydra.data.SampleSet;
@@ -8,6 +10,8 @@ import ai.hydra.gradient.DirectionalDerivatives;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.replay.ReverseSweep;
 import ai.hydra.replay.Trajectory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
@@ -83,20 +87,44 @@ public final class ReplayAttributor implements Attributor {
     /** {@inheritDoc} */
     @Override
     public ContributionMatrix contributions(NDManager manager, TestFunctionals functionals) {
+        return contributions(manager, List.of(functionals)).get(0);
+    }
+
+    /**
+     * Computes the contributions to several sets of test functionals in one sweep (one replay of
+     * the trajectory, the Hessian products of all functionals per step), e.g. the mean test loss,
+     * a few single test samples and the class sums of a report.
+     *
+     * @param manager a manager on the model's device, for temporaries
+     * @param functionals the sets of test losses
+     * @return one matrix per set, in order: rows = all training samples, columns = its functionals
+     */
+    public List<ContributionMatrix> contributions(
+            NDManager manager, List<TestFunctionals> functionals) {
         int n = Math.toIntExact(trajectory.trainingSetSize());
+        int[] trainIndices = IntStream.range(0, n).toArray();
         try (NDManager scope = manager.newSubManager()) {
             NDArray w = trajectory.finalWeights().duplicate();
             w.attach(scope); // gradients attach to the weights' manager
-            NDArray gradients = LossGradients.of(model, w, functionals, batchSize);
-            double[][] derivatives = sweep.run(scope, gradients);
-            double[][] values = new double[n][functionals.columns()];
-            for (int k = 0; k < derivatives.length; k++) {
-                for (int i = 0; i < n; i++) {
-                    values[i][k] = -derivatives[k][i] / n;
-                }
+            NDList gradients = new NDList(functionals.size());
+            for (TestFunctionals set : functionals) {
+                gradients.add(LossGradients.of(model, w, set, batchSize));
             }
-            return new ContributionMatrix(
-                    values, IntStream.range(0, n).toArray(), functionals.columnIds());
+            double[][] derivatives = sweep.run(scope, NDArrays.concat(gradients));
+            List<ContributionMatrix> out = new ArrayList<>(functionals.size());
+            int first = 0;
+            for (TestFunctionals set : functionals) {
+                double[][] values = new double[n][set.columns()];
+                for (int k = 0; k < set.columns(); k++) {
+                    double[] column = derivatives[first + k];
+                    for (int i = 0; i < n; i++) {
+                        values[i][k] = -column[i] / n;
+                    }
+                }
+                out.add(new ContributionMatrix(values, trainIndices, set.columnIds()));
+                first += set.columns();
+            }
+            return out;
         }
     }
 
