@@ -218,6 +218,37 @@ class HydraCommandTest {
                 "the two modes differ");
     }
 
+    /** hydra.mode=exact records the training and reports every training sample's contribution. */
+    @Test
+    void exactModeReportsEveryTrainingSample(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws Exception {
+        Run run =
+                run(
+                        "demo",
+                        "--set",
+                        "train.epochs=1",
+                        "--set",
+                        "data.trainLimit=128",
+                        "--set",
+                        "data.testLimit=50",
+                        "--set",
+                        "hydra.mode=exact",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(
+                run.out().contains("exact contributions of 128 training samples over 2 steps"),
+                run.out());
+        assertTrue(run.out().contains("replayed weights bit-identical"), run.out());
+        // a header and one line per training sample
+        assertEquals(
+                129, java.nio.file.Files.readAllLines(out.resolve("contributions.csv")).size());
+        assertTrue(
+                java.nio.file.Files.readString(out.resolve("summary.md"))
+                        .contains("- **method**: hydra-exact"));
+    }
+
     /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */
     @Test
     void resumedAttributionEqualsUninterrupted(

@@ -92,8 +92,8 @@ public final class ReplayAttributor implements Attributor {
 
     /**
      * Computes the contributions to several sets of test functionals in one sweep (one replay of
-     * the trajectory, the Hessian products of all functionals per step), e.g. the mean test loss,
-     * a few single test samples and the class sums of a report.
+     * the trajectory, the Hessian products of all functionals per step), e.g. the mean test loss, a
+     * few single test samples and the class sums of a report.
      *
      * @param manager a manager on the model's device, for temporaries
      * @param functionals the sets of test losses

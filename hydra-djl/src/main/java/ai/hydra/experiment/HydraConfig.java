@@ -43,8 +43,21 @@ public record HydraConfig(
                 "hessianStep",
                 "checkpointDir",
                 "replayInterval");
+        AttributionMode mode =
+                node.enumValue("mode", AttributionMode.HESSIAN_FREE, AttributionMode.class);
+        if (mode == AttributionMode.EXACT) {
+            for (String key : new String[] {"trackLimit", "checkpointDir"}) {
+                if (node.has(key)) {
+                    throw node.error(
+                            key,
+                            "does not apply to hydra.mode exact, which computes every training"
+                                    + " sample's contribution after training from a recording"
+                                    + " kept in memory: set it to null or remove it");
+                }
+            }
+        }
         return new HydraConfig(
-                node.enumValue("mode", AttributionMode.HESSIAN_FREE, AttributionMode.class),
+                mode,
                 node.optionalInteger("trackLimit", 1, Integer.MAX_VALUE),
                 node.enumValue("store", StorePlanner.Placement.AUTO, StorePlanner.Placement.class),
                 node.path("storeDir"),
