@@ -34,14 +34,15 @@ final class AttributeAction {
         Path outDir = options.out != null ? options.out : Path.of("reports", config.name());
         out.printf(
                 Locale.ROOT,
-                "%s: %s on %s, %d epoch(s), batch %d, %s, HYDRA %s%n",
+                "%s: %s on %s, %d epoch(s), batch %d, %s, HYDRA %s, engine %s%n",
                 config.name(),
                 config.model(),
                 config.data().dataset(),
                 config.train().epochs(),
                 config.train().batchSize(),
                 ConfigNames.precision(config),
-                config.hydra().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+                config.hydra().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                command.engine());
         out.flush();
         ConsoleProgress progress =
                 new ConsoleProgress(
@@ -104,6 +105,9 @@ final class AttributeAction {
                 .optSetting("model", config.model())
                 .optSetting("dataset", config.data().dataset())
                 .optSetting("epochs", config.train().epochs())
+                .optSetting(
+                        "engine",
+                        result.training().engine() + " (" + result.training().device() + ")")
                 .optSetting("hydra mode", config.hydra().mode())
                 .optSetting("method", method.name())
                 .optSetting(

@@ -40,6 +40,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "  hydra demo",
             "  hydra train --config configs/lenet5-fashion-bundled.yaml --set train.epochs=1",
             "  hydra model-info --model densenet-bc-40",
+            "  hydra --engine mxnet demo",
             "",
             "Exit codes: 0 success, 1 runtime failure, 2 invalid usage or configuration."
         })
@@ -52,6 +53,16 @@ public class HydraCommand implements Callable<Integer> {
             scope = ScopeType.INHERIT,
             description = "Print stack traces of errors.")
     boolean debug;
+
+    @Option(
+            names = "--engine",
+            scope = ScopeType.INHERIT,
+            paramLabel = "NAME",
+            description = {
+                "Deep learning engine: pytorch (default)",
+                "or mxnet (CPU only; README, Engines)."
+            })
+    String engine;
 
     /**
      * Runs the command line and exits with its status.
@@ -118,6 +129,17 @@ public class HydraCommand implements Callable<Integer> {
         commandLine.getErr().println("error: missing command; choose one of the commands below");
         commandLine.usage(commandLine.getErr());
         return CommandLine.ExitCode.USAGE;
+    }
+
+    /**
+     * Makes the engine of {@code --engine} (or DJL's default property, else PyTorch) the one this
+     * process runs on.
+     *
+     * @return the engine's DJL name
+     * @throws UsageException if the engine is unknown or not on the class path
+     */
+    public String selectEngine() {
+        return EngineChoice.select(engine);
     }
 
     /**

@@ -22,10 +22,13 @@ public abstract class HydraSubcommand implements Callable<Integer> {
 
     @ParentCommand HydraCommand hydra;
 
+    private String engine;
+
     /** {@inheritDoc} */
     @Override
     public final Integer call() {
         try {
+            engine = hydra != null ? hydra.selectEngine() : EngineChoice.select(null);
             return execute();
         } catch (UsageException | ConfigException e) {
             return fail(e, CommandLine.ExitCode.USAGE);
@@ -41,6 +44,15 @@ public abstract class HydraSubcommand implements Callable<Integer> {
      * @throws Exception on failure; the message is shown to the user
      */
     protected abstract int execute() throws Exception;
+
+    /**
+     * Returns the deep learning engine this command runs on.
+     *
+     * @return the engine's DJL name, e.g. "PyTorch"
+     */
+    protected String engine() {
+        return engine;
+    }
 
     /**
      * Returns the writer for results (standard output unless redirected, e.g. in tests).

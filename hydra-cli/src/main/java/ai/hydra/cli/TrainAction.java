@@ -22,13 +22,14 @@ final class TrainAction {
         Path outDir = prepareOutDir(options.out);
         out.printf(
                 Locale.ROOT,
-                "%s: %s on %s, %d epoch(s), batch %d, %s%n",
+                "%s: %s on %s, %d epoch(s), batch %d, %s, engine %s%n",
                 config.name(),
                 config.model(),
                 config.data().dataset(),
                 config.train().epochs(),
                 config.train().batchSize(),
-                ConfigNames.precision(config));
+                ConfigNames.precision(config),
+                command.engine());
         out.flush();
         boolean bar = options.progress && ConsoleProgress.interactive();
         ConsoleProgress progress = new ConsoleProgress(out, command.err(), bar);
@@ -37,11 +38,12 @@ final class TrainAction {
             out.printf(
                     Locale.ROOT,
                     "test accuracy: %.4f (%d test samples; %d training samples, "
-                            + "%,d parameters, %s, %.1f s)%n",
+                            + "%,d parameters, %s on %s, %.1f s)%n",
                     result.testAccuracy(),
                     result.testSamples(),
                     result.trainSamples(),
                     result.parameters(),
+                    result.engine(),
                     result.device(),
                     result.totalSeconds());
             if (outDir != null) {

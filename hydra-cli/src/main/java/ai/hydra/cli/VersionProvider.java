@@ -24,8 +24,11 @@ public class VersionProvider implements IVersionProvider {
             "hydra " + version(),
             "Deep Java Library "
                     + property("djl.version")
-                    + ", PyTorch "
-                    + property("pytorch.version"),
+                    + ", engines PyTorch "
+                    + property("pytorch.version")
+                    + " (default), MXNet "
+                    + property("mxnet.version")
+                    + " (--engine mxnet)",
             "Java "
                     + System.getProperty("java.version")
                     + " ("

@@ -10,8 +10,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -19,6 +21,15 @@ import picocli.CommandLine;
 class HydraCommandTest {
 
     private static final String BUNDLED = "../configs/lenet5-fashion-bundled.yaml";
+
+    /**
+     * Tests tagged so run on both engines (hydra-cli's pom): they pass the engine of the run
+     * explicitly, as a user would.
+     */
+    private static final String ENGINE_NEUTRAL = "engine-neutral";
+
+    /** The engine of this test run, named by the build. */
+    private static final String ENGINE = System.getProperty("ai.djl.default_engine", "PyTorch");
 
     @TempDir Path tmp;
 
@@ -149,10 +160,13 @@ class HydraCommandTest {
     }
 
     @Test
-    void demoAttributesAndWritesTheReport(
-            @org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
+    @Tag(ENGINE_NEUTRAL)
+    void demoAttributesAndWritesTheReport(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
+            throws Exception {
         Run run =
                 run(
+                        "--engine",
+                        ENGINE.toLowerCase(Locale.ROOT),
                         "demo",
                         "--set",
                         "train.epochs=1",
@@ -164,7 +178,7 @@ class HydraCommandTest {
                         out.toString());
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("lenet5-fashion-bundled: lenet5 on bundled"), run.out());
-        assertTrue(run.out().contains("HYDRA hessian-free"), run.out());
+        assertTrue(run.out().contains("HYDRA hessian-free, engine " + ENGINE), run.out());
         assertTrue(run.out().contains("hypergradients of 300 training samples"), run.out());
         assertTrue(run.out().contains("most helpful:  #"), run.out());
         assertTrue(run.out().contains("most harmful:  #"), run.out());
@@ -179,6 +193,8 @@ class HydraCommandTest {
                 }) {
             assertTrue(java.nio.file.Files.isRegularFile(out.resolve(file)), file);
         }
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertTrue(summary.contains("- **engine**: " + ENGINE + " "), summary);
     }
 
     /** With hydra.mode=both every mode is printed and reported, each in its own folder. */
@@ -251,11 +267,18 @@ class HydraCommandTest {
 
     /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */
     @Test
+    @Tag(ENGINE_NEUTRAL)
     void resumedAttributionEqualsUninterrupted(
             @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         String checkpoint = "hydra.checkpointDir=" + dir.resolve("checkpoint");
         String[] small = {
-            "--set", "data.trainLimit=300", "--set", "data.testLimit=100", "--no-progress"
+            "--set",
+            "data.trainLimit=300",
+            "--set",
+            "data.testLimit=100",
+            "--no-progress",
+            "--engine",
+            ENGINE
         };
         Run straight =
                 run(
@@ -312,6 +335,23 @@ class HydraCommandTest {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
+    }
+
+    /** --engine is a global option: before or after the command. */
+    @Test
+    void unknownEngineIsUsageErrorBeforeOrAfterTheCommand() {
+        for (String[] args :
+                new String[][] {
+                    {"--engine", "tensorflow", "model-info", "--model", "lenet5"},
+                    {"model-info", "--model", "lenet5", "--engine", "tensorflow"}
+                }) {
+            Run run = run(args);
+            assertEquals(2, run.exitCode());
+            assertEquals(
+                    "error: unknown engine 'tensorflow'; choose pytorch or mxnet\n",
+                    run.err().replace(System.lineSeparator(), "\n"));
+        }
+        assertEquals(0, run("model-info", "--engine", "PYTORCH", "--model", "lenet5").exitCode());
     }
 
     @Test

@@ -12,6 +12,7 @@ import ai.hydra.recurrence.HydraMode;
 import ai.hydra.recurrence.PendingSteps;
 import ai.hydra.recurrence.Recurrence;
 import ai.hydra.store.HypergradientStore;
+import ai.hydra.train.DjlInternals;
 import ai.hydra.train.HydraSgd;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -56,8 +57,9 @@ import java.util.stream.Stream;
  * additions belong: checksums of every file are written last in {@link #save} and verified first in
  * {@link #restore}; a run fingerprint (effective config, data) is one more field of {@link
  * CheckpointInfo}, compared in {@link CheckpointInfo#requireSameShape}; a crash-safe replace
- * changes {@link #replace} alone; an engine that keeps its own copy of the weights (MXNet's
- * parameter server) is synchronized at the end of {@link #loadParameters}.
+ * changes {@link #replace} alone. A checkpoint resumes only on the engine that wrote it (see {@link
+ * CheckpointInfo#engine}); restored parameters are handed to the trainer's parameter server, which
+ * on MXNet keeps its own copy of the weights.
  */
 public final class Checkpoint {
 
@@ -122,6 +124,7 @@ public final class Checkpoint {
         expected.requireSameShape(saved, directory);
         Block block = state.model().getBlock();
         loadParameters(block, directory.resolve(PARAMETERS), state.scratch());
+        DjlInternals.syncParameterServer(state.trainer()); // MXNet's server keeps its own copy
         loadOptimizer(state.optimizer(), idsByName(block), state.model().getNDManager(), directory);
         for (Map.Entry<HydraMode, Recurrence> entry : state.recurrences().entrySet()) {
             loadRecurrence(entry.getValue(), prefix(entry.getKey()), state.scratch(), directory);

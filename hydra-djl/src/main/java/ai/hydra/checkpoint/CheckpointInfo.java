@@ -11,6 +11,8 @@ import java.util.Map;
  * What a checkpoint records about its run ({@code hydra.properties}): the shape of the run, which a
  * resumed run must share, and where the run stood.
  *
+ * @param engine the DJL engine that trained (engines keep optimizer state differently: MXNet's
+ *     momentum buffer is PyTorch's negated), e.g. "PyTorch"
  * @param mode the HYDRA mode
  * @param trainingSetSize N
  * @param rows the tracked samples
@@ -22,6 +24,7 @@ import java.util.Map;
  * @param firstNumUpdate the optimizer's update count before HYDRA's first step
  */
 public record CheckpointInfo(
+        String engine,
         HydraMode mode,
         long trainingSetSize,
         int rows,
@@ -37,11 +40,15 @@ public record CheckpointInfo(
 
     /** The keys a resumed run must match (the run's shape, not its progress). */
     private static final List<String> SHAPE =
-            List.of("mode", "trainingSetSize", "rows", "columns", "dataType", "momentum");
+            List.of("engine", "mode", "trainingSetSize", "rows", "columns", "dataType", "momentum");
+
+    /** The engine of checkpoints written before they named theirs. */
+    private static final String FIRST_ENGINE = "PyTorch";
 
     Map<String, String> toProperties() {
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("format", FORMAT);
+        properties.put("engine", engine);
         properties.put("mode", mode.name());
         properties.put("trainingSetSize", Long.toString(trainingSetSize));
         properties.put("rows", Integer.toString(rows));
@@ -66,6 +73,7 @@ public record CheckpointInfo(
         }
         try {
             return new CheckpointInfo(
+                    properties.getOrDefault("engine", FIRST_ENGINE),
                     HydraMode.valueOf(properties.get("mode")),
                     Long.parseLong(properties.get("trainingSetSize")),
                     Integer.parseInt(properties.get("rows")),
@@ -82,8 +90,8 @@ public record CheckpointInfo(
     }
 
     /**
-     * Checks that a saved checkpoint belongs to a run of this shape (same mode, data, tracked
-     * samples, model and optimizer momentum).
+     * Checks that a saved checkpoint belongs to a run of this shape (same engine, mode, data,
+     * tracked samples, model and optimizer momentum).
      *
      * @param saved what the checkpoint recorded
      * @param directory the checkpoint folder, for the message
@@ -103,7 +111,8 @@ public record CheckpointInfo(
                                 + found.get(key)
                                 + ", this run has "
                                 + expected.get(key)
-                                + ": resume with the same model, data, tracked samples and mode.");
+                                + ": resume with the same engine, model, data, tracked samples and"
+                                + " mode.");
             }
         }
     }

@@ -38,6 +38,7 @@ public final class PreparedTraining implements AutoCloseable {
     private final ExperimentConfig config;
     private final ExperimentData data;
     private final TrainingProgress progress;
+    private final String engine;
     private final Device device;
     private final int firstEpoch;
     private final long start;
@@ -55,12 +56,14 @@ public final class PreparedTraining implements AutoCloseable {
             ExperimentConfig config,
             ExperimentData data,
             TrainingProgress progress,
+            String engine,
             Device device,
             int firstEpoch,
             long start) {
         this.config = config;
         this.data = data;
         this.progress = progress;
+        this.engine = engine;
         this.device = device;
         this.firstEpoch = firstEpoch;
         this.start = start;
@@ -194,6 +197,7 @@ public final class PreparedTraining implements AutoCloseable {
                 config,
                 data,
                 parameters,
+                engine,
                 device.toString(),
                 stats,
                 stats.get(stats.size() - 1).meanLoss(),

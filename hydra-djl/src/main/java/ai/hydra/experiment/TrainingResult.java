@@ -13,6 +13,7 @@ import java.util.Map;
  * @param config the configuration that was run
  * @param data the training and test splits used (labels after label noise)
  * @param parameters the number of trainable parameters
+ * @param engine the deep learning engine that trained, with its version, e.g. "PyTorch 2.7.1"
  * @param device the device trained on, e.g. "cpu()"
  * @param epochs per-epoch statistics
  * @param finalTrainLoss the mean training loss of the last epoch
@@ -24,6 +25,7 @@ public record TrainingResult(
         ExperimentConfig config,
         ExperimentData data,
         long parameters,
+        String engine,
         String device,
         List<TrainingProgress.EpochStats> epochs,
         double finalTrainLoss,
@@ -61,6 +63,7 @@ public record TrainingResult(
         map.put("testSamples", testSamples());
         map.put("noisyLabels", data.noise() == null ? 0 : data.noise().changedIndices().length);
         map.put("parameters", parameters);
+        map.put("engine", engine);
         map.put("device", device);
         map.put("finalTrainLoss", finalTrainLoss);
         map.put("testAccuracy", testAccuracy);

@@ -84,17 +84,21 @@ public final class TrainingRun {
                             + ": raise train.epochs to train further");
         }
         Device device = device();
+        Engine engine = Engine.getInstance(); // the one Model.newInstance uses
+        String engineName = engine.getEngineName() + " " + engine.getVersion();
         progress.onStage(
                 "training "
                         + config.model()
                         + " on "
                         + data.train().size()
                         + " images ("
+                        + engineName
+                        + ", "
                         + device
                         + ", "
                         + config.train().precision().dataType()
                         + ")");
-        return new PreparedTraining(config, data, progress, device, firstEpoch, start);
+        return new PreparedTraining(config, data, progress, engineName, device, firstEpoch, start);
     }
 
     private Device device() {

@@ -11,8 +11,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.loss.Loss;
+import ai.hydra.train.DjlInternals;
+import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -20,9 +23,9 @@ import java.util.Map;
  * gradients.
  *
  * <p>Engine-neutral: it uses only DJL's {@link Block#forward}, {@link Loss} and {@link
- * GradientCollector}. Losses are the trainer's own, so a "batch gradient" is the gradient of the
- * batch mean the trainer differentiates, and a per-sample gradient is the gradient of that sample's
- * loss.
+ * GradientCollector} (opened in the forward pass's mode, see {@link DjlInternals}). Losses are the
+ * trainer's own, so a "batch gradient" is the gradient of the batch mean the trainer
+ * differentiates, and a per-sample gradient is the gradient of that sample's loss.
  */
 public final class ShadowModel {
 
@@ -86,6 +89,11 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w, recording.dataType(), wide -> gradient(wide, inputs, labels, training));
+        }
         GradientPass pass = gradientPass(w, inputs, labels, training);
         pass.predictions().close();
         return pass.gradient();
@@ -102,6 +110,15 @@ public final class ShadowModel {
      * @return the flat gradient and the predictions, detached from any graph
      */
     public GradientPass gradientPass(NDArray w, NDList inputs, NDList labels, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            throw new IllegalArgumentException(
+                    "gradientPass computes in the weights' data type; this engine records "
+                            + (training ? "training" : "prediction")
+                            + "-mode gradients of this block in "
+                            + recording.dataType()
+                            + ": pass weights of that type");
+        }
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
@@ -109,7 +126,8 @@ public final class ShadowModel {
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             NDList predictions;
-            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
                 predictions = block.forward(shadow.store, x, training);
                 collector.backward(loss.evaluate(y, predictions));
             }
@@ -134,7 +152,10 @@ public final class ShadowModel {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w);
             NDList x = onWeights(scope, inputs, w, true);
-            return detached(block.forward(shadow.store, x, training), out);
+            try (DjlInternals.ForwardMode mode =
+                    DjlInternals.forwardMode(scope.getEngine(), training)) {
+                return detached(block.forward(shadow.store, x, training), out);
+            }
         }
     }
 
@@ -157,7 +178,8 @@ public final class ShadowModel {
                 leaves.add(leaf);
             }
             NDList y = onDevice(scope, labels, predictions.head());
-            try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), true)) {
                 collector.backward(loss.evaluate(y, leaves));
             }
             NDList gradients = new NDList(leaves.size());
@@ -283,6 +305,13 @@ public final class ShadowModel {
      */
     public NDArray sampleGradients(
             NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> sampleGradients(wide, inputs, labels, rows, training));
+        }
         NDManager out = w.getManager();
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
         try (NDManager scope = out.newSubManager()) {
@@ -296,7 +325,7 @@ public final class ShadowModel {
                     // operand's manager, so each row's activations are freed with the row.
                     step.tempAttachAll(x, y, shadow.arrays);
                     shadow.zeroGradients();
-                    sampleBackward(step, shadow, x, y, rows[k], training);
+                    sampleBackward(step, shadow, x, y, rows[k], training, recording);
                     NDArray gradient = shadow.gradient();
                     result.set(new NDIndex(k), gradient);
                     gradient.close();
@@ -307,8 +336,15 @@ public final class ShadowModel {
     }
 
     private void sampleBackward(
-            NDManager step, Shadow shadow, NDList x, NDList y, int row, boolean training) {
-        try (GradientCollector collector = step.getEngine().newGradientCollector()) {
+            NDManager step,
+            Shadow shadow,
+            NDList x,
+            NDList y,
+            int row,
+            boolean training,
+            Recording recording) {
+        try (GradientCollector collector =
+                DjlInternals.newGradientCollector(step.getEngine(), recording.training())) {
             NDList predictions;
             NDList label = rows(y, row);
             if (batchDependent && training) {
@@ -318,6 +354,23 @@ public final class ShadowModel {
             }
             predictions.attach(step);
             collector.backward(loss.evaluate(label, predictions));
+        }
+    }
+
+    private Recording recording(NDArray w, boolean training) {
+        return DjlInternals.recording(
+                w.getManager().getEngine(), training, batchDependent, w.getDataType());
+    }
+
+    /** Computes {@code f(w)} in another data type; the result in {@code w}'s, on its manager. */
+    private static NDArray inType(NDArray w, DataType type, UnaryOperator<NDArray> f) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDArray wide = w.toType(type, true);
+            wide.attach(scope);
+            NDArray result = f.apply(wide).toType(w.getDataType(), false);
+            result.attach(out);
+            return result;
         }
     }
 

@@ -297,11 +297,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private TrainingState state() {
-        return new TrainingState(trainer.getModel(), optimizer, recurrences, manager);
+        return new TrainingState(trainer, optimizer, recurrences, manager);
     }
 
     private CheckpointInfo info() {
         return new CheckpointInfo(
+                trainer.getManager().getEngine().getEngineName(),
                 mode,
                 tracked.trainingSetSize(),
                 tracked.size(),

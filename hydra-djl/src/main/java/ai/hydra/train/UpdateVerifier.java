@@ -1,6 +1,7 @@
 package ai.hydra.train;
 
 import ai.djl.training.Trainer;
+import ai.djl.training.optimizer.Optimizer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -50,21 +51,31 @@ public final class UpdateVerifier {
                             + Arrays.toString(trainer.getDevices())
                             + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
         }
-        DjlInternals.optimizerOf(trainer)
-                .filter(used -> used != optimizer)
-                .ifPresent(
-                        used -> {
-                            throw new IllegalStateException(
-                                    "The trainer uses "
-                                            + used
-                                            + ", not the HydraSgd given to "
-                                            + user
-                                            + ". HYDRA differentiates DJL's Sgd update: build it"
-                                            + " with HydraSgd.builder() (other optimizers such as"
-                                            + " Adam, and gradient clipping, are not supported)"
-                                            + " and pass the same instance to"
-                                            + " DefaultTrainingConfig.optOptimizer(...).");
-                        });
+        Optimizer used =
+                DjlInternals.optimizerOf(trainer)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "HYDRA cannot see which optimizer the "
+                                                        + trainer.getManager()
+                                                                .getEngine()
+                                                                .getEngineName()
+                                                        + " engine's parameter server updates"
+                                                        + " with, so it cannot check that it"
+                                                        + " differentiates the update that runs:"
+                                                        + " hydra-djl supports DJL's PyTorch and"
+                                                        + " MXNet engines."));
+        if (used != optimizer) {
+            throw new IllegalStateException(
+                    "The trainer uses "
+                            + used
+                            + ", not the HydraSgd given to "
+                            + user
+                            + ". HYDRA differentiates DJL's Sgd update: build it with"
+                            + " HydraSgd.builder() (other optimizers such as Adam, and gradient"
+                            + " clipping, are not supported) and pass the same instance to"
+                            + " DefaultTrainingConfig.optOptimizer(...).");
+        }
     }
 
     /** Counts steps from the optimizer's current update count. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
+import ai.hydra.testing.EngineNeutral;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,7 @@ class TrainingRunTest {
 
     /** Same seed, bit-identical weights; another seed, other weights (so the check can fail). */
     @Test
+    @EngineNeutral
     void sameSeedGivesBitIdenticalWeights() throws Exception {
         List<String> small = List.of("train.epochs=1", "data.trainLimit=320", "data.testLimit=50");
         double[] first = trainedWeights(ExperimentConfig.load(BUNDLED, small));

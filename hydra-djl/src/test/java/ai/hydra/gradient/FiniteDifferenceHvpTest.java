@@ -12,6 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.hydra.store.HostMemory;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
@@ -31,6 +32,7 @@ class FiniteDifferenceHvpTest {
      * the bias), independent of any autograd.
      */
     @Test
+    @EngineNeutral
     void matchesClosedFormHessianOfSoftmaxRegression() {
         Random random = new Random(3);
         double[][] x = new double[B][D];

@@ -3,6 +3,7 @@ package ai.hydra.influence;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.hydra.testing.EngineNeutral;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 import org.junit.jupiter.api.Test;
 
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
  * retraining of a strongly convex model, where influence functions are exact to first order:
  * C_IF(i) must predict L_test(w without i) - L_test(w).
  */
+@EngineNeutral
 class InfluenceLeaveOneOutTest {
 
     private static final int N = 100;

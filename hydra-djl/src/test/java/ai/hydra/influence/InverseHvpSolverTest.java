@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.HessianVectorProduct;
+import ai.hydra.testing.EngineNeutral;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * The three solvers against a dense solve of the closed-form Hessian of L2-regularized multinomial
  * logistic regression (built in plain Java, see {@link LogisticProblem}).
  */
+@EngineNeutral
 class InverseHvpSolverTest {
 
     private static final double LAMBDA = 0.02;

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.tracker.Tracker;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.recurrence.Hypergradients;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.RecordingListener;
 import ai.hydra.testing.TinyProblem;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * step-by-step evaluation of the Hessian-free formula in plain Java, fed with per-sample gradients
  * derived by hand (tanh MLP, softmax cross-entropy) from the recorded pre-step weights.
  */
+@EngineNeutral
 class HessianFreeDirectTest {
 
     private static final int[] TRACKED = {0, 5, 31, 32, 99, 150, 199};

@@ -13,6 +13,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
+import ai.djl.training.ParameterServer;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
@@ -25,10 +27,12 @@ import ai.hydra.data.ImageData;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.store.StorePlanner;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The listener leaves training alone, is reproducible, and refuses what it cannot differentiate.
  */
+@EngineNeutral
 class ListenerBehaviourTest {
 
     @TempDir Path temp;
@@ -182,6 +187,43 @@ class ListenerBehaviourTest {
         }
     }
 
+    /** A parameter server hydra-djl does not know hides the optimizer: refused, not skipped. */
+    @Test
+    void unknownParameterServerIsRefused() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        HydraSgd sgd = problem.optimizer();
+        try (Model model = Model.newInstance("tiny")) {
+            model.setBlock(TinyProblem.block());
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(sgd);
+            try (Trainer trainer =
+                    Trainers.newTrainer(model, config, new Shape(1, TinyProblem.FEATURES))) {
+                Field store = Trainer.class.getDeclaredField("parameterStore");
+                store.setAccessible(true);
+                ((ParameterStore) store.get(trainer))
+                        .setParameterServer(new OtherEnginesServer(), trainer.getDevices());
+                HydraListener hydra = HydraListener.builder(sgd, TinyProblem.N).build();
+                IllegalStateException e =
+                        assertThrows(
+                                IllegalStateException.class, () -> hydra.onTrainingBegin(trainer));
+                assertTrue(e.getMessage().contains("PyTorch and MXNet engines"), e.getMessage());
+            }
+        }
+    }
+
+    /** A parameter server of an engine hydra-djl does not know. */
+    private static final class OtherEnginesServer implements ParameterServer {
+
+        @Override
+        public void init(String parameterId, NDArray[] value) {}
+
+        @Override
+        public void update(String parameterId, NDArray[] grads, NDArray[] params) {}
+
+        @Override
+        public void close() {}
+    }
+
     @Test
     void batchesWithoutIndicesAreRefused() throws Exception {
         TinyProblem problem = new TinyProblem();
@@ -281,7 +323,7 @@ class ListenerBehaviourTest {
             }
             ArrayDataset data = train.toDataset(manager, DataType.FLOAT32, 32, true, 11);
             try (Trainer trainer = Trainers.newTrainer(model, config, LeNet5.INPUT_SHAPE)) {
-                ai.hydra.testing.JavaInit.apply(model.getBlock(), 7);
+                ai.hydra.testing.JavaInit.apply(trainer, 7);
                 EasyTrain.fit(trainer, 1, data, null);
             }
             return weights(model);

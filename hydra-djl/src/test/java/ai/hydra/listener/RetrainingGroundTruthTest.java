@@ -12,6 +12,7 @@ import ai.hydra.attribution.HydraAttributor;
 import ai.hydra.data.SampleSet;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.recurrence.Hypergradients;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * retrainings in which sample i's loss weight is 1/N +/- h; the same retrainings check the
  * self-attribution dl_i/deps_i (sample i's own loss at the final weights).
  */
+@EngineNeutral
 class RetrainingGroundTruthTest {
 
     private static final int[] TRACKED = {0, 7, 14, 21, 3, 50, 77, 101, 150, 199, 63, 120};

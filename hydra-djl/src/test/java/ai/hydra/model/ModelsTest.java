@@ -11,10 +11,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import ai.hydra.testing.EngineNeutral;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+@EngineNeutral
 class ModelsTest {
 
     @Test
@@ -107,7 +110,10 @@ class ModelsTest {
                             .singletonOrThrow();
             assertEquals(new Shape(2, 10), output.getShape());
             assertEquals(dataType, output.getDataType());
-            assertTrue(output.isInfinite().logicalOr(output.isNaN()).none().getBoolean());
+            // (MXNet has no isInfinite)
+            assertTrue(
+                    Arrays.stream(output.toType(DataType.FLOAT64, false).toDoubleArray())
+                            .allMatch(Double::isFinite));
             assertEquals(new Shape(2, 10), block.getOutputShapes(new Shape[] {batch})[0]);
         }
     }

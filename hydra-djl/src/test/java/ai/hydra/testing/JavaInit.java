@@ -2,9 +2,10 @@ package ai.hydra.testing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
+import ai.hydra.train.DjlInternals;
 import java.util.Random;
 
 /**
@@ -17,15 +18,15 @@ public final class JavaInit {
     private JavaInit() {}
 
     /**
-     * Overwrites every trainable parameter with N(0, 1/fan_in) draws (biases 0, batch-norm scales
-     * 1).
+     * Overwrites every trainable parameter of a trainer's model with N(0, 1/fan_in) draws (biases
+     * 0, batch-norm scales 1), and hands them to the trainer's parameter server.
      *
-     * @param block an initialized block
+     * @param trainer an initialized trainer
      * @param seed the seed
      */
-    public static void apply(Block block, long seed) {
+    public static void apply(Trainer trainer, long seed) {
         Random random = new Random(seed);
-        for (Pair<String, Parameter> pair : block.getParameters()) {
+        for (Pair<String, Parameter> pair : trainer.getModel().getBlock().getParameters()) {
             Parameter parameter = pair.getValue();
             if (!parameter.requiresGradient()) {
                 continue;
@@ -51,5 +52,6 @@ public final class JavaInit {
                 array.set(floats);
             }
         }
+        DjlInternals.syncParameterServer(trainer);
     }
 }

@@ -250,7 +250,7 @@ public final class TinyProblem {
         }
         ArrayDataset train = trainSet(manager, sample, eps);
         try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, FEATURES))) {
-            JavaInit.apply(model.getBlock(), SEED);
+            JavaInit.apply(trainer, SEED);
             for (int epoch = 0; epoch < epochs; epoch++) {
                 for (Batch batch : trainer.iterateDataset(train)) {
                     EasyTrain.trainBatch(trainer, batch);

@@ -1,26 +1,34 @@
 package ai.hydra.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
+import ai.djl.training.loss.Loss;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * Pinned to the DJL version: an upgrade that moves one of the private fields hydra-djl reads fails
- * here, naming the field, before it fails anywhere else.
+ * here, naming the field, before it fails anywhere else. Runs on each engine.
  */
+@EngineNeutral
 class DjlInternalsTest {
 
     @Test
@@ -59,6 +67,38 @@ class DjlInternalsTest {
                 assertEquals(parameters, sgd.momentumBuffers().size());
                 assertEquals(parameters, sgd.updateCounts().size());
                 assertTrue(sgd.updateCounts().values().stream().allMatch(c -> c == 1));
+            }
+        }
+    }
+
+    /**
+     * Values written into an initialized trainer's parameters are the ones it trains from (MXNet's
+     * parameter server keeps a copy of its own, taken at initialization). With learning rate 0 a
+     * step must leave them exactly as written.
+     */
+    @Test
+    void writtenParametersSurviveAStep() {
+        HydraSgd sgd =
+                HydraSgd.builder().setLearningRateTracker(LearningRates.constant(0f)).build();
+        try (Model model = Model.newInstance("linear");
+                NDManager manager = NDManager.newBaseManager()) {
+            model.setDataType(DataType.FLOAT64);
+            model.setBlock(Linear.builder().setUnits(2).build());
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.l2Loss()).optOptimizer(sgd);
+            try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, 3))) {
+                NDArray weight = model.getBlock().getParameters().get("weight").getArray();
+                double[] written = {0.5, -1.5, 2.5, 3.5, -4.5, 5.5};
+                weight.set(written);
+                DjlInternals.syncParameterServer(trainer);
+                NDArray x = manager.ones(new Shape(4, 3), DataType.FLOAT64);
+                NDArray y = manager.zeros(new Shape(4, 2), DataType.FLOAT64);
+                try (GradientCollector collector = trainer.newGradientCollector()) {
+                    NDList out = trainer.forward(new NDList(x));
+                    collector.backward(trainer.getLoss().evaluate(new NDList(y), out));
+                }
+                trainer.step();
+                assertArrayEquals(written, weight.toDoubleArray());
             }
         }
     }
