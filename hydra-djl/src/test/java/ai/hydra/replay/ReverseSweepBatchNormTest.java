@@ -15,6 +15,7 @@ import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.recurrence.Hypergradients;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * mode with batch normalization's running statistics of the run, which the retrainings hold fixed
  * (their dependence on the trajectory is not part of the derivative).
  */
+@EngineNeutral
 class ReverseSweepBatchNormTest {
 
     private static final int[] RETRAINED = {0, 7, 21, 50, 101, 150};

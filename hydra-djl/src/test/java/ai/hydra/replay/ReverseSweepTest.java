@@ -20,6 +20,7 @@ import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.recurrence.Hypergradients;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * forward Hessian-aware recurrence of the listener (same run, every sample) and central differences
  * of whole float64 retrainings.
  */
+@EngineNeutral
 class ReverseSweepTest {
 
     private static final int[] RETRAINED = {0, 7, 14, 21, 3, 50, 77, 101, 150, 199, 63, 120};

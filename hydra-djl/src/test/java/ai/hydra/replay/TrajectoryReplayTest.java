@@ -18,11 +18,13 @@ import ai.hydra.attribution.TestFunctionals;
 import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.TrajectoryRecorder;
+import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Recording and replay: budgets, prefixes, placements and the checks that must fail loudly. */
+@EngineNeutral
 class TrajectoryReplayTest {
 
     @TempDir java.nio.file.Path temp;
