@@ -126,7 +126,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             initialize(trainer);
         }
         updates.verify(step);
-        TrackedSamples.InBatch inBatch = tracked.inBatch(batchIndices(batch));
+        TrackedSamples.InBatch inBatch =
+                tracked.inBatch(BatchIndices.of(batch, tracked.trainingSetSize(), "HydraListener"));
         step++;
         float eta = updates.plan(step);
         double scale =
@@ -370,18 +371,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 optimizer.getWeightDecay(),
                 optimizer.getRescaleGrad(),
                 chunkSize);
-    }
-
-    /** The dataset index of every batch row, which HYDRA needs to find the tracked samples. */
-    private static List<?> batchIndices(Batch batch) {
-        List<?> indices = batch.getIndices();
-        if (indices == null || indices.size() != batch.getSize()) {
-            throw new IllegalStateException(
-                    "Training batches carry no dataset indices, which HYDRA needs to know which"
-                            + " samples each batch holds. Train on a RandomAccessDataset (for"
-                            + " example DJL's ArrayDataset), whose batches record them.");
-        }
-        return indices;
     }
 
     private void requireFinite(NDArray array, String what) {

@@ -114,7 +114,7 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
                 trajectory.checkpoint(weights, momentum(scope));
             }
         }
-        trajectory.addStep(new StepRecord(indices(batch), rate));
+        trajectory.addStep(new StepRecord(BatchIndices.of(batch, trainingSetSize, NAME), rate));
     }
 
     /** {@inheritDoc} */
@@ -204,30 +204,6 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
             buffers.add(copy);
         }
         return space.flatten(buffers);
-    }
-
-    private int[] indices(Batch batch) {
-        List<?> indices = batch.getIndices();
-        if (indices == null || indices.size() != batch.getSize()) {
-            throw new IllegalStateException(
-                    "Training batches carry no dataset indices, which the replay needs to rebuild"
-                            + " each batch. Train on a RandomAccessDataset (for example DJL's"
-                            + " ArrayDataset), whose batches record them.");
-        }
-        int[] out = new int[indices.size()];
-        for (int k = 0; k < out.length; k++) {
-            long index = ((Number) indices.get(k)).longValue();
-            if (index < 0 || index >= trainingSetSize) {
-                throw new IllegalStateException(
-                        "A batch holds dataset index "
-                                + index
-                                + " but TrajectoryRecorder was built for a training set of "
-                                + trainingSetSize
-                                + " samples: pass the size of the dataset the trainer iterates.");
-            }
-            out[k] = (int) index;
-        }
-        return out;
     }
 
     /** Builds a {@link TrajectoryRecorder}. */
