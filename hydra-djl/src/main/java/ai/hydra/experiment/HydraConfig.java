@@ -1,5 +1,6 @@
 package ai.hydra.experiment;
 
+import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.store.StorePlanner;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -63,7 +64,7 @@ public record HydraConfig(
                 node.path("storeDir"),
                 node.integer("testSamples", 6, 1, 1000),
                 node.integer("topK", 5, 1, 100),
-                node.number("hessianStep", 1e-6, 1e-12, 1e-2),
+                node.number("hessianStep", FiniteDifferenceHvp.DEFAULT_STEP, 1e-12, 1e-2),
                 node.path("checkpointDir"),
                 node.integer("replayInterval", 0, 0, Integer.MAX_VALUE));
     }

@@ -153,7 +153,7 @@ public final class ParameterSpace {
         try (NDManager scope = manager.newSubManager()) {
             scope.tempAttachAll(arrays);
             NDArray flat =
-                    flatten(arrays).toType(dataType, true).toDevice(manager.getDevice(), false);
+                    flatten(arrays).toType(dataType, false).toDevice(manager.getDevice(), false);
             flat.attach(manager);
             return flat;
         }

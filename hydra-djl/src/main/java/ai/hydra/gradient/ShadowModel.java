@@ -10,11 +10,16 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
+import ai.hydra.gradient.mirror.ActivationPattern;
+import ai.hydra.gradient.mirror.BlockMirror;
+import ai.hydra.gradient.mirror.MirrorPass;
 import ai.hydra.train.DjlInternals;
 import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,6 +31,12 @@ import java.util.function.UnaryOperator;
  * GradientCollector} (opened in the forward pass's mode, see {@link DjlInternals}). Losses are the
  * trainer's own, so a "batch gradient" is the gradient of the batch mean the trainer
  * differentiates, and a per-sample gradient is the gradient of that sample's loss.
+ *
+ * <p>Gradients can also be taken with the activation pattern frozen ({@link #activationPattern},
+ * {@link #gradient(NDArray, NDList, NDList, ActivationPattern)}): through a {@link BlockMirror} of
+ * the block that replays the ReLU masks and max-pool selections recorded at one point, which makes
+ * the loss smooth in the weights around it. These passes are recorded in the same modes and data
+ * types as the plain ones.
  */
 public final class ShadowModel {
 
@@ -33,6 +44,7 @@ public final class ShadowModel {
     private final Loss loss;
     private final ParameterSpace space;
     private final boolean batchDependent;
+    private final BlockMirror mirror;
 
     /**
      * Creates a shadow view of an initialized block.
@@ -45,6 +57,7 @@ public final class ShadowModel {
         this.loss = loss;
         this.space = ParameterSpace.of(block);
         this.batchDependent = contains(block, BatchNorm.class);
+        this.mirror = BlockMirror.of(block);
     }
 
     /**
@@ -54,6 +67,15 @@ public final class ShadowModel {
      */
     public ParameterSpace space() {
         return space;
+    }
+
+    /**
+     * Returns the mirror of the block that frozen-pattern gradients run through.
+     *
+     * @return the mirror
+     */
+    public BlockMirror mirror() {
+        return mirror;
     }
 
     /**
@@ -89,73 +111,159 @@ public final class ShadowModel {
      * @return the flat gradient
      */
     public NDArray gradient(NDArray w, NDList inputs, NDList labels, boolean training) {
+        return gradient(
+                w, inputs, labels, training, (store, x) -> block.forward(store, x, training));
+    }
+
+    /**
+     * Records the activation pattern of a training-mode forward pass at {@code w}: each ReLU's
+     * mask, each max pooling's selected elements (see {@link ActivationPattern}).
+     *
+     * @param w flat weights; the pattern lives under their manager, close it when done
+     * @param inputs the batch inputs
+     * @return the pattern
+     */
+    public ActivationPattern activationPattern(NDArray w, NDList inputs) {
+        return activationPattern(w, inputs, true);
+    }
+
+    /**
+     * Records the activation pattern of a forward pass at {@code w} in training or prediction mode,
+     * in the data type that mode's gradients are computed in (see {@link DjlInternals#recording}).
+     *
+     * @param w flat weights; the pattern lives under their manager, close it when done
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the pattern, which remembers its mode
+     */
+    public ActivationPattern activationPattern(NDArray w, NDList inputs, boolean training) {
+        RecordedPattern recorded = recordPattern(w, inputs, training);
+        recorded.predictions().close();
+        return recorded.pattern();
+    }
+
+    /**
+     * Records the activation pattern of a forward pass at {@code w} like {@link
+     * #activationPattern(NDArray, NDList, boolean)}, and keeps the pass's predictions.
+     *
+     * @param w flat weights; the pattern and predictions live under their manager
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the pattern and the model's outputs at {@code w}
+     */
+    public RecordedPattern recordPattern(NDArray w, NDList inputs, boolean training) {
+        NDManager out = w.getManager();
+        ActivationPattern pattern = new ActivationPattern(out, training);
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            // the point in the type the frozen gradients compute in (a new array in scope if cast)
+            NDArray at = w.toType(recording(w, training).dataType(), false);
+            Shadow shadow = new Shadow(scope, at, false);
+            NDList x = onWeights(scope, inputs, at, true);
+            try (DjlInternals.ForwardMode mode =
+                    DjlInternals.forwardMode(scope.getEngine(), training)) {
+                NDList predictions = MirrorPass.recording(mirror, shadow.store, pattern).run(x);
+                return new RecordedPattern(pattern, detached(predictions, out));
+            }
+        } catch (RuntimeException e) {
+            pattern.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} with the activation pattern frozen,
+     * in the pattern's mode: that of the smooth function which agrees with the model where the
+     * pattern was recorded. At that point it equals {@link #gradient(NDArray, NDList, NDList,
+     * boolean)}.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs the pattern was recorded on
+     * @param labels the batch labels
+     * @param frozen the pattern, from {@link #activationPattern}
+     * @return the flat gradient
+     */
+    public NDArray gradient(NDArray w, NDList inputs, NDList labels, ActivationPattern frozen) {
+        return gradient(
+                w,
+                inputs,
+                labels,
+                frozen.isTraining(),
+                (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
+    }
+
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} with the activation pattern frozen
+     * (see {@link #gradient(NDArray, NDList, NDList, ActivationPattern)}), and keeps the
+     * predictions of the same forward pass: what finite differences of per-sample losses need.
+     *
+     * @param w flat weights, in the data type the pattern was recorded in; their manager receives
+     *     the results
+     * @param inputs the batch inputs the pattern was recorded on
+     * @param labels the batch labels
+     * @param frozen the pattern, from {@link #activationPattern} or {@link #recordPattern}
+     * @return the flat gradient and the predictions, detached from any graph
+     * @throws IllegalArgumentException if {@code w} is not in the type the engine records in
+     */
+    public GradientPass gradientPass(
+            NDArray w, NDList inputs, NDList labels, ActivationPattern frozen) {
+        Recording recording = recording(w, frozen.isTraining());
+        if (recording.dataType() != w.getDataType()) {
+            throw new IllegalArgumentException(
+                    "gradientPass computes in the weights' data type; this engine records these"
+                            + " gradients in "
+                            + recording.dataType()
+                            + ": pass weights of that type");
+        }
+        return pass(
+                w,
+                inputs,
+                labels,
+                recording,
+                (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
+    }
+
+    /** The gradient of the loss of a forward pass, recorded as {@link #recording} says. */
+    private NDArray gradient(
+            NDArray w,
+            NDList inputs,
+            NDList labels,
+            boolean training,
+            BiFunction<ParameterStore, NDList, NDList> forward) {
         Recording recording = recording(w, training);
         if (recording.dataType() != w.getDataType()) {
             return inType(
-                    w, recording.dataType(), wide -> gradient(wide, inputs, labels, training));
+                    w,
+                    recording.dataType(),
+                    wide -> gradient(wide, inputs, labels, training, forward));
         }
-        GradientPass pass = gradientPass(w, inputs, labels, training);
+        GradientPass pass = pass(w, inputs, labels, recording, forward);
         pass.predictions().close();
         return pass.gradient();
     }
 
-    /**
-     * Computes the gradient of the batch-mean loss at {@code w} and keeps the predictions of the
-     * same forward pass (the model's outputs at {@code w}, batch axis first).
-     *
-     * @param w flat weights; their manager receives the results
-     * @param inputs the batch inputs
-     * @param labels the batch labels
-     * @param training true for a training forward pass (batch statistics), false for prediction
-     * @return the flat gradient and the predictions, detached from any graph
-     */
-    public GradientPass gradientPass(NDArray w, NDList inputs, NDList labels, boolean training) {
-        Recording recording = recording(w, training);
-        if (recording.dataType() != w.getDataType()) {
-            throw new IllegalArgumentException(
-                    "gradientPass computes in the weights' data type; this engine records "
-                            + (training ? "training" : "prediction")
-                            + "-mode gradients of this block in "
-                            + recording.dataType()
-                            + ": pass weights of that type");
-        }
+    /** One recorded forward and backward pass in {@code w}'s data type. */
+    private GradientPass pass(
+            NDArray w,
+            NDList inputs,
+            NDList labels,
+            Recording recording,
+            BiFunction<ParameterStore, NDList, NDList> forward) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
+            Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             NDList predictions;
             try (GradientCollector collector =
                     DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
-                predictions = block.forward(shadow.store, x, training);
+                predictions = forward.apply(shadow.store, x);
                 collector.backward(loss.evaluate(y, predictions));
             }
             NDArray gradient = shadow.gradient();
             gradient.attach(out);
-            NDList kept = detached(predictions, out);
-            return new GradientPass(gradient, kept);
-        }
-    }
-
-    /**
-     * Computes the model's outputs at {@code w} without any gradient.
-     *
-     * @param w flat weights; their manager receives the result
-     * @param inputs the batch inputs
-     * @param training true for a training forward pass (batch statistics), false for prediction
-     * @return the predictions, batch axis first
-     */
-    public NDList predictions(NDArray w, NDList inputs, boolean training) {
-        NDManager out = w.getManager();
-        try (NDManager scope = out.newSubManager()) {
-            scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
-            NDList x = onWeights(scope, inputs, w, true);
-            try (DjlInternals.ForwardMode mode =
-                    DjlInternals.forwardMode(scope.getEngine(), training)) {
-                return detached(block.forward(shadow.store, x, training), out);
-            }
+            return new GradientPass(gradient, detached(predictions, out));
         }
     }
 
@@ -264,11 +372,37 @@ public final class ShadowModel {
      */
     public NDArray gradientAt(
             NDArray w, NDArray direction, double alpha, NDList inputs, NDList labels) {
+        return gradientAt(w, direction, alpha, inputs, labels, null);
+    }
+
+    /**
+     * Computes the frozen-pattern gradient (see {@link #gradient(NDArray, NDList, NDList,
+     * ActivationPattern)}) at the perturbed point {@code w + alpha * v}.
+     *
+     * @param w flat weights
+     * @param direction the direction {@code v}
+     * @param alpha the step
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param frozen the pattern recorded at {@code w}, or null for the model's own pattern at the
+     *     perturbed point (training mode)
+     * @return the gradient at {@code w + alpha * v}, attached to {@code w}'s manager
+     */
+    public NDArray gradientAt(
+            NDArray w,
+            NDArray direction,
+            double alpha,
+            NDList inputs,
+            NDList labels,
+            ActivationPattern frozen) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             NDArray point = w.add(direction.mul(alpha));
             point.attach(scope);
-            NDArray gradient = gradient(point, inputs, labels);
+            NDArray gradient =
+                    frozen == null
+                            ? gradient(point, inputs, labels)
+                            : gradient(point, inputs, labels, frozen);
             gradient.attach(out);
             return gradient;
         }
@@ -316,7 +450,7 @@ public final class ShadowModel {
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
-            Shadow shadow = new Shadow(scope, w);
+            Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
             for (int k = 0; k < rows.length; k++) {
@@ -366,7 +500,7 @@ public final class ShadowModel {
     private static NDArray inType(NDArray w, DataType type, UnaryOperator<NDArray> f) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
-            NDArray wide = w.toType(type, true);
+            NDArray wide = w.toType(type, false); // another type: a new array
             wide.attach(scope);
             NDArray result = f.apply(wide).toType(w.getDataType(), false);
             result.attach(out);
@@ -385,6 +519,7 @@ public final class ShadowModel {
     private static NDList onWeights(NDManager scope, NDList arrays, NDArray w, boolean castFloats) {
         NDList out = new NDList(arrays.size());
         for (NDArray array : arrays) {
+            // a handle of the scope's own (an alias on PyTorch when nothing moves: only read)
             NDArray copy = array.toDevice(w.getDevice(), true);
             copy.attach(scope);
             boolean cast = castFloats && array.getDataType().isFloating();
@@ -415,21 +550,27 @@ public final class ShadowModel {
         return false;
     }
 
-    /** Detached copies of every parameter, trainable ones taken from a flat vector. */
+    /**
+     * Detached copies of every parameter, trainable ones taken from a flat vector (requiring
+     * gradients if {@code differentiable}). Non-trainable state (batch-norm running statistics) is
+     * copied too, so that training-mode passes update the copies, never the model.
+     */
     private final class Shadow {
 
         final ShadowParameterStore store;
         final NDList trainable;
         final NDList arrays = new NDList();
 
-        Shadow(NDManager scope, NDArray w) {
+        Shadow(NDManager scope, NDArray w, boolean differentiable) {
             Map<String, NDArray> values = new HashMap<>();
             NDList slices = space.unflatten(w);
             trainable = new NDList(slices.size());
             for (int i = 0; i < slices.size(); i++) {
                 NDArray copy = slices.get(i).duplicate();
                 copy.attach(scope);
-                copy.setRequiresGradient(true);
+                if (differentiable) {
+                    copy.setRequiresGradient(true);
+                }
                 trainable.add(copy);
                 arrays.add(copy);
                 values.put(space.trainable().get(i).getId(), copy);
@@ -437,8 +578,8 @@ public final class ShadowModel {
             slices.close();
             for (Parameter parameter : space.all()) {
                 if (!parameter.requiresGradient()) {
-                    // a real copy: PyTorch's toDevice(sameDevice, true) returns an alias, and
-                    // training-mode batch norm updates its running statistics in place
+                    // a real copy: on PyTorch, toDevice/toType(..., copy=true) return an alias
+                    // when nothing converts, and training-mode batch norm updates it in place
                     NDArray copy = parameter.getArray().duplicate();
                     copy.attach(scope);
                     copy = copy.toDevice(w.getDevice(), false).toType(w.getDataType(), false);

@@ -34,8 +34,10 @@ import ai.hydra.train.HydraSgd;
  * raise the test loss (it helped).
  *
  * <p>{@code H} is the {@link InfluenceHessian} at the given weights (the model's current ones by
- * default): training-loss Hessian plus weight decay plus optional damping. Gradients are taken in
- * prediction mode, so the model is assumed to have no batch-dependent layers (as in Koh and Liang).
+ * default): training-loss Hessian plus weight decay plus optional damping. Gradients and the
+ * default Hessian-vector products are both taken in prediction mode (batch normalization with its
+ * running statistics, as the model is used after training), so that they describe one function of
+ * the weights; the model is thus treated as having no batch-dependent layers (as in Koh and Liang).
  * Work is organized for speed: one solve {@code s_test = H^-1 grad l_test} for all test samples at
  * once (a multi-row right-hand side shares each Hessian-vector pass), then one matrix product of
  * s_test with chunks of per-sample training gradients.
@@ -59,7 +61,9 @@ public final class InfluenceFunctions implements Attributor {
         manager = trainSet.inputs().head().getManager().newSubManager();
         weights = ownWeights(builder);
         HessianVectorProduct hvp =
-                builder.hvp != null ? builder.hvp : new FiniteDifferenceHvp(model);
+                builder.hvp != null
+                        ? builder.hvp
+                        : new FiniteDifferenceHvp(model, FiniteDifferenceHvp.DEFAULT_STEP, false);
         hessian =
                 InfluenceHessian.builder(hvp, weights, trainSet.inputs(), trainSet.labels())
                         .optRegularization(builder.weightDecay)
@@ -238,9 +242,14 @@ public final class InfluenceFunctions implements Attributor {
                         + " entries but the model has "
                         + model.space().size()
                         + " trainable scalars: pass a flat vector from ParameterSpace.values");
-        NDArray copy = builder.weights.reshape(-1).toType(builder.dataType, true);
-        copy.attach(manager);
-        return copy;
+        // duplicate(): reshape and toType(.., copy=true) alias the caller's array on PyTorch when
+        // nothing converts, so its later changes would move these weights
+        try (NDManager scope = manager.newSubManager()) {
+            scope.tempAttachAll(builder.weights);
+            NDArray copy = builder.weights.reshape(-1).toType(builder.dataType, false).duplicate();
+            copy.attach(manager);
+            return copy;
+        }
     }
 
     /** The rows of the set holding the tracked dataset indices (all rows when none given). */
@@ -358,7 +367,8 @@ public final class InfluenceFunctions implements Attributor {
         }
 
         /**
-         * Sets the Hessian-vector product (default: {@link FiniteDifferenceHvp}, leak-free).
+         * Sets the Hessian-vector product (default: {@link FiniteDifferenceHvp} in prediction mode,
+         * as the gradients; leak-free).
          *
          * @param hvp the product
          * @return this builder

@@ -9,12 +9,15 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.hydra.gradient.mirror.MirrorPass;
+import ai.hydra.gradient.mirror.MirroredBlock;
 
 /**
  * A DenseNet layer: applies an inner block to its (N,C,H,W) input and concatenates input and output
- * along the channel axis, giving (N, C + growth, H, W).
+ * along the channel axis, giving (N, C + growth, H, W). It takes part in mirror passes, so that
+ * Hessian-vector products freeze the ReLUs of its inner block.
  */
-public final class DenseLayer extends AbstractBlock {
+public final class DenseLayer extends AbstractBlock implements MirroredBlock {
 
     private static final byte VERSION = 1;
 
@@ -37,9 +40,18 @@ public final class DenseLayer extends AbstractBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
+        return concatenate(inputs, inner.forward(parameterStore, inputs, training, params));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDList mirrorForward(MirrorPass pass, NDList inputs) {
+        return concatenate(inputs, pass.forward(inner, inputs));
+    }
+
+    private static NDList concatenate(NDList inputs, NDList output) {
         NDArray input = inputs.singletonOrThrow();
-        NDArray output = inner.forward(parameterStore, inputs, training, params).singletonOrThrow();
-        return new NDList(input.concat(output, 1));
+        return new NDList(input.concat(output.singletonOrThrow(), 1));
     }
 
     /** {@inheritDoc} */

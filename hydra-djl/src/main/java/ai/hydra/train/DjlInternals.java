@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.LocalParameterServer;
@@ -16,18 +17,21 @@ import ai.djl.util.Pair;
 import java.lang.reflect.Array;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Every access hydra-djl makes to DJL's private state, and every difference between DJL's engines
  * it depends on, in one place. DJL exposes neither the optimizer a trainer uses nor the optimizer's
- * state, and its first-step gradient check only handles float32. Written against DJL {@value
- * #DJL_VERSION}; an upgrade that renames or retypes one of these fields fails here, with an
- * exception naming the field and both versions, and in {@code DjlInternalsTest} (run on each
- * engine).
+ * state, nor the arguments its block factories capture ({@link #capturedArguments}), and its
+ * first-step gradient check only handles float32. Written against DJL {@value #DJL_VERSION}; an
+ * upgrade that renames or retypes one of these fields fails here, with an exception naming the
+ * field and both versions, and in {@code DjlInternalsTest} (run on each engine).
  *
  * <p>The library's math uses only DJL's engine-neutral API. These are the differences between DJL's
  * PyTorch and MXNet engines that would otherwise give silently wrong results:
@@ -73,6 +77,7 @@ public final class DjlInternals {
     private static final FieldRef MOMENTUM_STATES = new FieldRef(Sgd.class, "momentumStates");
     private static final FieldRef UPDATE_COUNTS = new FieldRef(Optimizer.class, "updateCounts");
     private static final FieldRef NUM_UPDATE = new FieldRef(Optimizer.class, "numUpdate");
+    private static final FieldRef LAMBDA = new FieldRef(LambdaBlock.class, "lambda");
 
     private static final String MXNET_PARAMETER_SERVER = "ai.djl.mxnet.engine.MxParameterServer";
     private static final String MXNET_GRADIENT_COLLECTOR =
@@ -92,6 +97,7 @@ public final class DjlInternals {
                     MOMENTUM_STATES,
                     UPDATE_COUNTS,
                     NUM_UPDATE,
+                    LAMBDA,
                     MXNET_UPDATER,
                     MXNET_UPDATER_OPTIMIZER,
                     MXNET_LIBRARY);
@@ -213,6 +219,76 @@ public final class DjlInternals {
      */
     public static void setNumUpdate(Optimizer optimizer, int numUpdate) {
         NUM_UPDATE.set(optimizer, numUpdate);
+    }
+
+    /**
+     * Returns the values the function of a {@link LambdaBlock} captured, in capture order: the
+     * arguments of DJL's block factories ({@code Pool.maxPool2dBlock(kernel, stride, padding,
+     * ceilMode)}, {@code Activation.leakyReluBlock(alpha)}, ...), which DJL does not expose. The
+     * function is {@code LambdaBlock}'s private field {@code lambda}; a block made by {@code
+     * LambdaBlock.singleton(function, name)} wraps the factory's function in a lambda of its own,
+     * which is unwrapped. The captured values are the JDK's synthetic fields {@code arg$1, arg$2,
+     * ...} of the lambda's class.
+     *
+     * <p>What is read here is never trusted alone: the mirror ({@code ai.hydra.gradient.mirror})
+     * recomputes a block's function from the arguments on a probe input and compares it with the
+     * block's own output, so a DJL whose lambdas capture differently makes a block "unknown", never
+     * silently wrong.
+     *
+     * @param block the block
+     * @return the captured values (an empty list for a non-capturing lambda or method reference);
+     *     empty if the function is not a lambda (a class of the user's) or its class is laid out
+     *     unlike the JDK's lambda classes
+     * @throws IllegalStateException if DJL's {@code LambdaBlock} has no field {@code lambda}
+     */
+    public static Optional<List<Object>> capturedArguments(LambdaBlock block) {
+        Object lambda = LAMBDA.get(block);
+        try {
+            List<Object> captured = captured(lambda);
+            if (isSingletonWrapper(lambda, captured)) {
+                captured = captured(captured.get(0));
+            }
+            return Optional.of(captured);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * {@code LambdaBlock.singleton}'s lambda, defined in LambdaBlock, captures only the function.
+     */
+    private static boolean isSingletonWrapper(Object lambda, List<Object> captured) {
+        return lambda.getClass().getName().startsWith(LambdaBlock.class.getName() + "$$Lambda")
+                && captured.size() == 1
+                && captured.get(0) instanceof Function;
+    }
+
+    private static List<Object> captured(Object lambda) throws ReflectiveOperationException {
+        if (!lambda.getClass().isSynthetic() && !lambda.getClass().getName().contains("$$Lambda")) {
+            throw new IllegalArgumentException("not a lambda: " + lambda.getClass());
+        }
+        List<Field> fields = new ArrayList<>();
+        for (Field field : lambda.getClass().getDeclaredFields()) {
+            if (!Modifier.isStatic(field.getModifiers())) {
+                fields.add(field);
+            }
+        }
+        fields.sort(Comparator.comparingInt(DjlInternals::argumentNumber));
+        List<Object> values = new ArrayList<>(fields.size());
+        for (Field field : fields) {
+            field.setAccessible(true);
+            values.add(field.get(lambda));
+        }
+        return values;
+    }
+
+    /** The n of a lambda class's field {@code arg$n}. */
+    private static int argumentNumber(Field field) {
+        String name = field.getName();
+        if (!name.startsWith("arg$")) {
+            throw new IllegalArgumentException("unexpected lambda field " + name);
+        }
+        return Integer.parseInt(name.substring("arg$".length()));
     }
 
     /**

@@ -1,5 +1,7 @@
 package ai.hydra.gradient;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -8,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
@@ -18,9 +21,15 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.djl.util.Pair;
+import ai.hydra.gradient.mirror.ActivationPattern;
+import ai.hydra.model.DenseNetBc;
 import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.JavaInit;
 import ai.hydra.train.DjlInternals;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,7 +39,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * prediction mode (running statistics) is what influence functions and test-loss gradients use,
  * training mode (batch statistics) what HYDRA follows. On MXNet a gradient is recorded and
  * differentiated in the engine's training mode unless told otherwise, in which batch norm
- * differentiates batch statistics a prediction-mode pass did not use.
+ * differentiates batch statistics a prediction-mode pass did not use. Shadow passes never touch the
+ * model: batch-norm running statistics stay bit-identical.
  */
 @EngineNeutral
 class ShadowModelTest {
@@ -48,17 +58,7 @@ class ShadowModelTest {
             SequentialBlock block = block(convolutional, !model.contains("without"));
             block.initialize(manager, DataType.FLOAT64, inputShape);
             Random random = new Random(5);
-            for (Pair<String, Parameter> pair : block.getParameters()) {
-                NDArray array = pair.getValue().getArray();
-                double[] values = new double[Math.toIntExact(array.size())];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] =
-                            pair.getKey().endsWith("runningVar")
-                                    ? 0.5 + random.nextDouble()
-                                    : random.nextGaussian() * 0.5;
-                }
-                array.set(values);
-            }
+            JavaInit.randomizeAll(block, random, 0.5);
             double[] x = new double[Math.toIntExact(inputShape.size())];
             for (int i = 0; i < x.length; i++) {
                 x[i] = random.nextGaussian();
@@ -83,6 +83,47 @@ class ShadowModelTest {
                 check(what + ", float32 vs float64", single, gradient, 1e-4);
             }
         }
+    }
+
+    @Test
+    void shadowPassesLeaveRunningStatisticsUntouched() {
+        for (DataType type : new DataType[] {DataType.FLOAT32, DataType.FLOAT64}) {
+            Block block = DenseNetBc.builder().optDepth(10).optGrowthRate(2).build();
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Shape shape = new Shape(4, 3, 8, 8);
+                block.initialize(manager, type, shape);
+                ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
+                NDArray w = shadow.space().values(manager, type);
+                NDList x = new NDList(manager.randomNormal(shape).toType(type, false));
+                NDList y = new NDList(manager.create(new float[] {0, 1, 2, 3}).toType(type, false));
+                List<double[]> before = runningStatistics(block);
+                shadow.gradient(w, x, y).close();
+                shadow.sampleGradients(w, x, y, new int[] {0, 2}).close();
+                try (ActivationPattern pattern = shadow.activationPattern(w, x)) {
+                    shadow.gradient(w, x, y, pattern).close();
+                }
+                NDArray v =
+                        manager.randomNormal(new Shape(2, shadow.space().size()))
+                                .toType(type, false);
+                new FiniteDifferenceHvp(shadow).multiply(w, x, y, v).close();
+                List<double[]> after = runningStatistics(block);
+                for (int i = 0; i < before.size(); i++) {
+                    assertArrayEquals(before.get(i), after.get(i), type + ": statistics changed");
+                }
+            }
+        }
+    }
+
+    static List<double[]> runningStatistics(Block block) {
+        List<double[]> out = new ArrayList<>();
+        for (Pair<String, Parameter> pair : block.getParameters()) {
+            if (!pair.getValue().requiresGradient()) {
+                NDArray array = pair.getValue().getArray();
+                out.add(array.toType(DataType.FLOAT64, false).toDoubleArray());
+            }
+        }
+        assertFalse(out.isEmpty());
+        return out;
     }
 
     private static SequentialBlock block(boolean convolutional, boolean batchNorm) {

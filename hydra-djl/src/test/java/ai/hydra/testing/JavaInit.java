@@ -2,6 +2,7 @@ package ai.hydra.testing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.util.Pair;
@@ -25,6 +26,18 @@ public final class JavaInit {
      * @param seed the seed
      */
     public static void apply(Trainer trainer, long seed) {
+        apply(trainer, seed, 0);
+    }
+
+    /**
+     * Overwrites every trainable parameter of a trainer's model with N(0, 1/fan_in) draws, biases
+     * with N(0, biasStd^2), and hands them to the trainer's parameter server.
+     *
+     * @param trainer an initialized trainer
+     * @param seed the seed
+     * @param biasStd the standard deviation of the biases (0: zero biases)
+     */
+    public static void apply(Trainer trainer, long seed, double biasStd) {
         Random random = new Random(seed);
         for (Pair<String, Parameter> pair : trainer.getModel().getBlock().getParameters()) {
             Parameter parameter = pair.getValue();
@@ -34,7 +47,7 @@ public final class JavaInit {
             NDArray array = parameter.getArray();
             long size = array.size();
             long fanIn = array.getShape().dimension() > 1 ? size / array.getShape().get(0) : 0;
-            double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+            double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : biasStd;
             double[] values = new double[Math.toIntExact(size)];
             for (int i = 0; i < values.length; i++) {
                 values[i] =
@@ -53,5 +66,27 @@ public final class JavaInit {
             }
         }
         DjlInternals.syncParameterServer(trainer);
+    }
+
+    /**
+     * Overwrites every parameter of an initialized block, batch-norm running statistics included,
+     * with draws of {@code random}: N(0, scale^2), running variances uniform in [0.5, 1.5).
+     *
+     * @param block an initialized float64 block
+     * @param random the draws
+     * @param scale the standard deviation of the other parameters
+     */
+    public static void randomizeAll(Block block, Random random, double scale) {
+        for (Pair<String, Parameter> pair : block.getParameters()) {
+            NDArray array = pair.getValue().getArray();
+            double[] values = new double[Math.toIntExact(array.size())];
+            for (int i = 0; i < values.length; i++) {
+                values[i] =
+                        pair.getKey().endsWith("runningVar")
+                                ? 0.5 + random.nextDouble()
+                                : random.nextGaussian() * scale;
+            }
+            array.set(values);
+        }
     }
 }

@@ -14,11 +14,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.EasyTrain;
-import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
-import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
@@ -26,7 +22,6 @@ import ai.hydra.data.SampleSet;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
-import ai.hydra.train.Trainers;
 import java.util.Random;
 import java.util.function.Supplier;
 
@@ -35,7 +30,7 @@ import java.util.function.Supplier;
  * finite differences of whole retrainings are exact to high order), SGD with momentum, weight
  * decay, a per-epoch learning-rate decay, shuffling and a smaller last batch.
  */
-public final class TinyProblem {
+public final class TinyProblem implements RetrainingProblem {
 
     public static final int N = 200;
     public static final int TEST = 100;
@@ -125,6 +120,7 @@ public final class TinyProblem {
         }
     }
 
+    @Override
     public HydraSgd optimizer() {
         return HydraSgd.builder()
                 .setLearningRateTracker(schedule())
@@ -150,7 +146,7 @@ public final class TinyProblem {
     public static SequentialBlock block() {
         return new SequentialBlock()
                 .add(Linear.builder().setUnits(HIDDEN).build())
-                .add(Activation::tanh)
+                .add(Activation.tanhBlock())
                 .add(Linear.builder().setUnits(CLASSES).build());
     }
 
@@ -184,23 +180,18 @@ public final class TinyProblem {
     }
 
     /** The test set as a SampleSet (labels: class, weight 1), dataset indices 0..TEST-1. */
+    @Override
     public SampleSet testSamples(NDManager manager) {
-        return samples(manager, testX, testY);
+        return RetrainingProblem.samples(manager.create(testX), testY);
     }
 
     /** The training set as a SampleSet (labels: class, weight 1), dataset indices 0..N-1. */
+    @Override
     public SampleSet trainSamples(NDManager manager) {
-        return samples(manager, trainX, trainY);
+        return RetrainingProblem.samples(manager.create(trainX), trainY);
     }
 
-    private static SampleSet samples(NDManager manager, double[][] x, int[] y) {
-        return SampleSet.of(
-                new NDList(manager.create(x)),
-                new NDList(
-                        manager.create(y).toType(DataType.FLOAT64, false),
-                        manager.ones(new Shape(y.length), DataType.FLOAT64)));
-    }
-
+    @Override
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
         java.util.Arrays.fill(weights, 1.0);
@@ -224,6 +215,7 @@ public final class TinyProblem {
     }
 
     /** Trains a fresh float64 model; the listeners see every batch. */
+    @Override
     public Model train(
             NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
             throws Exception {
@@ -239,60 +231,36 @@ public final class TinyProblem {
             HydraSgd sgd,
             TrainingListener... listeners)
             throws Exception {
-        Trainers.seed(SEED);
-        Model model = Model.newInstance("tiny");
-        model.setDataType(DataType.FLOAT64);
-        model.setBlock(blockFactory.get());
-        DefaultTrainingConfig config =
-                new DefaultTrainingConfig(new WeightedSoftmaxLoss()).optOptimizer(sgd);
-        if (listeners.length > 0) {
-            config.addTrainingListeners(listeners);
-        }
-        ArrayDataset train = trainSet(manager, sample, eps);
-        try (Trainer trainer = Trainers.newTrainer(model, config, new Shape(1, FEATURES))) {
-            JavaInit.apply(trainer, SEED);
-            for (int epoch = 0; epoch < epochs; epoch++) {
-                for (Batch batch : trainer.iterateDataset(train)) {
-                    EasyTrain.trainBatch(trainer, batch);
-                    trainer.step();
-                    batch.close();
-                }
-            }
-        } catch (Exception | Error e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return RetrainingProblem.trainWeighted(
+                blockFactory.get(),
+                new Shape(1, FEATURES),
+                trainSet(manager, sample, eps),
+                epochs,
+                SEED,
+                trainer -> JavaInit.apply(trainer, SEED),
+                sgd,
+                listeners);
     }
 
     /** Mean test cross-entropy of a model. */
+    @Override
     public double testLoss(Model model, NDManager manager) {
-        return meanLoss(model, manager, testX, testY);
+        return RetrainingProblem.meanCrossEntropy(model, manager, manager.create(testX), testY);
     }
 
     /** Cross-entropy of one training sample (its own loss, weight 1). */
+    @Override
     public double trainLoss(Model model, NDManager manager, int sample) {
-        return meanLoss(
-                model, manager, new double[][] {trainX[sample]}, new int[] {trainY[sample]});
+        return RetrainingProblem.meanCrossEntropy(
+                model,
+                manager,
+                manager.create(new double[][] {trainX[sample]}),
+                new int[] {trainY[sample]});
     }
 
-    private static double meanLoss(Model model, NDManager manager, double[][] xs, int[] ys) {
-        try (NDManager scope = manager.newSubManager()) {
-            NDArray x = scope.create(xs);
-            NDArray logits =
-                    model.getBlock()
-                            .forward(
-                                    new ai.djl.training.ParameterStore(scope, false),
-                                    new NDList(x),
-                                    false)
-                            .singletonOrThrow();
-            NDArray labels = scope.create(ys).toType(DataType.INT64, false);
-            NDArray picked =
-                    logits.logSoftmax(1)
-                            .get(new NDIndex().addAllDim().addPickDim(labels))
-                            .reshape(-1);
-            return -picked.mean().getDouble();
-        }
+    @Override
+    public int size() {
+        return N;
     }
 
     /** Softmax cross-entropy whose batch mean weighs each sample by its second label. */

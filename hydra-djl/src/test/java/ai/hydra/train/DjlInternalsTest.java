@@ -12,7 +12,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.GradientCollector;
@@ -22,6 +27,8 @@ import ai.djl.training.loss.Loss;
 import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,6 +47,45 @@ class DjlInternalsTest {
     void everyFieldIsFound() {
         List<String> missing = DjlInternals.missingFields();
         assertTrue(missing.isEmpty(), "DJL fields not found: " + missing);
+    }
+
+    /**
+     * DJL's factories capture their arguments as the mirror reads them (on a change the mirror
+     * would treat their blocks as unknown and check products for crossings, not compute wrong
+     * ones).
+     */
+    @Test
+    void readsTheArgumentsOfDjlFactoryBlocks() {
+        assertEquals(
+                Optional.of(List.of(new Shape(3, 2), new Shape(2, 1), new Shape(1, 0), true)),
+                captured(
+                        Pool.maxPool2dBlock(
+                                new Shape(3, 2), new Shape(2, 1), new Shape(1, 0), true)));
+        assertEquals(
+                Optional.of(List.of(new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false)),
+                captured(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2))));
+        assertEquals(
+                Optional.of(List.of(new Shape(2), new Shape(1), new Shape(1), false, true)),
+                captured(
+                        Pool.avgPool1dBlock(
+                                new Shape(2), new Shape(1), new Shape(1), false, true)));
+        assertEquals(Optional.of(List.of(0.25f)), captured(Activation.leakyReluBlock(0.25f)));
+        assertEquals(Optional.of(List.of(784L)), captured(Blocks.batchFlattenBlock(784)));
+        assertEquals(Optional.of(List.of()), captured(Activation.reluBlock()));
+        assertEquals(Optional.of(List.of()), captured(Pool.globalMaxPool2dBlock()));
+        assertEquals(Optional.of(List.of()), captured(Blocks.batchFlattenBlock()));
+        Function<NDList, NDList> own =
+                new Function<>() {
+                    @Override
+                    public NDList apply(NDList x) {
+                        return x;
+                    }
+                };
+        assertEquals(Optional.empty(), captured(new LambdaBlock(own, "own")));
+    }
+
+    private static Optional<List<Object>> captured(Block block) {
+        return DjlInternals.capturedArguments((LambdaBlock) block);
     }
 
     /** The fields hold what hydra-djl expects: the trainer's optimizer, its buffers and counts. */

@@ -1,0 +1,164 @@
+package ai.hydra.gradient.mirror;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Convolution;
+import ai.djl.nn.convolutional.Deconvolution;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A functional copy of a block tree whose kinks can be frozen: it computes the block's forward with
+ * whatever parameters a {@link MirrorPass} hands out, and either records the piecewise-linear
+ * choices (ReLU masks, max-pool selections) or replays recorded ones.
+ *
+ * <p>DJL has no activation hooks, so the mirror walks the tree itself: {@link SequentialBlock}s are
+ * chained child by child, blocks implementing {@link MirroredBlock} run their own mirrored forward,
+ * DJL's factory blocks ({@code Activation.reluBlock()}, {@code Pool.maxPool2dBlock(...)}, ...) are
+ * recognized (see {@link KnownLambdas}), and the smooth parametric layers ({@link Linear}, {@link
+ * Convolution}, {@link Deconvolution}, {@link BatchNorm}, {@link LayerNorm}) run as they are. Any
+ * other block also runs as it is but may hide a kink the mirror cannot freeze: it is listed by
+ * {@link #unfrozenBlocks()}, and users of the mirror must check for crossings themselves.
+ */
+public final class BlockMirror {
+
+    private final Block block;
+    private final Map<Block, Node> nodes = new IdentityHashMap<>();
+    private final List<String> unfrozen = new ArrayList<>();
+
+    private BlockMirror(Block block) {
+        this.block = block;
+        visit(block, "the model");
+    }
+
+    /**
+     * Mirrors an initialized block.
+     *
+     * @param block the block; its factory blocks are recognized from their initialized shapes
+     * @return the mirror
+     */
+    public static BlockMirror of(Block block) {
+        return new BlockMirror(block);
+    }
+
+    /**
+     * Returns the mirrored block.
+     *
+     * @return the block
+     */
+    public Block block() {
+        return block;
+    }
+
+    /**
+     * Whether every kink of the block is frozen by frozen passes, i.e. no block runs as it is
+     * without being known to be smooth.
+     *
+     * @return true if a frozen pass is a smooth function of the weights
+     */
+    public boolean freezesEveryKink() {
+        return unfrozen.isEmpty();
+    }
+
+    /**
+     * Describes the blocks that run as they are and may hide kinks (unknown block types, lambdas
+     * that are not DJL's factory blocks).
+     *
+     * @return one description per block, with its path in the tree
+     */
+    public List<String> unfrozenBlocks() {
+        return Collections.unmodifiableList(unfrozen);
+    }
+
+    Node node(Block child) {
+        Node node = nodes.get(child);
+        if (node == null) {
+            throw new IllegalStateException(
+                    "Block "
+                            + child
+                            + " is not part of the mirrored tree: a MirroredBlock may forward only"
+                            + " its own children");
+        }
+        return node;
+    }
+
+    private void visit(Block current, String path) {
+        if (nodes.containsKey(current)) {
+            return; // a block shared by several parents is mirrored once
+        }
+        Optional<Node> known = classify(current);
+        if (known.isPresent()) {
+            nodes.put(current, known.get());
+            if (current instanceof MirroredBlock || current instanceof SequentialBlock) {
+                for (Pair<String, Block> child : current.getChildren()) {
+                    visit(child.getValue(), path + "/" + child.getKey());
+                }
+            }
+            return;
+        }
+        nodes.put(current, asIs(current));
+        String name =
+                current instanceof LambdaBlock
+                        ? "LambdaBlock '" + ((LambdaBlock) current).getName() + "'"
+                        : current.getClass().getName();
+        unfrozen.add(path + " (" + name + ")");
+    }
+
+    private static Optional<Node> classify(Block block) {
+        if (block instanceof MirroredBlock) {
+            MirroredBlock mirrored = (MirroredBlock) block;
+            return Optional.of(mirrored::mirrorForward);
+        }
+        if (block instanceof SequentialBlock) {
+            return Optional.of(sequence((SequentialBlock) block));
+        }
+        if (block instanceof LambdaBlock) {
+            return KnownLambdas.recognize((LambdaBlock) block);
+        }
+        if (block instanceof Linear
+                || block instanceof Convolution
+                || block instanceof Deconvolution
+                || block instanceof BatchNorm
+                || block instanceof LayerNorm) {
+            return Optional.of(asIs(block));
+        }
+        return Optional.empty();
+    }
+
+    /** Runs a block as it is: its forward, with the pass's parameters and training flag. */
+    static Node asIs(Block block) {
+        return (pass, inputs) -> block.forward(pass.parameterStore(), inputs, pass.isTraining());
+    }
+
+    /** {@link SequentialBlock}'s forward, children through the pass. */
+    private static Node sequence(SequentialBlock block) {
+        List<Block> children = block.getChildren().values();
+        boolean intermediate = block.isReturnIntermediate();
+        return (pass, inputs) -> {
+            NDList current = inputs;
+            NDList all = new NDList();
+            for (Block child : children) {
+                current = pass.forward(child, current);
+                all.addAll(current);
+            }
+            return intermediate ? all : current;
+        };
+    }
+
+    /** The mirrored forward of one block. */
+    @FunctionalInterface
+    interface Node {
+
+        NDList forward(MirrorPass pass, NDList inputs);
+    }
+}
