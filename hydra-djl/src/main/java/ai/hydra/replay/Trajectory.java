@@ -278,15 +278,14 @@ public final class Trajectory implements AutoCloseable {
     /**
      * Describes what was stored, how much and where, for the run's output.
      *
-     * @return e.g. "471 steps (30,144 batch indices, 118 KiB); checkpoints every 1 step: 472
-     *     checkpoints, 222.4 MiB, on device cpu()"
+     * @return e.g. "30,000 batch indices (128.2 KiB); checkpoints every 1 step: 471 checkpoints,
+     *     221.7 MiB, on device cpu()"
      */
     public String describe() {
         long indices = steps.stream().mapToLong(s -> s.indices().length).sum();
         return String.format(
                 Locale.ROOT,
-                "%d steps (%,d batch indices, %s); checkpoints every %d step%s: %s",
-                steps.size(),
+                "%,d batch indices (%s); checkpoints every %d step%s: %s",
                 indices,
                 StorePlanner.human(indices * Integer.BYTES + steps.size() * 24L),
                 interval,
