@@ -1,5 +1,6 @@
 package ai.hydra.bench;
 
+import ai.hydra.io.AtomicFiles;
 import ai.hydra.store.HostMemory;
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
@@ -101,7 +102,7 @@ final class BenchmarkResults {
         Map<String, Object> json = new LinkedHashMap<>();
         values.forEach((key, value) -> json.put(key, jsonValue(value)));
         Path file = directory.resolve(name);
-        Files.writeString(
+        AtomicFiles.writeString(
                 file,
                 new GsonBuilder()
                         .setPrettyPrinting()

@@ -327,6 +327,61 @@ class HydraCommandTest {
                                         dir.resolve("resumed/contributions.csv"))));
     }
 
+    /** Issue 10: hydra train with lr 1e4 ended with exit 0 and saved NaN parameters. */
+    @Test
+    void trainRefusesToSaveDivergedParameters() throws Exception {
+        Path out = tmp.resolve("diverged");
+        Run run =
+                run(
+                        "train",
+                        "--config",
+                        BUNDLED,
+                        "--set",
+                        "train.epochs=1",
+                        "--set",
+                        "data.trainLimit=640",
+                        "--set",
+                        "train.optimizer.learningRate=10000",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(1, run.exitCode(), run.err());
+        assertTrue(run.err().contains("\nerror: Training diverged: the loss of batch"), run.err());
+        try (java.util.stream.Stream<Path> files = Files.list(out)) {
+            assertEquals(
+                    java.util.List.of(OutputFolder.LOCK),
+                    files.map(f -> f.getFileName().toString()).toList(),
+                    "no parameters, no summary");
+        }
+    }
+
+    /** Issue 10: an --out that cannot be written was found after the whole run. */
+    @Test
+    void unwritableOutIsRefusedBeforeTraining() throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Run run = run("demo", "--set", "data.trainLimit=300", "--out", file.toString());
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(
+                run.err().startsWith("error: Cannot write to the output folder (--out) " + file),
+                run.err());
+        assertTrue(!run.out().contains("epoch 1/"), "no training: " + run.out());
+    }
+
+    /** Issue 10: two runs writing into the same --out mixed their reports. */
+    @Test
+    void anOutInUseByAnotherRunIsRefused() throws Exception {
+        Path out = tmp.resolve("busy");
+        try (ai.hydra.io.FolderLock other =
+                ai.hydra.io.FolderLock.acquire(out.resolve(OutputFolder.LOCK), "test")) {
+            Run run = run("demo", "--set", "data.trainLimit=300", "--out", out.toString());
+            assertEquals(1, run.exitCode(), run.err());
+            assertTrue(
+                    run.err().startsWith("error: The output folder (--out) " + out + " is in use"),
+                    run.err());
+            assertTrue(!run.out().contains("epoch 1/"), "no training: " + run.out());
+        }
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -15,17 +15,23 @@ import ai.hydra.data.ImageData;
 import ai.hydra.data.SampleSet;
 import ai.hydra.gradient.FiniteDifferenceDirectionalDerivatives;
 import ai.hydra.gradient.ShadowModel;
+import ai.hydra.io.FolderLock;
+import ai.hydra.io.Folders;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.replay.TrajectoryStore;
+import ai.hydra.store.StorePlanner;
 import ai.hydra.train.HydraSgd;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 
 /**
@@ -44,11 +50,13 @@ public final class AttributionRun {
     private final ExperimentConfig config;
     private final TrainingProgress progress;
     private final boolean resume;
+    private final boolean overwrite;
 
     private AttributionRun(Builder builder) {
         config = builder.config;
         progress = builder.progress;
         resume = builder.resume;
+        overwrite = builder.overwrite;
     }
 
     /**
@@ -68,15 +76,30 @@ public final class AttributionRun {
      * @throws TranslateException if a batch cannot be processed
      */
     public AttributionResult run() throws IOException, TranslateException {
-        progress.onStage("loading " + config.data().dataset());
-        ExperimentData data = ExperimentData.load(config.data(), config.source());
-        Path checkpoint = resume ? checkpointToResume() : null;
+        Path checkpoint = config.hydra().checkpointDir();
+        if (resume && checkpoint == null) {
+            throw new ConfigException(
+                    "resuming needs hydra.checkpointDir: the folder the"
+                            + " interrupted run wrote its checkpoints to");
+        }
+        // the checkpoint folder is this run's until it ends; nothing else may write there
+        try (FolderLock claim = checkpoint == null ? null : Checkpoint.lock(checkpoint)) {
+            requireWritableOutputs();
+            int firstEpoch = checkpoint == null ? 0 : firstEpoch(checkpoint);
+            progress.onStage("loading " + config.data().dataset());
+            ExperimentData data = ExperimentData.load(config.data(), config.source());
+            return train(data, firstEpoch);
+        }
+    }
+
+    private AttributionResult train(ExperimentData data, int firstEpoch)
+            throws IOException, TranslateException {
+        Path checkpoint = firstEpoch > 0 ? config.hydra().checkpointDir() : null;
         TrainingRun training =
                 TrainingRun.builder()
                         .setConfig(config)
                         .optProgress(progress)
-                        .optFirstEpoch(
-                                checkpoint == null ? 0 : Checkpoint.read(checkpoint).epochs())
+                        .optFirstEpoch(firstEpoch)
                         .build();
         try (PreparedTraining prepared = training.prepare(data)) {
             if (config.hydra().mode() == AttributionMode.EXACT) {
@@ -210,14 +233,51 @@ public final class AttributionRun {
         }
     }
 
-    private Path checkpointToResume() {
-        Path dir = config.hydra().checkpointDir();
-        if (dir == null) {
-            throw new ConfigException(
-                    "resuming needs hydra.checkpointDir: the folder the"
-                            + " interrupted run wrote its checkpoints to");
+    /**
+     * The epochs a resumed run skips (every epoch of a finished training: it goes on to the
+     * analysis); a fresh run refuses to replace another run's checkpoint unless told to.
+     */
+    private int firstEpoch(Path checkpoint) throws IOException {
+        if (resume) {
+            return Checkpoint.read(checkpoint).epochs(); // a clear error if there is none
         }
-        return dir;
+        if (!overwrite && Checkpoint.exists(checkpoint)) {
+            throw new ConfigException(
+                    "hydra.checkpointDir "
+                            + checkpoint
+                            + " already holds a checkpoint (after epoch "
+                            + Checkpoint.read(checkpoint).epochs()
+                            + "): continue it with --resume, replace it with --overwrite, or"
+                            + " choose another folder");
+        }
+        return 0;
+    }
+
+    /** Fails before any work if a folder the run will write into cannot be written. */
+    private void requireWritableOutputs() {
+        HydraConfig hydra = config.hydra();
+        Path checkpoint = hydra.checkpointDir();
+        if (checkpoint != null) {
+            Path parent = checkpoint.toAbsolutePath().getParent();
+            writable(parent, "folder of hydra.checkpointDir", "hydra.checkpointDir");
+            if (Files.exists(checkpoint) && !Files.isDirectory(checkpoint)) {
+                throw new ConfigException(
+                        "hydra.checkpointDir "
+                                + checkpoint
+                                + " is a file, not a folder; choose a folder");
+            }
+        }
+        if (hydra.store() == StorePlanner.Placement.DISK || hydra.storeDir() != null) {
+            writable(hydra.planner().directory(), "folder of disk stores", "hydra.storeDir");
+        }
+    }
+
+    private static void writable(Path folder, String what, String key) {
+        try {
+            Folders.requireWritable(folder, what);
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage() + " (" + key + ")", e);
+        }
     }
 
     private HydraListener newListener(HydraSgd sgd, ExperimentData data) {
@@ -227,11 +287,19 @@ public final class AttributionRun {
                         .optMode(hydra.mode().listenerMode().orElseThrow())
                         .optStorePlanner(hydra.planner())
                         .optHessianStep(hydra.hessianStep())
-                        .optCheckpointDirectory(hydra.checkpointDir());
+                        .optCheckpointDirectory(hydra.checkpointDir())
+                        .optRunDescription(runDescription(data));
         if (hydra.trackLimit() != null && hydra.trackLimit() < data.train().size()) {
             builder.optTrackedSamples(IntStream.range(0, hydra.trackLimit()).toArray());
         }
         return builder.build();
+    }
+
+    /** What a checkpoint records of this run: the settings and the training data. */
+    private Map<String, String> runDescription(ExperimentData data) {
+        Map<String, String> description = new TreeMap<>(config.checkpointedSettings());
+        description.put("data.trainSha256", data.train().fingerprint());
+        return description;
     }
 
     private AttributionResult attribute(
@@ -296,17 +364,32 @@ public final class AttributionRun {
         private ExperimentConfig config;
         private TrainingProgress progress = TrainingProgress.NONE;
         private boolean resume;
+        private boolean overwrite;
 
         Builder() {}
 
         /**
-         * Continues an interrupted run from the checkpoint in {@code hydra.checkpointDir}.
+         * Continues an interrupted run from the checkpoint in {@code hydra.checkpointDir}, which
+         * must have been written with the same settings and data (every difference is refused by
+         * name). A checkpoint of a finished training goes straight on to the analysis.
          *
          * @param resume true to resume
          * @return this builder
          */
         public Builder optResume(boolean resume) {
             this.resume = resume;
+            return this;
+        }
+
+        /**
+         * Lets a fresh run replace a checkpoint already in {@code hydra.checkpointDir}; by default
+         * such a run is refused, so that no run's checkpoint is lost by mistake.
+         *
+         * @param overwrite true to replace an existing checkpoint
+         * @return this builder
+         */
+        public Builder optOverwrite(boolean overwrite) {
+            this.overwrite = overwrite;
             return this;
         }
 

@@ -24,15 +24,19 @@ import ai.hydra.recurrence.StepInput;
 import ai.hydra.recurrence.TrackedSamples;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
+import ai.hydra.train.AppliedUpdateCheck;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.UpdateVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of
@@ -54,7 +58,11 @@ import java.util.Map;
  * trainer.step()}: per-sample gradients (and Hessian-vector products) are taken at the pre-step
  * weights in shadow passes, so training itself is bit-identical with and without it. The recurrence
  * differentiates DJL's own update; the optimizer must be the {@link HydraSgd} given to the builder,
- * and every learning rate it uses is checked against the one the recurrence assumed.
+ * and every learning rate it uses is checked against the one the recurrence assumed. Each step's
+ * applied update is checked against the one differentiated ({@link AppliedUpdateCheck}: gradient
+ * clipping or any other change between {@code trainBatch} and {@code step} is refused), training
+ * must stay finite, and the first epoch must visit every index in [0, N): these checks are read at
+ * every epoch end, in {@link #finish()} and before a checkpoint.
  */
 public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
 
@@ -65,11 +73,14 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final double hessianStep;
     private final int chunkSize;
     private final Path checkpointDirectory;
+    private final Map<String, String> runDescription;
 
     private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
     private NDManager manager;
     private ShadowModel shadow;
     private UpdateVerifier updates;
+    private AppliedUpdateCheck applied;
+    private BitSet seenInFirstEpoch;
     private Trainer trainer;
     private int step;
     private int epochs;
@@ -87,6 +98,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         hessianStep = builder.hessianStep;
         chunkSize = builder.chunkSize;
         checkpointDirectory = builder.checkpointDirectory;
+        runDescription = Map.copyOf(builder.runDescription);
     }
 
     /**
@@ -123,11 +135,14 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             onTrainingBegin(trainer);
         }
         if (manager == null) {
-            initialize(trainer);
+            initialize(trainer, optimizer.getUpdateLog().getLatestNumUpdate() == 0);
         }
         updates.verify(step);
-        TrackedSamples.InBatch inBatch =
-                tracked.inBatch(BatchIndices.of(batch, tracked.trainingSetSize(), "HydraListener"));
+        int[] indices = BatchIndices.of(batch, tracked.trainingSetSize(), "HydraListener");
+        TrackedSamples.InBatch inBatch = tracked.inBatch(indices);
+        if (seenInFirstEpoch != null) {
+            Arrays.stream(indices).forEach(seenInFirstEpoch::set);
+        }
         step++;
         float eta = updates.plan(step);
         double scale =
@@ -141,10 +156,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             NDList inputs = onDevice.getData();
             NDList labels = onDevice.getLabels();
             scope.tempAttachAll(inputs, labels);
-            NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
+            DataType dataType = trainer.getModel().getDataType();
+            NDArray weights = shadow.space().values(scope, dataType);
+            applied.beforeStep(step, weights, shadow.space().gradients(scope, dataType), eta);
             NDArray gradients =
                     shadow.sampleGradients(weights, inputs, labels, inBatch.positions());
-            requireFinite(gradients, "per-sample gradients");
+            applied.watchFinite(step, gradients);
             StepInput input =
                     new StepInput(
                             step, eta, scale, inBatch.rows(), gradients, weights, inputs, labels);
@@ -158,18 +175,65 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     @Override
     public void onEpoch(Trainer trainer) {
         epochs++;
-        if (checkpointDirectory != null && manager != null && !failed) {
-            try {
-                saveCheckpoint(checkpointDirectory);
-            } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "Cannot write the HYDRA checkpoint to "
-                                + checkpointDirectory
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
+        if (manager == null || failed) {
+            return;
         }
+        try {
+            requireEverySampleSeen();
+            verifyUpdates("at the end of epoch " + epochs);
+            if (checkpointDirectory != null) {
+                saveCheckpoint(checkpointDirectory);
+            }
+        } catch (IOException e) {
+            failed = true;
+            throw new UncheckedIOException(
+                    "Cannot write the HYDRA checkpoint to "
+                            + checkpointDirectory
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /**
+     * At the first epoch end: every index in [0, N) must have been visited, or N is not the size of
+     * the dataset the trainer iterates (every hypergradient would be scaled by a wrong N, and
+     * samples that do not exist would get rows of zeros).
+     */
+    private void requireEverySampleSeen() {
+        if (seenInFirstEpoch == null) {
+            return;
+        }
+        long n = tracked.trainingSetSize();
+        int missing = seenInFirstEpoch.nextClearBit(0);
+        if (missing < n) {
+            throw new IllegalStateException(
+                    "HydraListener was built for a training set of "
+                            + n
+                            + " samples, but the first epoch visited only "
+                            + seenInFirstEpoch.cardinality()
+                            + " distinct dataset indices (index "
+                            + missing
+                            + " never appeared): give HydraListener.builder the size of the"
+                            + " dataset the trainer iterates (e.g. trainSet.size()), and let"
+                            + " every epoch visit every sample.");
+        }
+        seenInFirstEpoch = null;
+    }
+
+    /** Checks the updates so far: counts and rates, the applied updates, finiteness. */
+    private void verifyUpdates(String when) {
+        updates.verify(step);
+        if (step == 0) {
+            return;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            applied.afterStep(shadow.space().values(scope, trainer.getModel().getDataType()));
+        }
+        applied.requireSound(when);
     }
 
     /** {@inheritDoc} */
@@ -200,7 +264,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Training failed earlier; the hypergradients are incomplete");
         }
-        updates.verify(step);
+        verifyUpdates("when training ended");
         for (Recurrence recurrence : recurrences.values()) {
             recurrence.catchUp();
         }
@@ -267,7 +331,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Nothing to checkpoint: no successful training step yet");
         }
-        updates.verify(step);
+        verifyUpdates("before writing a checkpoint");
         Checkpoint.save(directory, state(), info());
     }
 
@@ -290,8 +354,13 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         if (this.trainer == null) {
             onTrainingBegin(trainer);
         }
-        initialize(trainer);
-        CheckpointInfo saved = Checkpoint.restore(directory, state(), info());
+        initialize(trainer, false); // the first step's momentum buffer is not known to the check
+        CheckpointInfo found = Checkpoint.read(directory);
+        CheckpointInfo saved =
+                Checkpoint.restore(
+                        directory,
+                        state(),
+                        info(found.firstNumUpdate(), found.step(), found.epochs()));
         step = saved.step();
         epochs = saved.epochs();
         updates.restore(saved.firstNumUpdate(), step);
@@ -302,6 +371,18 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private CheckpointInfo info() {
+        return info(updates.firstNumUpdate(), step, epochs);
+    }
+
+    /** What a checkpoint after {@code steps} steps from update {@code first} records. */
+    private CheckpointInfo info(int first, int steps, int epochCount) {
+        Map<String, String> run = new TreeMap<>(runDescription);
+        run.put("optimizer.weightDecay", Float.toString(optimizer.getWeightDecay()));
+        run.put("optimizer.rescaleGrad", Float.toString(optimizer.getRescaleGrad()));
+        run.put("optimizer.learningRatesSha256", updates.rateHistory(first, steps));
+        if (recurrences.containsKey(HydraMode.HESSIAN_AWARE)) {
+            run.put("hessianStep", Double.toString(hessianStep));
+        }
         return new CheckpointInfo(
                 trainer.getManager().getEngine().getEngineName(),
                 mode,
@@ -310,9 +391,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 shadow.space().size(),
                 trainer.getModel().getDataType(),
                 optimizer.getMomentum(),
-                step,
-                epochs,
-                updates.firstNumUpdate());
+                steps,
+                epochCount,
+                first,
+                run);
     }
 
     /** Frees the hypergradient state. */
@@ -327,8 +409,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
-    /** Plans the stores and creates the recurrences, at the first batch (or on resume). */
-    private void initialize(Trainer trainer) {
+    /**
+     * Plans the stores and creates the recurrences, at the first batch (or on resume).
+     *
+     * @param fresh true if the optimizer has taken no step yet
+     */
+    private void initialize(Trainer trainer, boolean fresh) {
         Device device = trainer.getDevices()[0];
         manager = trainer.getModel().getNDManager().newSubManager(device);
         shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
@@ -355,6 +441,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                         shadow.space().trainable().stream().map(Parameter::getId).toList(),
                         "HydraListener");
         updates.start();
+        applied = new AppliedUpdateCheck(manager, optimizer, dataType, fresh);
+        seenInFirstEpoch = new BitSet(Math.toIntExact(tracked.trainingSetSize()));
     }
 
     private Recurrence newRecurrence(HydraMode which, HypergradientStore d, HypergradientStore m) {
@@ -373,19 +461,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 chunkSize);
     }
 
-    private void requireFinite(NDArray array, String what) {
-        // one reduction: the sum is NaN or infinite if any element is (or if it overflows)
-        if (array.size() > 0
-                && !Double.isFinite(array.sum().toType(DataType.FLOAT64, false).getDouble())) {
-            throw new IllegalStateException(
-                    "Training diverged at step "
-                            + step
-                            + ": the "
-                            + what
-                            + " contain NaN or Inf. Lower the learning rate or check the data.");
-        }
-    }
-
     /** Builds a {@link HydraListener}. */
     public static final class Builder {
 
@@ -397,6 +472,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
         private int chunkSize = 256;
         private Path checkpointDirectory;
+        private Map<String, String> runDescription = Map.of();
 
         Builder(HydraSgd optimizer, long trainingSetSize) {
             Preconditions.checkArgument(
@@ -468,13 +544,30 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         /**
          * Writes a checkpoint ({@link HydraListener#saveCheckpoint}) into this folder at the end of
          * every epoch ({@code onEpoch}), so that an interrupted run can {@link
-         * HydraListener#resume}; none by default.
+         * HydraListener#resume}; none by default. A checkpoint already in the folder is replaced at
+         * the first epoch end (check {@link Checkpoint#exists} first to refuse that, as {@code
+         * AttributionRun} does), and the folder should be claimed with {@link Checkpoint#lock} when
+         * several runs could share it.
          *
          * @param directory the checkpoint folder
          * @return this builder
          */
         public Builder optCheckpointDirectory(Path directory) {
             this.checkpointDirectory = directory;
+            return this;
+        }
+
+        /**
+         * Describes what else determines the run (e.g. the seed, the batch size, a fingerprint of
+         * the training data): recorded in every checkpoint, and compared entry by entry when a run
+         * resumes from one, which refuses any difference by name. The listener adds the optimizer's
+         * weight decay, rescale factor and the learning rates of the steps taken itself.
+         *
+         * @param description setting name to value; none by default
+         * @return this builder
+         */
+        public Builder optRunDescription(Map<String, String> description) {
+            this.runDescription = Map.copyOf(description);
             return this;
         }
 

@@ -54,6 +54,15 @@ public final class StorePlanner {
     }
 
     /**
+     * Returns the folder of memory-mapped (disk) stores.
+     *
+     * @return the folder
+     */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
      * Chooses a placement for {@code matrices} matrices of {@code rows x columns}.
      *
      * @param rows tracked samples
@@ -205,6 +214,7 @@ public final class StorePlanner {
     private Budget diskBudget() {
         try {
             Files.createDirectories(directory);
+            StoreFolders.removeStale(directory); // stores of killed runs are not used space
             long usable = Files.getFileStore(directory).getUsableSpace();
             return new Budget(
                     (long) (usable * 0.9),

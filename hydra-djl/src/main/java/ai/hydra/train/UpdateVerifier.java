@@ -2,6 +2,9 @@ package ai.hydra.train;
 
 import ai.djl.training.Trainer;
 import ai.djl.training.optimizer.Optimizer;
+import ai.hydra.io.Sha256;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -193,5 +196,24 @@ public final class UpdateVerifier {
                                 + " count.");
             }
         }
+    }
+
+    /**
+     * Fingerprints the learning rates of a range of steps, so that a run resumed from a checkpoint
+     * can check that its schedule gave the steps already taken the same rates.
+     *
+     * @param first the optimizer's update count before step 1
+     * @param steps the steps taken
+     * @return the SHA-256 (hex) of the rates of updates {@code first + 1 .. first + steps}
+     */
+    public String rateHistory(int first, int steps) {
+        MessageDigest digest = Sha256.digest();
+        ByteBuffer rate = ByteBuffer.allocate(Float.BYTES);
+        for (int step = 1; step <= steps; step++) {
+            rate.clear();
+            rate.putFloat(optimizer.learningRate(parameterIds.get(0), first + step));
+            digest.update(rate.array());
+        }
+        return Sha256.hex(digest);
     }
 }
