@@ -77,6 +77,12 @@ public final class AttributionRun {
      */
     public AttributionResult run() throws IOException, TranslateException {
         Path checkpoint = config.hydra().checkpointDir();
+        if (resume && config.hydra().mode() == AttributionMode.EXACT) {
+            throw new ConfigException(
+                    "hydra.mode exact cannot resume an interrupted run: the recording of the"
+                            + " training lives in the process that trained. Run it again from the"
+                            + " start, without --resume.");
+        }
         if (resume && checkpoint == null) {
             throw new ConfigException(
                     "resuming needs hydra.checkpointDir: the folder the"
@@ -103,13 +109,7 @@ public final class AttributionRun {
                         .build();
         try (PreparedTraining prepared = training.prepare(data)) {
             if (config.hydra().mode() == AttributionMode.EXACT) {
-                if (checkpoint != null) {
-                    throw new ConfigException(
-                            "hydra.mode exact cannot resume an interrupted run: the recording of"
-                                    + " the training lives in this process. Run it again from"
-                                    + " the start.");
-                }
-                return replay(prepared, data);
+                return replay(prepared, data); // no checkpointDir: refused by HydraConfig
             }
             HydraListener listener = newListener(prepared.optimizer(), data);
             try {

@@ -13,6 +13,7 @@ import ai.hydra.gradient.ParameterSpace;
 import ai.hydra.replay.StepRecord;
 import ai.hydra.replay.Trajectory;
 import ai.hydra.replay.TrajectoryStore;
+import ai.hydra.train.AppliedUpdateCheck;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.UpdateVerifier;
 import java.nio.file.Path;
@@ -40,7 +41,11 @@ import java.util.Map;
  *
  * <p>It runs in {@code onTrainingBatch}, before {@code trainer.step()}: the weights it stores are
  * the pre-step ones, the momentum buffers DJL's {@code Sgd} holds then. The optimizer must be the
- * given {@link HydraSgd}, and every learning rate it uses is checked against the recorded one.
+ * given {@link HydraSgd}, and every learning rate it uses is checked against the recorded one. As
+ * with {@link HydraListener}, each step's applied update is checked against DJL's SGD update
+ * ({@link AppliedUpdateCheck}: gradient clipping is refused, since the replay could not re-create
+ * it) and training must stay finite; these checks are read at every epoch end and in {@link
+ * #finish()}.
  */
 public final class TrajectoryRecorder extends TrainingListenerAdapter implements AutoCloseable {
 
@@ -59,6 +64,8 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
     private Trajectory trajectory;
     private Trainer trainer;
     private UpdateVerifier updates;
+    private AppliedUpdateCheck applied;
+    private int epochs;
     private boolean failed;
 
     private TrajectoryRecorder(Builder builder) {
@@ -107,14 +114,41 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
             initialize(trainer);
         }
         updates.verify(trajectory.size());
-        float rate = updates.plan(trajectory.size() + 1);
-        if (trajectory.wantsCheckpoint()) {
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray weights = space.values(scope, dataType);
+        int step = trajectory.size() + 1;
+        float rate = updates.plan(step);
+        int[] indices = BatchIndices.of(batch, trainingSetSize, NAME);
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray weights = space.values(scope, dataType);
+            applied.beforeStep(step, weights, space.gradients(scope, dataType), rate);
+            if (trajectory.wantsCheckpoint()) {
                 trajectory.checkpoint(weights, momentum(scope));
             }
         }
-        trajectory.addStep(new StepRecord(BatchIndices.of(batch, trainingSetSize, NAME), rate));
+        trajectory.addStep(new StepRecord(indices, rate));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void onEpoch(Trainer trainer) {
+        if (failed || trajectory == null || trajectory.isComplete()) {
+            return;
+        }
+        epochs++;
+        try {
+            verifyUpdates("at the end of epoch " + epochs);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /** Checks the updates so far: counts and rates, the applied updates, finiteness. */
+    private void verifyUpdates(String when) {
+        updates.verify(trajectory.size());
+        try (NDManager scope = manager.newSubManager()) {
+            applied.afterStep(space.values(scope, dataType));
+        }
+        applied.requireSound(when);
     }
 
     /** {@inheritDoc} */
@@ -146,7 +180,12 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
         if (trajectory.isComplete()) {
             return;
         }
-        updates.verify(trajectory.size());
+        try {
+            verifyUpdates("when training ended");
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        }
         try (NDManager scope = manager.newSubManager()) {
             trajectory.finish(space.values(scope, dataType), manager);
         }
@@ -184,6 +223,8 @@ public final class TrajectoryRecorder extends TrainingListenerAdapter implements
                 new UpdateVerifier(
                         optimizer, space.trainable().stream().map(Parameter::getId).toList(), NAME);
         updates.start();
+        boolean fresh = optimizer.getUpdateLog().getLatestNumUpdate() == 0;
+        applied = new AppliedUpdateCheck(manager, optimizer, dataType, fresh);
     }
 
     /** The optimizer's momentum buffers, flat (zeros before a parameter's first update). */

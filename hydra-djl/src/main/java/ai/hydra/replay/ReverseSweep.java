@@ -45,6 +45,7 @@ public final class ReverseSweep {
     private final TrajectoryReplay replay;
     private final DirectionalDerivatives derivatives;
     private final IntConsumer progress;
+    private int divergedAfter;
 
     private ReverseSweep(Builder builder) {
         trajectory = builder.trajectory;
@@ -88,7 +89,8 @@ public final class ReverseSweep {
      * @param manager a manager on the training device, for temporaries
      * @param adjoints {@code grad J_k(w_steps)}, one row per functional, shape (k, |w|)
      * @param steps the number of steps the functionals' weights come after, in [1, T]
-     * @return {@code dJ_k/deps_i}: k rows of N values, column i = dataset index i
+     * @return {@code dJ_k/deps_i}: k rows of N values, column i = dataset index i; NaN for the
+     *     samples before a step where the adjoint became non-finite ({@link #divergedAfter})
      */
     public double[][] run(NDManager manager, NDArray adjoints, int steps) {
         if (steps < 1 || steps > trajectory.size()) {
@@ -141,9 +143,12 @@ public final class ReverseSweep {
                         av.close();
                         aw = next[0];
                         av = next[1];
-                        requireFinite(aw, t);
                         done++;
                         progress.accept(done);
+                        if (!Double.isFinite(aw.norm().getDouble())) {
+                            diverged(result, t);
+                            return result;
+                        }
                     }
                 }
             }
@@ -162,15 +167,31 @@ public final class ReverseSweep {
         }
     }
 
-    private static void requireFinite(NDArray adjoint, int step) {
-        double norm = adjoint.norm().getDouble();
-        if (!Double.isFinite(norm)) {
-            throw new IllegalStateException(
-                    "The reverse sweep diverged at step "
-                            + step
-                            + ": the adjoint holds NaN or Inf (the training itself diverged, or its"
-                            + " loss is not twice differentiable there)");
+    /**
+     * The adjoint became NaN or infinite after step {@code t} was swept (the training itself
+     * diverged, or its loss is not twice differentiable there): every sample of steps 1 .. t-1
+     * would get a non-finite derivative, so the sweep stops and marks them NaN, to be refused where
+     * results are written (as every mode's non-finite values are) unless explicitly allowed.
+     */
+    private void diverged(double[][] result, int t) {
+        divergedAfter = t;
+        for (int step = 1; step < t; step++) {
+            for (int i : trajectory.step(step).indices()) {
+                for (double[] row : result) {
+                    row[i] = Double.NaN;
+                }
+            }
         }
+    }
+
+    /**
+     * Returns the step after whose sweep the adjoint became NaN or infinite, or 0 if it stayed
+     * finite: the derivatives of the samples of the earlier steps are then NaN.
+     *
+     * @return the step, or 0
+     */
+    public int divergedAfter() {
+        return divergedAfter;
     }
 
     /** Checkpoint steps before {@code steps}, then {@code steps}: pairs are the segments. */
@@ -206,6 +227,12 @@ public final class ReverseSweep {
                                 "replayed weights drifted by up to %.2e relative (GPU)",
                                 replay.maxDrift())
                         : "replayed weights bit-identical at " + replay.checks() + " checks";
+        if (divergedAfter > 0) {
+            check +=
+                    "; the adjoint became NaN or infinite at step "
+                            + divergedAfter
+                            + ": the contributions of the samples of the steps before are NaN";
+        }
         return trajectory.describe() + "; " + check;
     }
 

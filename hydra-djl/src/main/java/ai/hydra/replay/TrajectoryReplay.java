@@ -104,7 +104,7 @@ public final class TrajectoryReplay {
                 current = step(scope, t, current, parameters, momentum);
             }
             if (check) {
-                check(scope, to, current);
+                check(scope, from, to, current);
             } else {
                 out.add(current);
                 current.attach(manager);
@@ -166,7 +166,7 @@ public final class TrajectoryReplay {
     }
 
     /** Compares the replayed weights after step {@code to} with the recorded ones. */
-    private void check(NDManager scope, int to, NDArray replayed) {
+    private void check(NDManager scope, int from, int to, NDArray replayed) {
         NDArray recorded =
                 to == trajectory.size()
                         ? trajectory.finalWeights()
@@ -192,14 +192,19 @@ public final class TrajectoryReplay {
                 String.format(
                         Locale.ROOT,
                         "Replaying the recorded training did not reproduce the weights after step"
-                                + " %d (largest difference %.3e, weights up to %.3e): the"
-                                + " training is not deterministic (dropout, random data"
-                                + " augmentation, a nondeterministic kernel) or the training data"
-                                + " given to the replay differs from the data the run trained"
-                                + " on.",
+                                + " %d (largest difference %.3e, weights up to %.3e; replayed"
+                                + " from the checkpoint after step %d, so one of steps %d..%d"
+                                + " differs): the training is not deterministic (dropout, random"
+                                + " data augmentation, a nondeterministic kernel) or the training"
+                                + " data given to the replay differs from the data the run"
+                                + " trained on. Record with a checkpoint at every step"
+                                + " (checkpoint interval 1) to find the step.",
                         to,
                         difference,
-                        scale));
+                        scale,
+                        from,
+                        from + 1,
+                        to));
     }
 
     /**

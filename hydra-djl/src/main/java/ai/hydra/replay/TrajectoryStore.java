@@ -4,13 +4,16 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.Sha256;
+import ai.hydra.store.StoreFolders;
 import ai.hydra.store.StorePlanner;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +23,12 @@ import java.util.stream.Stream;
 /**
  * The checkpoints of a recorded training: at chosen steps, the flat weights and (with momentum) the
  * flat momentum buffers, kept on the training device, in host memory or in files.
+ *
+ * <p>Files are written like every other file of hydra-djl: atomically ({@link AtomicFiles}, so a
+ * full disk fails the write with a clear error instead of leaving a truncated checkpoint), with the
+ * SHA-256 of their content recorded while they are written and checked before they are read back (a
+ * damaged checkpoint would replay into wrong weights), in this process's folder of the store
+ * directory ({@link StoreFolders}: removed on exit, and by the next run after {@code kill -9}).
  */
 public final class TrajectoryStore implements AutoCloseable {
 
@@ -38,6 +47,7 @@ public final class TrajectoryStore implements AutoCloseable {
     private final Path directory;
     private final Map<Integer, NDList> inMemory = new TreeMap<>();
     private final Map<Integer, Long> sizes = new TreeMap<>();
+    private final Map<Integer, String> checksums = new TreeMap<>();
     private long bytes;
 
     /**
@@ -55,8 +65,9 @@ public final class TrajectoryStore implements AutoCloseable {
                         : parent.newSubManager();
         if (placement == Placement.DISK) {
             try {
-                Files.createDirectories(directory);
-                this.directory = Files.createTempDirectory(directory, "hydra-trajectory-");
+                this.directory =
+                        Files.createTempDirectory(
+                                StoreFolders.ofThisProcess(directory), "trajectory-");
             } catch (IOException | RuntimeException e) {
                 throw new UncheckedIOException(
                         "Cannot create the trajectory checkpoint folder under "
@@ -114,15 +125,19 @@ public final class TrajectoryStore implements AutoCloseable {
         }
         NDList out = new NDList();
         if (placement == Placement.DISK) {
-            try (InputStream in = Files.newInputStream(file(step))) {
-                for (NDArray array : NDList.decode(target, in)) {
+            try {
+                for (NDArray array : NDList.decode(target, readChecked(step))) {
                     NDArray local = array.toDevice(target.getDevice(), false);
                     local.attach(target);
                     out.add(local);
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(
-                        "Cannot read the trajectory checkpoint " + file(step), e);
+                        "Cannot read the trajectory checkpoint "
+                                + file(step)
+                                + ": "
+                                + e.getMessage(),
+                        e);
             }
             return out;
         }
@@ -235,8 +250,10 @@ public final class TrajectoryStore implements AutoCloseable {
 
     private void write(int step, NDList arrays) {
         Path file = file(step);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            arrays.encode(out);
+        MessageDigest digest = Sha256.digest();
+        try {
+            AtomicFiles.write(file, out -> arrays.encode(new DigestOutputStream(out, digest)));
+            checksums.put(step, Sha256.hex(digest));
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "Cannot write the trajectory checkpoint "
@@ -246,6 +263,20 @@ public final class TrajectoryStore implements AutoCloseable {
                             + ". Free disk space or record into memory.",
                     e);
         }
+    }
+
+    /** The bytes of a checkpoint file, after checking them against the checksum written. */
+    private byte[] readChecked(int step) throws IOException {
+        byte[] bytes = Files.readAllBytes(file(step));
+        MessageDigest digest = Sha256.digest();
+        digest.update(bytes);
+        if (!Sha256.hex(digest).equals(checksums.get(step))) {
+            throw new IOException(
+                    "its SHA-256 differs from the one recorded when it was written: the file was"
+                            + " damaged or changed on the disk, and the replay cannot trust it."
+                            + " Record the training again, or keep the checkpoints in memory");
+        }
+        return bytes;
     }
 
     private Path file(int step) {

@@ -1,6 +1,7 @@
 package ai.hydra.replay;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,12 @@ import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.TinyProblem;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 @EngineNeutral
 class TrajectoryReplayTest {
 
-    @TempDir java.nio.file.Path temp;
+    @TempDir Path temp;
 
     @Test
     void budgetThinsCheckpointsWithoutChangingTheResult() throws Exception {
@@ -65,7 +72,10 @@ class TrajectoryReplayTest {
             all.close();
             budgeted.close();
             onDisk.close();
-            assertTrue(java.nio.file.Files.list(temp).findAny().isEmpty(), "files left behind");
+            try (Stream<Path> left = Files.walk(temp)) {
+                // this process's store folder (StoreFolders) stays until exit; no checkpoint does
+                assertTrue(left.noneMatch(TrajectoryReplayTest::isCheckpoint), "files left behind");
+            }
             model.close();
         }
     }
@@ -167,5 +177,71 @@ class TrajectoryReplayTest {
             recorder.close();
             model.close();
         }
+    }
+
+    /** A checkpoint file changed on the disk is refused before the replay reads it. */
+    @Test
+    void damagedDiskCheckpointIsRefused() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            var sgd = problem.optimizer();
+            TrajectoryRecorder recorder =
+                    TrajectoryRecorder.builder(sgd, TinyProblem.N)
+                            .optCheckpointInterval(4)
+                            .optPlacement(TrajectoryStore.Placement.DISK)
+                            .optDirectory(temp)
+                            .build();
+            Model model = problem.train(manager, -1, 0, sgd, recorder);
+            List<Path> files;
+            try (Stream<Path> walk = Files.walk(temp)) {
+                files = walk.filter(TrajectoryReplayTest::isCheckpoint).toList();
+            }
+            assertEquals(recorder.getTrajectory().checkpointSteps().length, files.size());
+            Path damaged = files.get(files.size() - 1);
+            byte[] bytes = Files.readAllBytes(damaged);
+            bytes[bytes.length - 1] ^= 1; // one bit of the last weight
+            Files.write(damaged, bytes);
+            UncheckedIOException error =
+                    assertThrows(
+                            UncheckedIOException.class,
+                            () ->
+                                    ReverseSweepTest.meanTestLossDerivatives(
+                                            problem, model, recorder, manager));
+            assertTrue(error.getMessage().contains(damaged.toString()), error.getMessage());
+            assertTrue(error.getMessage().contains("SHA-256 differs"), error.getMessage());
+            recorder.close();
+            model.close();
+        }
+    }
+
+    /**
+     * A non-finite adjoint (here a NaN functional gradient) gives NaN derivatives, which every
+     * writer refuses unless allowed, and the sweep says where it diverged.
+     */
+    @Test
+    void nonFiniteAdjointGivesNaNAndNamesTheStep() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            var sgd = problem.optimizer();
+            TrajectoryRecorder recorder = TrajectoryRecorder.builder(sgd, TinyProblem.N).build();
+            Model model = problem.train(manager, -1, 0, sgd, recorder);
+            Trajectory trajectory = recorder.getTrajectory();
+            ShadowModel shadow =
+                    new ShadowModel(model.getBlock(), new TinyProblem.WeightedSoftmaxLoss());
+            ReverseSweep sweep =
+                    ReverseSweep.builder(trajectory, shadow, problem.trainSamples(manager)).build();
+            NDArray adjoint =
+                    manager.full(new Shape(1, shadow.space().size()), Float.NaN, DataType.FLOAT64);
+            double[] derivatives = sweep.run(manager, adjoint)[0];
+            assertEquals(trajectory.size(), sweep.divergedAfter());
+            assertTrue(Arrays.stream(derivatives).allMatch(Double::isNaN));
+            assertTrue(sweep.describe().contains("NaN or infinite at step " + trajectory.size()));
+            recorder.close();
+            model.close();
+        }
+    }
+
+    private static boolean isCheckpoint(Path file) {
+        return file.getFileName().toString().endsWith(".ndlist");
     }
 }
