@@ -206,6 +206,10 @@ public final class ExactAgreement implements Callable<Integer> {
             String key = prefix + "epoch" + m.epoch + "_";
             results.put(key + "hessian_free_sign_errors", Agreement.signErrorRate(m.free, m.exact));
             results.put(key + "hessian_free_spearman", Agreement.spearman(m.free, m.exact));
+            // the scale of each: an exact derivative amplified by unstable directions of the
+            // training shows here as an exact RMS far above the Hessian-free one
+            results.put(key + "exact_rms", rms(m.exact));
+            results.put(key + "hessian_free_rms", rms(m.free));
             if (m.influence != null) {
                 results.put(
                         key + "influence_sign_errors",
@@ -213,6 +217,14 @@ public final class ExactAgreement implements Callable<Integer> {
                 results.put(key + "influence_spearman", Agreement.spearman(m.influence, m.exact));
             }
         }
+    }
+
+    private static double rms(double[] values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v * v;
+        }
+        return Math.sqrt(sum / values.length);
     }
 
     /** What is taken at one epoch end. */

@@ -239,6 +239,22 @@ class HydraCommandTest {
                         .contains("- **method**: hydra-exact"));
     }
 
+    /** Exact mode has no checkpoint to resume: --resume is refused before any work, saying why. */
+    @Test
+    void exactModeRefusesResume(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
+        Run run =
+                run(
+                        "demo",
+                        "--set",
+                        "hydra.mode=exact",
+                        "--resume",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains("hydra.mode exact cannot resume"), run.err());
+    }
+
     /** The demo on 128 training and 50 test images for one epoch, with extra overrides. */
     private static Run smallDemo(java.nio.file.Path out, String... overrides) {
         List<String> args =
