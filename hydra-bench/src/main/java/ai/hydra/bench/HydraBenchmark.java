@@ -21,26 +21,17 @@ import ai.hydra.data.ImageData;
 import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.data.Split;
 import ai.hydra.gradient.ShadowModel;
-import ai.hydra.io.AtomicFiles;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
-import ai.hydra.store.HostMemory;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -120,7 +111,7 @@ public final class HydraBenchmark implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final BenchmarkResults results = new BenchmarkResults();
 
     /**
      * Runs the benchmark.
@@ -165,7 +156,7 @@ public final class HydraBenchmark implements Callable<Integer> {
         results.put("device", device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
-        results.put("load_average_at_start", loadAverage());
+        results.put("load_average_at_start", BenchmarkResults.loadAverage());
         try (NDManager manager = NDManager.newBaseManager(device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
             warmUp(dataset);
@@ -174,9 +165,9 @@ public final class HydraBenchmark implements Callable<Integer> {
             measureHessianFree(dataset, train.size());
             measureHessianAware(train, manager);
         }
-        results.put("load_average_at_end", loadAverage());
-        printTable();
-        writeJson();
+        results.put("load_average_at_end", BenchmarkResults.loadAverage());
+        results.printTable("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
+        results.writeJson(out, "bench-hydra.json");
     }
 
     private ImageData loadTrain() throws IOException {
@@ -204,7 +195,7 @@ public final class HydraBenchmark implements Callable<Integer> {
             results.put("plain_epoch_s", mean(epochs));
             results.put("plain_epoch_s_each", epochs);
         }
-        results.put("peak_rss_after_plain_mib", peakRssMib());
+        results.put("peak_rss_after_plain_mib", BenchmarkResults.peakRssMib());
     }
 
     /**
@@ -274,9 +265,9 @@ public final class HydraBenchmark implements Callable<Integer> {
             results.put("hydra_free_epoch_s", mean(epochs));
             results.put("hydra_free_epoch_s_each", epochs);
             results.put("hydra_free_catch_up_s", catchUp);
-            results.put("hydra_free_ratio", mean(epochs) / (double) results.get("plain_epoch_s"));
+            results.put("hydra_free_ratio", mean(epochs) / results.number("plain_epoch_s"));
             results.put("store", hydra.describeStore());
-            results.put("peak_rss_after_hessian_free_mib", peakRssMib());
+            results.put("peak_rss_after_hessian_free_mib", BenchmarkResults.peakRssMib());
         }
     }
 
@@ -386,70 +377,6 @@ public final class HydraBenchmark implements Callable<Integer> {
             sum += v;
         }
         return sum / values.length;
-    }
-
-    /**
-     * The one-minute system load average: other processes sharing the cores distort the timings, so
-     * the result records it.
-     */
-    private static double loadAverage() {
-        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    }
-
-    /** Peak resident set size of this process, or -1 where it cannot be read. */
-    private static long peakRssMib() {
-        return HostMemory.peakResident().orElse(-1L << 20) >> 20;
-    }
-
-    private void printTable() {
-        System.out.println();
-        System.out.println("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
-        System.out.println("-".repeat(78));
-        for (Map.Entry<String, Object> entry : results.entrySet()) {
-            System.out.printf(Locale.ROOT, "%-34s %s%n", entry.getKey(), format(entry.getValue()));
-        }
-        System.out.println("-".repeat(78));
-    }
-
-    private static String format(Object value) {
-        if (value instanceof Double d) {
-            return String.format(Locale.ROOT, "%.4g", d);
-        }
-        if (value instanceof double[] a) {
-            List<String> parts = new ArrayList<>();
-            for (double d : a) {
-                parts.add(String.format(Locale.ROOT, "%.4g", d));
-            }
-            return "[" + String.join(", ", parts) + "]";
-        }
-        return String.valueOf(value);
-    }
-
-    private void writeJson() throws IOException {
-        Files.createDirectories(out);
-        Map<String, Object> json = new LinkedHashMap<>();
-        results.forEach((key, value) -> json.put(key, jsonValue(value)));
-        Path file = out.resolve("bench-hydra.json");
-        AtomicFiles.writeString(
-                file,
-                new GsonBuilder()
-                        .setPrettyPrinting()
-                        .serializeNulls()
-                        .disableHtmlEscaping()
-                        .create()
-                        .toJson(json));
-        System.out.println("Wrote " + file.toAbsolutePath());
-    }
-
-    /** JSON has no NaN: unmeasured figures become null. */
-    private static Object jsonValue(Object value) {
-        if (value instanceof Double d && d.isNaN()) {
-            return null;
-        }
-        if (value instanceof double[] a) {
-            return Arrays.stream(a).mapToObj(d -> Double.isNaN(d) ? null : d).toList();
-        }
-        return value;
     }
 
     /** Converts {@code cpu} and {@code gpu} to devices. */

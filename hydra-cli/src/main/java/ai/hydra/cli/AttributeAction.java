@@ -2,6 +2,7 @@ package ai.hydra.cli;
 
 import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.data.ImageData;
+import ai.hydra.experiment.AttributionMode;
 import ai.hydra.experiment.AttributionResult;
 import ai.hydra.experiment.AttributionRun;
 import ai.hydra.experiment.ExperimentConfig;
@@ -14,9 +15,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Trains with the HYDRA listener, prints the most helpful and most harmful training samples of a
- * few test samples, and writes the report folder (contributions CSV/NPZ, image grid, heatmap); with
- * {@code hydra.mode: both}, one section and one report subfolder per mode.
+ * Trains with the HYDRA listener (or, with {@code hydra.mode: exact}, records the training and
+ * computes every sample's exact contributions by a backward sweep), prints the most helpful and
+ * most harmful training samples of a few test samples, and writes the report folder (contributions
+ * CSV/NPZ, image grid, heatmap); with {@code hydra.mode: both}, one section and one report
+ * subfolder per mode.
  */
 final class AttributeAction {
 
@@ -78,12 +81,14 @@ final class AttributeAction {
             }
             out.printf(
                     Locale.ROOT,
-                    "test accuracy: %.4f; hypergradients of %,d training samples"
-                            + " over %,d steps (%s)%n",
+                    "test accuracy: %.4f; %s of %,d training samples over %,d steps (%s)%n",
                     result.training().testAccuracy(),
+                    config.hydra().mode() == AttributionMode.EXACT
+                            ? "exact contributions"
+                            : "hypergradients",
                     result.first().testLoss().size(),
-                    result.listener().getSteps(),
-                    result.listener().describeStore());
+                    result.steps(),
+                    result.stored());
             boolean several = result.methods().size() > 1;
             for (int m = 0; m < reports.size(); m++) {
                 AttributionResult.MethodResult method = result.methods().get(m);

@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -201,22 +203,7 @@ class HydraCommandTest {
     @Test
     void bothModesAreReported(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
             throws Exception {
-        Run run =
-                run(
-                        "demo",
-                        "--set",
-                        "train.epochs=1",
-                        "--set",
-                        "data.trainLimit=128",
-                        "--set",
-                        "data.testLimit=50",
-                        "--set",
-                        "hydra.mode=both",
-                        "--set",
-                        "hydra.trackLimit=8",
-                        "--no-progress",
-                        "--out",
-                        out.toString());
+        Run run = smallDemo(out, "hydra.mode=both", "hydra.trackLimit=8");
         assertEquals(0, run.exitCode(), run.err());
         for (String method : new String[] {"hydra-hessian-free", "hydra-hessian-aware"}) {
             assertTrue(run.out().contains(method + ":"), run.out());
@@ -232,6 +219,62 @@ class HydraCommandTest {
                                 java.nio.file.Files.readString(
                                         out.resolve("hydra-hessian-aware/contributions.csv"))),
                 "the two modes differ");
+    }
+
+    /** hydra.mode=exact records the training and reports every training sample's contribution. */
+    @Test
+    void exactModeReportsEveryTrainingSample(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws Exception {
+        Run run = smallDemo(out, "hydra.mode=exact");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(
+                run.out().contains("exact contributions of 128 training samples over 2 steps"),
+                run.out());
+        assertTrue(run.out().contains("replayed weights bit-identical"), run.out());
+        // a header and one line per training sample
+        assertEquals(
+                129, java.nio.file.Files.readAllLines(out.resolve("contributions.csv")).size());
+        assertTrue(
+                java.nio.file.Files.readString(out.resolve("summary.md"))
+                        .contains("- **method**: hydra-exact"));
+    }
+
+    /** Exact mode has no checkpoint to resume: --resume is refused before any work, saying why. */
+    @Test
+    void exactModeRefusesResume(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
+        Run run =
+                run(
+                        "demo",
+                        "--set",
+                        "hydra.mode=exact",
+                        "--resume",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains("hydra.mode exact cannot resume"), run.err());
+    }
+
+    /** The demo on 128 training and 50 test images for one epoch, with extra overrides. */
+    private static Run smallDemo(java.nio.file.Path out, String... overrides) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "demo",
+                                "--set",
+                                "train.epochs=1",
+                                "--set",
+                                "data.trainLimit=128",
+                                "--set",
+                                "data.testLimit=50",
+                                "--no-progress",
+                                "--out",
+                                out.toString()));
+        for (String override : overrides) {
+            args.add("--set");
+            args.add(override);
+        }
+        return run(args.toArray(String[]::new));
     }
 
     /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */

@@ -2,22 +2,32 @@ package ai.hydra.experiment;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.training.loss.Loss;
 import ai.djl.translate.TranslateException;
 import ai.hydra.attribution.Attributor;
+import ai.hydra.attribution.ContributionMatrix;
+import ai.hydra.attribution.Contributions;
 import ai.hydra.attribution.HydraAttributor;
+import ai.hydra.attribution.ReplayAttributor;
+import ai.hydra.attribution.TestFunctionals;
 import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.data.ImageData;
 import ai.hydra.data.SampleSet;
+import ai.hydra.gradient.FiniteDifferenceDirectionalDerivatives;
+import ai.hydra.gradient.ShadowModel;
 import ai.hydra.io.FolderLock;
 import ai.hydra.io.Folders;
 import ai.hydra.listener.HydraListener;
+import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.replay.TrajectoryStore;
 import ai.hydra.store.StorePlanner;
 import ai.hydra.train.HydraSgd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,6 +77,12 @@ public final class AttributionRun {
      */
     public AttributionResult run() throws IOException, TranslateException {
         Path checkpoint = config.hydra().checkpointDir();
+        if (resume && config.hydra().mode() == AttributionMode.EXACT) {
+            throw new ConfigException(
+                    "hydra.mode exact cannot resume an interrupted run: the recording of the"
+                            + " training lives in the process that trained. Run it again from the"
+                            + " start, without --resume.");
+        }
         if (resume && checkpoint == null) {
             throw new ConfigException(
                     "resuming needs hydra.checkpointDir: the folder the"
@@ -92,6 +108,9 @@ public final class AttributionRun {
                         .optFirstEpoch(firstEpoch)
                         .build();
         try (PreparedTraining prepared = training.prepare(data)) {
+            if (config.hydra().mode() == AttributionMode.EXACT) {
+                return replay(prepared, data); // no checkpointDir: refused by HydraConfig
+            }
             HydraListener listener = newListener(prepared.optimizer(), data);
             try {
                 TrainingResult trained =
@@ -113,6 +132,104 @@ public final class AttributionRun {
                 listener.close(); // frees the store (and deletes disk-store files)
                 throw e;
             }
+        }
+    }
+
+    /** Exact mode: trains with a recorder, then one backward sweep gives every contribution. */
+    private AttributionResult replay(PreparedTraining prepared, ExperimentData data)
+            throws IOException, TranslateException {
+        TrajectoryRecorder recorder = newRecorder(prepared.optimizer(), data);
+        try {
+            TrainingResult trained = prepared.fit(recorder);
+            try {
+                progress.onStage("computing exact contributions of every training sample");
+                return exactContributions(trained, recorder, prepared.loss(), data);
+            } catch (RuntimeException e) {
+                trained.close();
+                throw e;
+            }
+        } catch (IOException | TranslateException | RuntimeException e) {
+            recorder.close();
+            throw e;
+        }
+    }
+
+    private TrajectoryRecorder newRecorder(HydraSgd sgd, ExperimentData data) {
+        HydraConfig hydra = config.hydra();
+        TrajectoryRecorder.Builder builder =
+                TrajectoryRecorder.builder(sgd, data.train().size())
+                        .optPlacement(
+                                switch (hydra.store()) {
+                                    case AUTO, DEVICE -> TrajectoryStore.Placement.DEVICE;
+                                    case HOST -> TrajectoryStore.Placement.HOST;
+                                    case DISK -> TrajectoryStore.Placement.DISK;
+                                });
+        if (hydra.storeDir() != null) {
+            builder.optDirectory(hydra.storeDir());
+        }
+        if (hydra.replayInterval() > 0) {
+            builder.optCheckpointInterval(hydra.replayInterval());
+        }
+        return builder.build();
+    }
+
+    /**
+     * One sweep for every functional the report needs: the class sums of the test losses (the
+     * inter-class matrix; their total is the mean test loss times the test-set size) and the chosen
+     * test samples' own losses.
+     */
+    private AttributionResult exactContributions(
+            TrainingResult training, TrajectoryRecorder recorder, Loss loss, ExperimentData data) {
+        DataType dataType = config.train().precision().dataType();
+        int[] testColumns = spreadOverClasses(data.test(), config.hydra().testSamples());
+        int numClasses = data.train().numClasses();
+        ShadowModel shadow = new ShadowModel(training.model().getBlock(), loss);
+        try (NDManager manager = training.model().getNDManager().newSubManager();
+                ReplayAttributor method =
+                        ReplayAttributor.builder(
+                                        recorder.getTrajectory(),
+                                        shadow,
+                                        data.train().toSampleSet(manager, dataType))
+                                .optDerivatives(
+                                        new FiniteDifferenceDirectionalDerivatives(
+                                                shadow,
+                                                config.hydra().hessianStep(),
+                                                DataType.FLOAT64))
+                                .optBatchSize(config.train().batchSize())
+                                .optProgress(progress::onSweepStep)
+                                .build()) {
+            progress.onSweepStart(recorder.getTrajectory().size());
+            SampleSet testSet = data.test().toSampleSet(manager, dataType);
+            List<ContributionMatrix> matrices =
+                    method.contributions(
+                            manager,
+                            List.of(
+                                    TestFunctionals.classSums(testSet, numClasses),
+                                    TestFunctionals.eachSample(
+                                            testSet.select(manager, testColumns))));
+            ContributionMatrix byClass = matrices.get(0);
+            double[] mean = new double[byClass.rows()];
+            for (int i = 0; i < mean.length; i++) {
+                for (int c = 0; c < numClasses; c++) {
+                    mean[i] += byClass.get(i, c);
+                }
+                mean[i] /= testSet.size();
+            }
+            int[] rowLabels =
+                    Arrays.stream(byClass.trainIndices()).map(i -> data.train().label(i)).toArray();
+            AttributionResult.MethodResult result =
+                    new AttributionResult.MethodResult(
+                            method.name(),
+                            new Contributions(mean, byClass.trainIndices()),
+                            matrices.get(1),
+                            byClass.interClass(rowLabels, byClass.testIndices(), numClasses));
+            return new AttributionResult(
+                    training,
+                    recorder,
+                    recorder.getTrajectory().size(),
+                    method.describe(),
+                    data,
+                    List.of(result));
         }
     }
 
@@ -167,7 +284,7 @@ public final class AttributionRun {
         HydraConfig hydra = config.hydra();
         HydraListener.Builder builder =
                 HydraListener.builder(sgd, data.train().size())
-                        .optMode(hydra.mode())
+                        .optMode(hydra.mode().listenerMode().orElseThrow())
                         .optStorePlanner(hydra.planner())
                         .optHessianStep(hydra.hessianStep())
                         .optBatchNormGradients(hydra.batchNormGradients())
@@ -212,7 +329,13 @@ public final class AttributionRun {
                 }
             }
         }
-        return new AttributionResult(training, listener, data, List.copyOf(methods));
+        return new AttributionResult(
+                training,
+                listener,
+                listener.getSteps(),
+                listener.describeStore(),
+                data,
+                List.copyOf(methods));
     }
 
     /** The first test samples of each class in turn, so every class is represented. */

@@ -2,7 +2,6 @@ package ai.hydra.experiment;
 
 import ai.hydra.gradient.BatchNormGradients;
 import ai.hydra.gradient.FiniteDifferenceHvp;
-import ai.hydra.recurrence.HydraMode;
 import ai.hydra.store.StorePlanner;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -11,7 +10,8 @@ import java.util.Map;
 /**
  * The {@code hydra} section: how hypergradients are computed and reported.
  *
- * @param mode hessian-free (default), hessian-aware, or both
+ * @param mode hessian-free (default), hessian-aware, both, or exact (every training sample, by
+ *     reverse-mode replay of the recorded training)
  * @param trackLimit track the first N training samples; null tracks all
  * @param store where hypergradient state lives: auto, device, host or disk
  * @param storeDir the folder of disk stores; null = the system's temporary folder
@@ -22,9 +22,11 @@ import java.util.Map;
  *     (default) or constant-statistics
  * @param checkpointDir where a checkpoint is written at every epoch end (null: none); a run
  *     continues from it with {@code hydra attribute --resume}
+ * @param replayInterval exact mode: store the weights every this many steps; 0 (default) stores
+ *     every step while the checkpoints fit in 1 GiB, then every 2nd, 4th, ... step
  */
 public record HydraConfig(
-        HydraMode mode,
+        AttributionMode mode,
         Integer trackLimit,
         StorePlanner.Placement store,
         Path storeDir,
@@ -32,7 +34,8 @@ public record HydraConfig(
         int topK,
         double hessianStep,
         BatchNormGradients batchNormGradients,
-        Path checkpointDir) {
+        Path checkpointDir,
+        int replayInterval) {
 
     static HydraConfig from(ConfigNode node) {
         node.allowOnly(
@@ -44,9 +47,23 @@ public record HydraConfig(
                 "topK",
                 "hessianStep",
                 "batchNormGradients",
-                "checkpointDir");
+                "checkpointDir",
+                "replayInterval");
+        AttributionMode mode =
+                node.enumValue("mode", AttributionMode.HESSIAN_FREE, AttributionMode.class);
+        if (mode == AttributionMode.EXACT) {
+            for (String key : new String[] {"trackLimit", "checkpointDir"}) {
+                if (node.has(key)) {
+                    throw node.error(
+                            key,
+                            "does not apply to hydra.mode exact, which computes every training"
+                                    + " sample's contribution after training from a recording"
+                                    + " kept in memory: set it to null or remove it");
+                }
+            }
+        }
         return new HydraConfig(
-                node.enumValue("mode", HydraMode.HESSIAN_FREE, HydraMode.class),
+                mode,
                 node.optionalInteger("trackLimit", 1, Integer.MAX_VALUE),
                 node.enumValue("store", StorePlanner.Placement.AUTO, StorePlanner.Placement.class),
                 node.path("storeDir"),
@@ -55,7 +72,8 @@ public record HydraConfig(
                 node.number("hessianStep", FiniteDifferenceHvp.DEFAULT_STEP, 1e-12, 1e-2),
                 node.enumValue(
                         "batchNormGradients", BatchNormGradients.EXACT, BatchNormGradients.class),
-                node.path("checkpointDir"));
+                node.path("checkpointDir"),
+                node.integer("replayInterval", 0, 0, Integer.MAX_VALUE));
     }
 
     /**
@@ -82,6 +100,7 @@ public record HydraConfig(
         map.put("hessianStep", hessianStep);
         map.put("batchNormGradients", ConfigNode.configName(batchNormGradients));
         map.put("checkpointDir", checkpointDir == null ? null : checkpointDir.toString());
+        map.put("replayInterval", replayInterval);
         return map;
     }
 }

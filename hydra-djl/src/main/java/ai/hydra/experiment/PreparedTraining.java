@@ -128,6 +128,16 @@ public final class PreparedTraining implements AutoCloseable {
     }
 
     /**
+     * Returns the loss training minimizes, the batch mean of the softmax cross-entropy: what
+     * attribution differentiates.
+     *
+     * @return a new instance of the loss
+     */
+    public Loss loss() {
+        return Loss.softmaxCrossEntropyLoss();
+    }
+
+    /**
      * Trains the remaining epochs with {@link EasyTrain#fit} and measures the test accuracy.
      *
      * @param listeners listeners added to the trainer after the run's own progress listener
@@ -156,7 +166,7 @@ public final class PreparedTraining implements AutoCloseable {
             throw new IllegalStateException("A prepared training fits once");
         }
         fitted = true;
-        RecordingLoss loss = new RecordingLoss(Loss.softmaxCrossEntropyLoss());
+        RecordingLoss loss = new RecordingLoss(loss());
         ProgressListener epochs = new ProgressListener(loss);
         DefaultTrainingConfig trainingConfig =
                 new DefaultTrainingConfig(loss)

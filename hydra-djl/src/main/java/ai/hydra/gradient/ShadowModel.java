@@ -80,7 +80,7 @@ public final class ShadowModel {
         this.block = block;
         this.loss = loss;
         this.space = ParameterSpace.of(block);
-        this.batchDependent = containsBatchNorm(block);
+        this.batchDependent = contains(block, BatchNorm.class);
         this.mirror = BlockMirror.of(block);
     }
 
@@ -161,6 +161,21 @@ public final class ShadowModel {
      * @return the pattern, which remembers its mode
      */
     public ActivationPattern activationPattern(NDArray w, NDList inputs, boolean training) {
+        RecordedPattern recorded = recordPattern(w, inputs, training);
+        recorded.predictions().close();
+        return recorded.pattern();
+    }
+
+    /**
+     * Records the activation pattern of a forward pass at {@code w} like {@link
+     * #activationPattern(NDArray, NDList, boolean)}, and keeps the pass's predictions.
+     *
+     * @param w flat weights; the pattern and predictions live under their manager
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the pattern and the model's outputs at {@code w}
+     */
+    public RecordedPattern recordPattern(NDArray w, NDList inputs, boolean training) {
         NDManager out = w.getManager();
         ActivationPattern pattern = new ActivationPattern(out, training);
         try (NDManager scope = out.newSubManager()) {
@@ -171,13 +186,13 @@ public final class ShadowModel {
             NDList x = onWeights(scope, inputs, at, true);
             try (DjlInternals.ForwardMode mode =
                     DjlInternals.forwardMode(scope.getEngine(), training)) {
-                MirrorPass.recording(mirror, shadow.store, pattern).run(x);
+                NDList predictions = MirrorPass.recording(mirror, shadow.store, pattern).run(x);
+                return new RecordedPattern(pattern, detached(predictions, out));
             }
         } catch (RuntimeException e) {
             pattern.close();
             throw e;
         }
-        return pattern;
     }
 
     /**
@@ -201,6 +216,37 @@ public final class ShadowModel {
                 (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
     }
 
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} with the activation pattern frozen
+     * (see {@link #gradient(NDArray, NDList, NDList, ActivationPattern)}), and keeps the
+     * predictions of the same forward pass: what finite differences of per-sample losses need.
+     *
+     * @param w flat weights, in the data type the pattern was recorded in; their manager receives
+     *     the results
+     * @param inputs the batch inputs the pattern was recorded on
+     * @param labels the batch labels
+     * @param frozen the pattern, from {@link #activationPattern} or {@link #recordPattern}
+     * @return the flat gradient and the predictions, detached from any graph
+     * @throws IllegalArgumentException if {@code w} is not in the type the engine records in
+     */
+    public GradientPass gradientPass(
+            NDArray w, NDList inputs, NDList labels, ActivationPattern frozen) {
+        Recording recording = recording(w, frozen.isTraining());
+        if (recording.dataType() != w.getDataType()) {
+            throw new IllegalArgumentException(
+                    "gradientPass computes in the weights' data type; this engine records these"
+                            + " gradients in "
+                            + recording.dataType()
+                            + ": pass weights of that type");
+        }
+        return pass(
+                w,
+                inputs,
+                labels,
+                recording,
+                (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
+    }
+
     /** The gradient of the loss of a forward pass, recorded as {@link #recording} says. */
     private NDArray gradient(
             NDArray w,
@@ -215,21 +261,126 @@ public final class ShadowModel {
                     recording.dataType(),
                     wide -> gradient(wide, inputs, labels, training, forward));
         }
+        GradientPass pass = pass(w, inputs, labels, recording, forward);
+        pass.predictions().close();
+        return pass.gradient();
+    }
+
+    /** One recorded forward and backward pass in {@code w}'s data type. */
+    private GradientPass pass(
+            NDArray w,
+            NDList inputs,
+            NDList labels,
+            Recording recording,
+            BiFunction<ParameterStore, NDList, NDList> forward) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
+            NDList predictions;
             try (GradientCollector collector =
                     DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
-                NDList predictions = forward.apply(shadow.store, x);
+                predictions = forward.apply(shadow.store, x);
                 collector.backward(loss.evaluate(y, predictions));
             }
             NDArray gradient = shadow.gradient();
             gradient.attach(out);
-            return gradient;
+            return new GradientPass(gradient, detached(predictions, out));
         }
+    }
+
+    /**
+     * Computes the gradient of the trainer's loss with respect to the predictions: for a loss that
+     * is the batch mean of per-sample terms, row j is {@code (1/B) d l_j / d prediction_j}.
+     *
+     * @param predictions the model's outputs, batch axis first; their manager receives the result
+     * @param labels the batch labels
+     * @return one gradient per prediction array, shaped like it
+     */
+    public NDList lossGradientByPredictions(NDList predictions, NDList labels) {
+        NDManager out = predictions.head().getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDList leaves = new NDList(predictions.size());
+            for (NDArray prediction : predictions) {
+                NDArray leaf = prediction.duplicate();
+                leaf.attach(scope);
+                leaf.setRequiresGradient(true);
+                leaves.add(leaf);
+            }
+            NDList y = onDevice(scope, labels, predictions.head());
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), true)) {
+                collector.backward(loss.evaluate(y, leaves));
+            }
+            NDList gradients = new NDList(leaves.size());
+            for (NDArray leaf : leaves) {
+                NDArray gradient = leaf.getGradient().duplicate();
+                gradient.attach(out);
+                gradients.add(gradient);
+            }
+            return gradients;
+        }
+    }
+
+    /**
+     * Checks that the trainer's loss on a batch is the mean of the losses of its rows, the form the
+     * per-sample weights {@code (1 + N eps_j) / B} of HYDRA assume.
+     *
+     * @param predictions the model's outputs on a batch
+     * @param labels the batch labels
+     * @throws IllegalArgumentException if it is not, naming the loss and the two values
+     */
+    public void requireMeanOfSampleLosses(NDList predictions, NDList labels) {
+        NDManager out = predictions.head().getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(predictions);
+            NDList y = onDevice(scope, labels, predictions.head());
+            int batch = Math.toIntExact(predictions.head().getShape().get(0));
+            double whole = scalar(loss.evaluate(y, predictions));
+            double sum = 0;
+            for (int row = 0; row < batch; row++) {
+                sum += scalar(loss.evaluate(rows(y, row), rows(predictions, row)));
+            }
+            double mean = sum / batch;
+            if (!(Math.abs(mean - whole) <= 1e-6 * Math.max(Math.abs(whole), 1e-30))) {
+                throw new IllegalArgumentException(
+                        "The training loss "
+                                + loss.getName()
+                                + " is not the batch mean of per-sample losses (batch loss "
+                                + whole
+                                + ", mean of its rows' losses "
+                                + mean
+                                + "): HYDRA weighs every sample's loss by (1 + N eps_i) / B, so"
+                                + " use a loss that averages per-sample terms over the batch.");
+            }
+        }
+    }
+
+    private static double scalar(NDArray array) {
+        return array.toType(DataType.FLOAT64, false).getDouble();
+    }
+
+    /** Copies of arrays that belong to no graph, attached to {@code manager}. */
+    private static NDList detached(NDList arrays, NDManager manager) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            NDArray copy = array.stopGradient();
+            copy.attach(manager);
+            out.add(copy);
+        }
+        return out;
+    }
+
+    private static NDList onDevice(NDManager scope, NDList arrays, NDArray like) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            NDArray copy = array.toDevice(like.getDevice(), true);
+            copy.attach(scope);
+            out.add(copy);
+        }
+        return out;
     }
 
     /**
@@ -521,12 +672,22 @@ public final class ShadowModel {
         return out;
     }
 
-    private static boolean containsBatchNorm(Block block) {
-        if (block instanceof BatchNorm) {
+    /**
+     * Whether the block or any block inside it is of a type (e.g. {@code Dropout}).
+     *
+     * @param type the block type
+     * @return true if one is found
+     */
+    public boolean containsBlock(Class<? extends Block> type) {
+        return contains(block, type);
+    }
+
+    private static boolean contains(Block block, Class<? extends Block> type) {
+        if (type.isInstance(block)) {
             return true;
         }
         for (Block child : block.getChildren().values()) {
-            if (containsBatchNorm(child)) {
+            if (contains(child, type)) {
                 return true;
             }
         }

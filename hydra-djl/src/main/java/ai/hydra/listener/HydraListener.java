@@ -9,7 +9,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Preconditions;
 import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.checkpoint.CheckpointInfo;
@@ -27,7 +26,6 @@ import ai.hydra.recurrence.TrackedSamples;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
 import ai.hydra.train.AppliedUpdateCheck;
-import ai.hydra.train.DjlInternals;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.UpdateVerifier;
 import java.io.IOException;
@@ -120,36 +118,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onTrainingBegin(Trainer trainer) {
-        if (trainer.getDevices().length != 1) {
-            throw new IllegalStateException(
-                    "HYDRA supports training on one device; this trainer uses "
-                            + Arrays.toString(trainer.getDevices())
-                            + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
-        }
-        Optimizer used =
-                DjlInternals.optimizerOf(trainer)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalStateException(
-                                                "HYDRA cannot see which optimizer the "
-                                                        + trainer.getManager()
-                                                                .getEngine()
-                                                                .getEngineName()
-                                                        + " engine's parameter server updates"
-                                                        + " with, so it cannot check that it"
-                                                        + " differentiates the update that runs:"
-                                                        + " hydra-djl supports DJL's PyTorch and"
-                                                        + " MXNet engines."));
-        if (used != optimizer) {
-            throw new IllegalStateException(
-                    "The trainer uses "
-                            + used
-                            + ", not the HydraSgd given to HydraListener. HYDRA differentiates"
-                            + " DJL's Sgd update: build it with HydraSgd.builder() (other"
-                            + " optimizers such as Adam, and gradient clipping, are not"
-                            + " supported) and pass the same instance to"
-                            + " DefaultTrainingConfig.optOptimizer(...).");
-        }
+        UpdateVerifier.requireTrainer(trainer, optimizer, "HydraListener");
         this.trainer = trainer;
     }
 
@@ -172,10 +141,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             initialize(trainer, optimizer.getUpdateLog().getLatestNumUpdate() == 0);
         }
         updates.verify(step);
-        List<?> indices = batchIndices(batch);
+        int[] indices = BatchIndices.of(batch, tracked.trainingSetSize(), "HydraListener");
         TrackedSamples.InBatch inBatch = tracked.inBatch(indices);
         if (seenInFirstEpoch != null) {
-            indices.forEach(index -> seenInFirstEpoch.set(((Number) index).intValue()));
+            Arrays.stream(indices).forEach(seenInFirstEpoch::set);
         }
         step++;
         float eta = updates.plan(step);
@@ -477,7 +446,8 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         updates =
                 new UpdateVerifier(
                         optimizer,
-                        shadow.space().trainable().stream().map(Parameter::getId).toList());
+                        shadow.space().trainable().stream().map(Parameter::getId).toList(),
+                        "HydraListener");
         updates.start();
         applied = new AppliedUpdateCheck(manager, optimizer, dataType, fresh);
         seenInFirstEpoch = new BitSet(Math.toIntExact(tracked.trainingSetSize()));
@@ -497,18 +467,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 optimizer.getWeightDecay(),
                 optimizer.getRescaleGrad(),
                 chunkSize);
-    }
-
-    /** The dataset index of every batch row, which HYDRA needs to find the tracked samples. */
-    private static List<?> batchIndices(Batch batch) {
-        List<?> indices = batch.getIndices();
-        if (indices == null || indices.size() != batch.getSize()) {
-            throw new IllegalStateException(
-                    "Training batches carry no dataset indices, which HYDRA needs to know which"
-                            + " samples each batch holds. Train on a RandomAccessDataset (for"
-                            + " example DJL's ArrayDataset), whose batches record them.");
-        }
-        return indices;
     }
 
     /** Builds a {@link HydraListener}. */

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * releases when the process ends, however it ends. A folder whose lock nobody holds belongs to a
  * process that is gone: {@link #removeStale} deletes it, so a run killed with {@code kill -9} costs
  * the next run no disk space. A shutdown hook deletes this process's folders on a normal exit,
- * SIGTERM or Ctrl-C.
+ * SIGTERM or Ctrl-C. The hypergradient stores ({@link MappedFileStore}) and the trajectory
+ * checkpoints of exact attribution ({@code ai.hydra.replay.TrajectoryStore}) live there.
  */
-final class StoreFolders {
+public final class StoreFolders {
 
     private static final Logger logger = LoggerFactory.getLogger(StoreFolders.class);
 
@@ -47,7 +48,7 @@ final class StoreFolders {
      * @return the folder
      * @throws IOException if it cannot be created
      */
-    static synchronized Path ofThisProcess(Path directory) throws IOException {
+    public static synchronized Path ofThisProcess(Path directory) throws IOException {
         Path key = directory.toAbsolutePath().normalize();
         Owned owned = OWNED.get(key);
         if (owned != null && Files.isDirectory(owned.folder())) {

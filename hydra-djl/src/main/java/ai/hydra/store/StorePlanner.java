@@ -238,7 +238,13 @@ public final class StorePlanner {
         }
     }
 
-    static String human(long bytes) {
+    /**
+     * Formats a byte count for messages and reports, e.g. "6.6 MiB".
+     *
+     * @param bytes the count
+     * @return the text
+     */
+    public static String human(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";
         }

@@ -40,12 +40,33 @@ class TrainingGuardsTest {
         assertTrue(message.contains("gradient clipping"), message);
     }
 
+    /** The recorder for exact replay refuses it too: the replay would not re-create the step. */
+    @Test
+    void gradientClippedBeforeTheStepIsRefusedByTheRecorder() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        String message = failure(problem, TinyProblem.N, 0.05, problem.trainX, 3, true, true);
+        assertTrue(message.contains("did not apply the update HYDRA"), message);
+    }
+
+    /** ... and a diverged training. */
+    @Test
+    void divergedTrainingIsRefusedByTheRecorder() throws Exception {
+        TinyProblem problem = new TinyProblem();
+        double[][] x = problem.trainX.clone();
+        x[TinyProblem.N - 1] = x[TinyProblem.N - 1].clone();
+        x[TinyProblem.N - 1][0] = Double.NaN;
+        String message = failure(problem, TinyProblem.N, 0, x, 1, false, true);
+        assertTrue(message.startsWith("Training diverged"), message);
+        assertTrue(message.contains("at the end of epoch 1"), message);
+    }
+
     /** The same loop without clipping passes: the check's float tolerance is not too tight. */
     @Test
     void unchangedUpdatesPass() throws Exception {
         TinyProblem problem = new TinyProblem();
         try (NDManager manager = NDManager.newBaseManager()) {
-            train(problem, manager, TinyProblem.N, 0, problem.trainX, 3, true);
+            train(problem, manager, TinyProblem.N, 0, problem.trainX, 3, true, false);
+            train(problem, manager, TinyProblem.N, 0, problem.trainX, 3, true, true);
         }
     }
 
@@ -85,17 +106,29 @@ class TrainingGuardsTest {
             double[][] x,
             int epochs,
             boolean shuffle) {
+        return failure(problem, n, clipNorm, x, epochs, shuffle, false);
+    }
+
+    private static String failure(
+            TinyProblem problem,
+            int n,
+            double clipNorm,
+            double[][] x,
+            int epochs,
+            boolean shuffle,
+            boolean record) {
         try (NDManager manager = NDManager.newBaseManager()) {
             return assertThrows(
                             IllegalStateException.class,
-                            () -> train(problem, manager, n, clipNorm, x, epochs, shuffle))
+                            () -> train(problem, manager, n, clipNorm, x, epochs, shuffle, record))
                     .getMessage();
         }
     }
 
     /**
-     * Trains with EasyTrain's steps, tracking samples 0, 1 and 2 in both modes; when {@code
-     * clipNorm > 0}, scales every batch gradient down to that norm between trainBatch and step.
+     * Trains with EasyTrain's steps, tracking samples 0, 1 and 2 in both modes (or, when {@code
+     * record}, recording the run for exact replay); when {@code clipNorm > 0}, scales every batch
+     * gradient down to that norm between trainBatch and step.
      */
     private static void train(
             TinyProblem problem,
@@ -104,7 +137,8 @@ class TrainingGuardsTest {
             double clipNorm,
             double[][] x,
             int epochs,
-            boolean shuffle)
+            boolean shuffle,
+            boolean record)
             throws Exception {
         HydraSgd sgd = problem.optimizer();
         try (HydraListener hydra =
@@ -112,6 +146,7 @@ class TrainingGuardsTest {
                                 .optMode(HydraMode.BOTH)
                                 .optTrackedSamples(0, 1, 2)
                                 .build();
+                TrajectoryRecorder recorder = TrajectoryRecorder.builder(sgd, n).build();
                 Model model = Model.newInstance("tiny");
                 NDManager data = manager.newSubManager()) {
             model.setDataType(DataType.FLOAT64);
@@ -119,7 +154,7 @@ class TrainingGuardsTest {
             DefaultTrainingConfig config =
                     new DefaultTrainingConfig(new TinyProblem.WeightedSoftmaxLoss())
                             .optOptimizer(sgd)
-                            .addTrainingListeners(hydra);
+                            .addTrainingListeners(record ? recorder : hydra);
             ArrayDataset train =
                     new ArrayDataset.Builder()
                             .setData(data.create(x))
@@ -142,7 +177,11 @@ class TrainingGuardsTest {
                     }
                     trainer.notifyListeners(listener -> listener.onEpoch(trainer));
                 }
-                hydra.finish();
+                if (record) {
+                    recorder.finish();
+                } else {
+                    hydra.finish();
+                }
             }
         }
     }
