@@ -56,6 +56,7 @@ public final class ShadowModel {
     private final BlockMirror mirror;
     private final BatchNormGradients batchNormGradients;
     private boolean loggedLoop;
+    private boolean lossChecked;
 
     /**
      * Creates a shadow view of an initialized block.
@@ -538,15 +539,19 @@ public final class ShadowModel {
                 x = NDLists.get(x, selected);
             }
             SampleProbes probes = new SampleProbes(ONE_HOT_PATCHES);
+            NDList predictions;
             try (GradientCollector collector =
                     DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
-                NDList predictions =
-                        MirrorPass.probing(mirror, shadow.store, training, probes).run(x);
+                predictions = MirrorPass.probing(mirror, shadow.store, training, probes).run(x);
                 if (wholeBatch) {
                     predictions = NDLists.get(predictions, selected);
                 }
                 // the batch mean times the batch size: the sum of the per-sample losses
                 collector.backward(loss.evaluate(y, predictions).mul(rows.length));
+            }
+            if (!lossChecked) {
+                requireMeanOfSampleLosses(predictions, y); // what the sum above relies on
+                lossChecked = true;
             }
             Map<String, NDArray> byParameter =
                     probes.parameterGradients(wholeBatch ? selected : null);
