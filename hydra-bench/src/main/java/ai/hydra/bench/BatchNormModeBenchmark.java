@@ -170,7 +170,7 @@ public final class BatchNormModeBenchmark implements Callable<Integer> {
             for (int m = 0; m < modes.length; m++) {
                 ShadowModel shadow = new ShadowModel(model.getBlock(), trainer.getLoss(), modes[m]);
                 NDArray w = shadow.space().values(scope, DataType.FLOAT32);
-                shadow.sampleGradients(w, x, y, new int[] {0}).close(); // warm-up
+                shadow.sampleGradients(w, x, y, rows).close(); // warm-up: first-touch, kernels
                 long start = System.nanoTime();
                 gradients[m] = shadow.sampleGradients(w, x, y, rows);
                 System.out.printf(
