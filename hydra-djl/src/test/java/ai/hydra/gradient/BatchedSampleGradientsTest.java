@@ -18,6 +18,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Conv3d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
@@ -59,7 +60,9 @@ class BatchedSampleGradientsTest {
                 "conv2d no bias, max pool padded",
                 "conv1d stride padding groups",
                 "conv3d stride padding dilation",
-                "densenet"
+                "densenet",
+                "linear with leading axes, layer norm of the last axis",
+                "conv2d, layer norm of all axes"
             })
     void batchedEqualsOneAtATime(String model) {
         for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
@@ -258,6 +261,9 @@ class BatchedSampleGradientsTest {
     }
 
     private static Shape inputShape(String model) {
+        if (model.startsWith("conv2d, layer norm")) {
+            return new Shape(BATCH, 2, 5, 5);
+        }
         if (model.startsWith("linear")) {
             return new Shape(BATCH, 3, 4);
         }
@@ -291,6 +297,22 @@ class BatchedSampleGradientsTest {
                         new SequentialBlock()
                                 .add(Linear.builder().setUnits(5).build())
                                 .add(Activation.tanhBlock()));
+            case "linear with leading axes, layer norm of the last axis":
+                return head(
+                        new SequentialBlock()
+                                .add(Linear.builder().setUnits(5).build())
+                                .add(LayerNorm.builder().axis(2).build())
+                                .add(Activation.tanhBlock()));
+            case "conv2d, layer norm of all axes":
+                return head(
+                        new SequentialBlock()
+                                .add(
+                                        Conv2d.builder()
+                                                .setKernelShape(new Shape(3, 3))
+                                                .setFilters(3)
+                                                .build())
+                                .add(LayerNorm.builder().build())
+                                .add(Activation.reluBlock()));
             case "conv2d stride padding dilation groups, pools":
                 return head(
                         new SequentialBlock()

@@ -170,10 +170,13 @@ public final class BlockMirror {
         if (block instanceof BatchNorm) {
             return Optional.of((pass, inputs) -> pass.batchNorm((BatchNorm) block, inputs));
         }
+        if (block instanceof LayerNorm) {
+            return Optional.of((pass, inputs) -> pass.layerNorm((LayerNorm) block, inputs));
+        }
         if (SampleProbes.supports(block)) {
             return Optional.of((pass, inputs) -> pass.layer(block, inputs));
         }
-        if (block instanceof Deconvolution || block instanceof LayerNorm) {
+        if (block instanceof Deconvolution) {
             return Optional.of(asIs(block));
         }
         return Optional.empty();

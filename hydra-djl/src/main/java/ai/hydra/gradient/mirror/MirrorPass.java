@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -180,6 +181,21 @@ public final class MirrorPass {
             return layer.forward(store, inputs, training);
         }
         return new NDList(probes.probeBatchNorm(layer, store, inputs.singletonOrThrow(), training));
+    }
+
+    /**
+     * Runs a layer normalization as it is; a probing pass also probes it (see {@link
+     * SampleProbes#probeLayerNorm}).
+     *
+     * @param layer the layer normalization
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    NDList layerNorm(LayerNorm layer, NDList inputs) {
+        if (probes == null) {
+            return layer.forward(store, inputs, training);
+        }
+        return new NDList(probes.probeLayerNorm(layer, store, inputs, training));
     }
 
     /**

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.hydra.train.DjlInternals;
@@ -63,7 +64,8 @@ public final class SampleProbes {
     static boolean supports(Block block) {
         return block instanceof Linear
                 || block instanceof Convolution
-                || block instanceof BatchNorm;
+                || block instanceof BatchNorm
+                || block instanceof LayerNorm;
     }
 
     /** Records a layer's input and returns its output plus a fresh zero probe. */
@@ -110,6 +112,31 @@ public final class SampleProbes {
         return probe(layer, normalized.stopGradient(), output);
     }
 
+    /**
+     * Runs a layer normalization as it is and probes it; its normalized input (gamma's per-sample
+     * gradient is the output gradient times it) comes from the block's own forward with gamma 1 and
+     * beta 0, so it is what the engine computes.
+     */
+    NDArray probeLayerNorm(LayerNorm layer, ParameterStore store, NDList inputs, boolean training) {
+        NDArray output = layer.forward(store, inputs, training).singletonOrThrow();
+        PairList<String, Parameter> parameters = layer.getDirectParameters();
+        Parameter gamma = parameters.get("gamma");
+        Parameter beta = parameters.get("beta");
+        ParameterStore unit =
+                new ParameterStore(output.getManager(), false) {
+                    @Override
+                    public NDArray getValue(Parameter parameter, Device device, boolean train) {
+                        NDArray value = store.getValue(parameter, device, train);
+                        if (parameter == gamma) {
+                            return value.onesLike();
+                        }
+                        return parameter == beta ? value.zerosLike() : value;
+                    }
+                };
+        NDArray normalized = layer.forward(unit, inputs, training).singletonOrThrow();
+        return probe(layer, normalized.stopGradient(), output);
+    }
+
     private static NDArray value(
             ParameterStore store,
             PairList<String, Parameter> parameters,
@@ -136,6 +163,22 @@ public final class SampleProbes {
                 input = input.get(rows);
             }
             PairList<String, Parameter> parameters = probe.layer.getDirectParameters();
+            if (probe.layer instanceof LayerNorm) {
+                // gamma and beta span the trailing axes; sum over those between them and the batch
+                int dims = g.getShape().dimension();
+                int normalized = parameters.get("gamma").getArray().getShape().dimension();
+                int[] middle = IntStream.range(1, dims - normalized).toArray();
+                NDArray scaled = g.mul(input);
+                out.merge(
+                        parameters.get("gamma").getId(),
+                        middle.length == 0 ? scaled : scaled.sum(middle),
+                        NDArray::add);
+                out.merge(
+                        parameters.get("beta").getId(),
+                        middle.length == 0 ? g : g.sum(middle),
+                        NDArray::add);
+                continue;
+            }
             if (probe.layer instanceof BatchNorm) {
                 // the input recorded is the normalized one: gamma's gradient is g * xhat per
                 // channel
