@@ -26,12 +26,11 @@ import ai.hydra.model.DenseNetBc;
 import ai.hydra.model.LeNet5;
 import ai.hydra.model.LogisticRegression;
 import ai.hydra.model.Mlp;
-import ai.hydra.store.HostMemory;
 import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.FlatMemory;
 import ai.hydra.testing.JavaInit;
 import java.util.Random;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -194,15 +193,12 @@ class BatchedSampleGradientsTest {
     @Test
     @Tag("memory")
     void memoryStaysFlatOverThousandsOfBatchedPasses() {
-        Assumptions.assumeTrue(
-                HostMemory.resident().isPresent(),
-                "no /proc/self/status here: the resident set size cannot be measured");
         for (String model : new String[] {"lenet5", "densenet"}) {
             try (NDManager manager = NDManager.newBaseManager()) {
-                Shape shape =
-                        model.equals("lenet5") ? new Shape(16, 1, 28, 28) : new Shape(8, 3, 8, 8);
+                boolean lenet = model.equals("lenet5");
+                Shape shape = lenet ? new Shape(16, 1, 28, 28) : new Shape(8, 3, 8, 8);
                 Block block =
-                        model.equals("lenet5")
+                        lenet
                                 ? LeNet5.newBlock()
                                 : DenseNetBc.builder().optDepth(10).optGrowthRate(2).build();
                 block.initialize(manager, DataType.FLOAT32, shape);
@@ -216,25 +212,11 @@ class BatchedSampleGradientsTest {
                 NDList y = new NDList(manager.zeros(new Shape(shape.get(0))));
                 int[] rows = IntStream.range(0, Math.toIntExact(shape.get(0))).toArray();
                 NDArray w = shadow.space().values(manager, DataType.FLOAT32);
-                int calls = 2000;
-                long middle = Long.MAX_VALUE;
-                long end = Long.MAX_VALUE;
-                for (int call = 0; call < calls; call++) {
-                    shadow.sampleGradients(w, x, y, rows, true).close();
-                    if (call % 40 == 0 && call >= 4 * calls / 10) {
-                        System.gc();
-                        long rss = HostMemory.resident().orElseThrow() >> 20;
-                        if (call < calls / 2) {
-                            middle = Math.min(middle, rss);
-                        } else if (call >= 9 * calls / 10) {
-                            end = Math.min(end, rss);
-                        }
-                    }
-                }
-                System.out.printf(
-                        "%s batched per-sample gradients: RSS %d MB, %d MB after %d calls%n",
-                        model, middle, end, calls);
-                assertTrue(end - middle < 25, model + ": RSS grew by " + (end - middle) + " MB");
+                FlatMemory.assertFlat(
+                        model + " batched per-sample gradients",
+                        2000,
+                        25,
+                        call -> shadow.sampleGradients(w, x, y, rows, true).close());
             }
         }
     }
