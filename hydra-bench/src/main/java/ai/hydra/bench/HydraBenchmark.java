@@ -55,7 +55,8 @@ import picocli.CommandLine.Spec;
  *       hypergradient store was placed, and the peak resident set size;
  *   <li>the cost of the Hessian-aware mode per tracked sample and step (a few samples tracked for a
  *       few steps, minus the same steps without the listener);
- *   <li>the cost of one per-sample gradient (a batch of {@code ShadowModel.sampleGradients}).
+ *   <li>the cost of one per-sample gradient, batched (a batch of {@code
+ *       ShadowModel.sampleGradients}) and one sample at a time ({@code sampleGradientsOneAtATime}).
  * </ul>
  *
  * <pre>
