@@ -3,8 +3,10 @@ package ai.hydra.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
@@ -79,6 +81,7 @@ public final class DjlInternals {
     private static final FieldRef UPDATE_COUNTS = new FieldRef(Optimizer.class, "updateCounts");
     private static final FieldRef NUM_UPDATE = new FieldRef(Optimizer.class, "numUpdate");
     private static final FieldRef LAMBDA = new FieldRef(LambdaBlock.class, "lambda");
+    private static final FieldRef PARALLEL_JOIN = new FieldRef(ParallelBlock.class, "function");
     private static final FieldRef BATCH_NORM_AXIS = new FieldRef(BatchNorm.class, "axis");
     private static final FieldRef BATCH_NORM_EPSILON = new FieldRef(BatchNorm.class, "epsilon");
 
@@ -103,6 +106,7 @@ public final class DjlInternals {
                     LAMBDA,
                     BATCH_NORM_AXIS,
                     BATCH_NORM_EPSILON,
+                    PARALLEL_JOIN,
                     MXNET_UPDATER,
                     MXNET_UPDATER_OPTIMIZER,
                     MXNET_LIBRARY);
@@ -388,6 +392,19 @@ public final class DjlInternals {
     public static BatchNormSettings batchNormSettings(BatchNorm block) {
         return new BatchNormSettings(
                 (Integer) BATCH_NORM_AXIS.get(block), (Float) BATCH_NORM_EPSILON.get(block));
+    }
+
+    /**
+     * Returns the function that joins a {@link ParallelBlock}'s branch outputs (its private field
+     * {@code function}), which DJL does not expose.
+     *
+     * @param block the block
+     * @return the join
+     * @throws IllegalStateException if DJL's {@code ParallelBlock} lacks the field
+     */
+    @SuppressWarnings("unchecked")
+    public static Function<List<NDList>, NDList> parallelJoin(ParallelBlock block) {
+        return (Function<List<NDList>, NDList>) PARALLEL_JOIN.get(block);
     }
 
     /**

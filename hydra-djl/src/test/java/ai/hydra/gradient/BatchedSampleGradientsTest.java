@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
@@ -29,6 +30,7 @@ import ai.hydra.model.Mlp;
 import ai.hydra.testing.EngineNeutral;
 import ai.hydra.testing.FlatMemory;
 import ai.hydra.testing.JavaInit;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
@@ -61,7 +63,8 @@ class BatchedSampleGradientsTest {
                 "conv3d stride padding dilation",
                 "densenet",
                 "linear with leading axes, layer norm of the last axis",
-                "conv2d, layer norm of all axes"
+                "conv2d, layer norm of all axes",
+                "parallel branches joined by concatenation"
             })
     void batchedEqualsOneAtATime(String model) {
         for (DataType type : new DataType[] {DataType.FLOAT64, DataType.FLOAT32}) {
@@ -243,6 +246,9 @@ class BatchedSampleGradientsTest {
     }
 
     private static Shape inputShape(String model) {
+        if (model.startsWith("parallel")) {
+            return new Shape(BATCH, 2, 6, 6);
+        }
         if (model.startsWith("conv2d, layer norm")) {
             return new Shape(BATCH, 2, 5, 5);
         }
@@ -285,6 +291,8 @@ class BatchedSampleGradientsTest {
                                 .add(Linear.builder().setUnits(5).build())
                                 .add(LayerNorm.builder().axis(2).build())
                                 .add(Activation.tanhBlock()));
+            case "parallel branches joined by concatenation":
+                return head(new SequentialBlock().add(parallel(false)));
             case "conv2d, layer norm of all axes":
                 return head(
                         new SequentialBlock()
@@ -353,6 +361,45 @@ class BatchedSampleGradientsTest {
                                 .add(Pool.maxPool3dBlock(new Shape(2, 2, 2))));
             default:
                 throw new IllegalArgumentException(model);
+        }
+    }
+
+    /**
+     * Two convolution branches joined along the channel axis; {@code mixing} also subtracts the
+     * batch mean, a join that couples the samples.
+     */
+    private static ParallelBlock parallel(boolean mixing) {
+        return new ParallelBlock(
+                outputs -> {
+                    NDArray joined =
+                            outputs.get(0)
+                                    .singletonOrThrow()
+                                    .concat(outputs.get(1).singletonOrThrow(), 1);
+                    return new NDList(
+                            mixing ? joined.sub(joined.mean(new int[] {0}, true)) : joined);
+                },
+                List.of(
+                        new SequentialBlock()
+                                .add(
+                                        Conv2d.builder()
+                                                .setKernelShape(new Shape(3, 3))
+                                                .optPadding(new Shape(1, 1))
+                                                .setFilters(2)
+                                                .build())
+                                .add(Activation.reluBlock()),
+                        Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(1).build()));
+    }
+
+    @Test
+    void parallelJoinThatMixesSamplesIsNotBatched() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Block block = head(new SequentialBlock().add(parallel(true)));
+            block.initialize(manager, DataType.FLOAT64, new Shape(BATCH, 2, 6, 6));
+            ShadowModel shadow = new ShadowModel(block, Loss.softmaxCrossEntropyLoss());
+            assertFalse(shadow.batchesSamples(true));
+            assertTrue(
+                    shadow.mirror().unbatchedBlocks().toString().contains("ParallelBlock"),
+                    shadow.mirror().unbatchedBlocks()::toString);
         }
     }
 

@@ -1,8 +1,13 @@
 package ai.hydra.gradient.mirror;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.convolutional.Deconvolution;
@@ -10,12 +15,15 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.util.Pair;
+import ai.hydra.train.DjlInternals;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
+import java.util.function.Function;
 
 /**
  * A functional copy of a block tree whose kinks can be frozen: it computes the block's forward with
@@ -23,14 +31,18 @@ import java.util.Optional;
  * choices (ReLU masks, max-pool selections) or replays recorded ones.
  *
  * <p>DJL has no activation hooks, so the mirror walks the tree itself: {@link SequentialBlock}s are
- * chained child by child, blocks implementing {@link MirroredBlock} run their own mirrored forward,
- * DJL's factory blocks ({@code Activation.reluBlock()}, {@code Pool.maxPool2dBlock(...)}, ...) are
- * recognized (see {@link KnownLambdas}), and the smooth parametric layers ({@link Linear}, {@link
- * Convolution}, {@link Deconvolution}, {@link BatchNorm}, {@link LayerNorm}) run as they are. Any
- * other block also runs as it is but may hide a kink the mirror cannot freeze: it is listed by
- * {@link #unfrozenBlocks()}, and users of the mirror must check for crossings themselves.
+ * chained child by child, {@link ParallelBlock}s run their branches through the pass and join them
+ * with their own function (known only when that join is checked linear and sample-wise on a probe),
+ * blocks implementing {@link MirroredBlock} run their own mirrored forward, DJL's factory blocks
+ * ({@code Activation.reluBlock()}, {@code Pool.maxPool2dBlock(...)}, ...) are recognized (see
+ * {@link KnownLambdas}), and the smooth parametric layers ({@link Linear}, {@link Convolution},
+ * {@link Deconvolution}, {@link BatchNorm}, {@link LayerNorm}) run as they are. Any other block
+ * also runs as it is but may hide a kink the mirror cannot freeze: it is listed by {@link
+ * #unfrozenBlocks()}, and users of the mirror must check for crossings themselves.
  */
 public final class BlockMirror {
+
+    private static final long PARALLEL_PROBE_SEED = 20210524L;
 
     private final Block block;
     private final Map<Block, Node> nodes = new IdentityHashMap<>();
@@ -125,7 +137,9 @@ public final class BlockMirror {
         }
         if (known.isPresent()) {
             nodes.put(current, known.get());
-            if (current instanceof MirroredBlock || current instanceof SequentialBlock) {
+            if (current instanceof MirroredBlock
+                    || current instanceof SequentialBlock
+                    || current instanceof ParallelBlock) {
                 for (Pair<String, Block> child : current.getChildren()) {
                     visit(child.getValue(), path + "/" + child.getKey());
                 }
@@ -164,6 +178,9 @@ public final class BlockMirror {
         if (block instanceof SequentialBlock) {
             return Optional.of(sequence((SequentialBlock) block));
         }
+        if (block instanceof ParallelBlock) {
+            return parallel((ParallelBlock) block);
+        }
         if (block instanceof LambdaBlock) {
             return KnownLambdas.recognize((LambdaBlock) block);
         }
@@ -200,6 +217,94 @@ public final class BlockMirror {
             }
             return intermediate ? all : current;
         };
+    }
+
+    /**
+     * {@link ParallelBlock}'s forward, branches through the pass, their outputs joined by the
+     * block's own function. Known only if the join is smooth and keeps samples apart, which is
+     * checked on a probe: the join of a batch of two must equal the joins of each row alone, and
+     * its derivative must not depend on the values (a join that only concatenates, adds or stacks
+     * the branches' outputs is linear).
+     */
+    private static Optional<Node> parallel(ParallelBlock block) {
+        List<Block> children = block.getChildren().values();
+        Function<List<NDList>, NDList> join = DjlInternals.parallelJoin(block);
+        if (!block.isInitialized() || !joinIsLinearPerSample(block, children, join)) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                (pass, inputs) -> {
+                    List<NDList> outputs = new ArrayList<>(children.size());
+                    for (Block child : children) {
+                        outputs.add(pass.forward(child, inputs));
+                    }
+                    return join.apply(outputs);
+                });
+    }
+
+    /**
+     * Whether the join is linear and maps each sample's branch outputs to that sample's output
+     * alone: join(a + 2b) = join(a) + 2 join(b) on random branch outputs of batch 2, and row k of
+     * the joined batch equals the join of row k alone.
+     */
+    private static boolean joinIsLinearPerSample(
+            ParallelBlock block, List<Block> children, Function<List<NDList>, NDList> join) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Shape[] in = block.getInputShapes();
+            Shape[] batchOfTwo = new Shape[in.length];
+            for (int i = 0; i < in.length; i++) {
+                batchOfTwo[i] = new Shape(2).addAll(in[i].slice(1));
+            }
+            List<NDList> a = new ArrayList<>();
+            List<NDList> b = new ArrayList<>();
+            List<NDList> combined = new ArrayList<>();
+            List<List<NDList>> rows = List.of(new ArrayList<>(), new ArrayList<>());
+            Random random = new Random(PARALLEL_PROBE_SEED);
+            for (Block child : children) {
+                NDList first = new NDList();
+                NDList second = new NDList();
+                NDList sum = new NDList();
+                for (Shape shape : child.getOutputShapes(batchOfTwo)) {
+                    NDArray x = gaussian(manager, shape, random);
+                    NDArray y = gaussian(manager, shape, random);
+                    first.add(x);
+                    second.add(y);
+                    sum.add(x.add(y.mul(2)));
+                }
+                a.add(first);
+                b.add(second);
+                combined.add(sum);
+                for (int k = 0; k < 2; k++) {
+                    NDList row = new NDList();
+                    for (NDArray x : first) {
+                        row.add(x.get(new NDIndex("{}:{}", k, k + 1)));
+                    }
+                    rows.get(k).add(row);
+                }
+            }
+            NDArray joinedA = join.apply(a).singletonOrThrow();
+            NDArray linear = joinedA.add(join.apply(b).singletonOrThrow().mul(2));
+            if (!join.apply(combined).singletonOrThrow().allClose(linear, 1e-12, 1e-12, false)) {
+                return false;
+            }
+            for (int k = 0; k < 2; k++) {
+                NDArray alone = join.apply(rows.get(k)).singletonOrThrow();
+                if (!alone.contentEquals(joinedA.get(new NDIndex("{}:{}", k, k + 1)))) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false; // a join this probe cannot run is not recognized
+        }
+    }
+
+    private static NDArray gaussian(NDManager manager, Shape shape, Random random) {
+        double[] values = new double[Math.toIntExact(shape.size())];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextGaussian();
+        }
+        return manager.create(values, shape);
     }
 
     /** The mirrored forward of one block. */
