@@ -265,8 +265,8 @@ public final class BlockMirror {
                 NDList second = new NDList();
                 NDList sum = new NDList();
                 for (Shape shape : child.getOutputShapes(batchOfTwo)) {
-                    NDArray x = gaussian(manager, shape, random);
-                    NDArray y = gaussian(manager, shape, random);
+                    NDArray x = KnownLambdas.gaussian(manager, shape, random);
+                    NDArray y = KnownLambdas.gaussian(manager, shape, random);
                     first.add(x);
                     second.add(y);
                     sum.add(x.add(y.mul(2)));
@@ -297,14 +297,6 @@ public final class BlockMirror {
         } catch (RuntimeException e) {
             return false; // a join this probe cannot run is not recognized
         }
-    }
-
-    private static NDArray gaussian(NDManager manager, Shape shape, Random random) {
-        double[] values = new double[Math.toIntExact(shape.size())];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = random.nextGaussian();
-        }
-        return manager.create(values, shape);
     }
 
     /** The mirrored forward of one block. */
