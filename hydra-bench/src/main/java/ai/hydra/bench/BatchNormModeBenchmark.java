@@ -74,6 +74,13 @@ public final class BatchNormModeBenchmark implements Callable<Integer> {
     @Option(names = "--test-size", description = "test samples; default ${DEFAULT-VALUE}")
     private int testSize = 100;
 
+    @Option(
+            names = "--time-steps",
+            description =
+                    "instead of comparing: time this many steps of plain training and of training"
+                            + " with one listener per mode tracking every sample; default 0")
+    private int timeSteps;
+
     /**
      * Runs the benchmark.
      *
@@ -99,6 +106,10 @@ public final class BatchNormModeBenchmark implements Callable<Integer> {
                 batch,
                 epochs,
                 loadAverage());
+        if (timeSteps > 0) {
+            timeSteps(train);
+            return 0;
+        }
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = Model.newInstance("densenet")) {
             Trainers.seed(SEED);
@@ -147,6 +158,64 @@ public final class BatchNormModeBenchmark implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Times {@code timeSteps} training steps (after one warm-up step) without a listener and with a
+     * Hessian-free listener tracking every sample in each mode.
+     */
+    private void timeSteps(ImageData train) throws Exception {
+        String[] runs = {"plain", "CONSTANT_STATISTICS", "EXACT"};
+        for (String run : runs) {
+            try (NDManager manager = NDManager.newBaseManager();
+                    Model model = Model.newInstance("densenet")) {
+                Trainers.seed(SEED);
+                model.setBlock(DenseNetBc.newBlock());
+                HydraSgd sgd =
+                        HydraSgd.builder()
+                                .setLearningRateTracker(LearningRates.constant(0.1f))
+                                .optMomentum(0.9f)
+                                .optWeightDecay(1e-4f)
+                                .build();
+                DefaultTrainingConfig config =
+                        new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(sgd);
+                HydraListener hydra =
+                        run.equals("plain") ? null : listener(sgd, BatchNormGradients.valueOf(run));
+                if (hydra != null) {
+                    config.addTrainingListeners(hydra);
+                }
+                ArrayDataset dataset =
+                        train.toDataset(manager, DataType.FLOAT32, batch, true, SEED);
+                try (Trainer trainer = Trainers.newTrainer(model, config, DenseNetBc.INPUT_SHAPE)) {
+                    int step = 0;
+                    long start = 0;
+                    for (Batch b : trainer.iterateDataset(dataset)) {
+                        try (b) {
+                            if (step == 1) {
+                                start = System.nanoTime(); // after one warm-up step
+                            }
+                            EasyTrain.trainBatch(trainer, b);
+                            trainer.step();
+                        }
+                        if (++step > timeSteps) {
+                            break;
+                        }
+                    }
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%s: %.2f s per step (batch %d, %d steps timed); load average %.2f%n",
+                            run,
+                            (System.nanoTime() - start) / 1e9 / timeSteps,
+                            batch,
+                            timeSteps,
+                            loadAverage());
+                } finally {
+                    if (hydra != null) {
+                        hydra.close();
+                    }
+                }
+            }
+        }
     }
 
     private HydraListener listener(HydraSgd sgd, BatchNormGradients mode) {
