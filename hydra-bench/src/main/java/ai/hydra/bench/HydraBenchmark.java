@@ -33,6 +33,7 @@ import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,7 +55,8 @@ import picocli.CommandLine.Spec;
  *       hypergradient store was placed, and the peak resident set size;
  *   <li>the cost of the Hessian-aware mode per tracked sample and step (a few samples tracked for a
  *       few steps, minus the same steps without the listener);
- *   <li>the cost of one per-sample gradient (a batch of {@code ShadowModel.sampleGradients}).
+ *   <li>the cost of one per-sample gradient, batched (a batch of {@code
+ *       ShadowModel.sampleGradients}) and one sample at a time ({@code sampleGradientsOneAtATime}).
  * </ul>
  *
  * <pre>
@@ -197,6 +199,11 @@ public final class HydraBenchmark implements Callable<Integer> {
         results.put("peak_rss_after_plain_mib", BenchmarkResults.peakRssMib());
     }
 
+    /**
+     * Times the per-sample gradients of one batch of 64, batched ({@code
+     * ShadowModel.sampleGradients}, one probing pass) and one sample at a time ({@code
+     * sampleGradientsOneAtATime}, the loop the models that cannot be batched fall back to).
+     */
     private void measureSampleGradients(ArrayDataset dataset, NDManager manager) throws Exception {
         try (Model model = newModel();
                 Trainer trainer = newTrainer(model, plainOptimizer());
@@ -206,21 +213,45 @@ public final class HydraBenchmark implements Callable<Integer> {
             NDList data = batch.getData();
             NDList labels = batch.getLabels();
             int[] rows = IntStream.range(0, batch.getSize()).toArray();
-            NDArray w = shadow.space().values(scope, DataType.FLOAT32);
-            shadow.sampleGradients(w, data, labels, rows).close();
-            int repeats = 5;
-            long start = System.nanoTime();
-            for (int r = 0; r < repeats; r++) {
-                try (NDManager inner = scope.newSubManager()) {
-                    NDArray weights = shadow.space().values(inner, DataType.FLOAT32);
-                    shadow.sampleGradients(weights, data, labels, rows).toFloatArray();
-                }
-            }
-            double ms = (System.nanoTime() - start) / 1e6 / repeats / rows.length;
             results.put("parameters", shadow.space().size());
-            results.put("per_sample_gradient_ms", ms);
+            results.put("per_sample_gradients_batched", shadow.batchesSamples(true));
+            results.put(
+                    "per_sample_gradient_ms",
+                    sampleGradientMs(
+                            scope,
+                            20,
+                            rows.length,
+                            m -> shadow.sampleGradients(weights(shadow, m), data, labels, rows)));
+            results.put(
+                    "per_sample_gradient_loop_ms",
+                    sampleGradientMs(
+                            scope,
+                            3,
+                            rows.length,
+                            m ->
+                                    shadow.sampleGradientsOneAtATime(
+                                            weights(shadow, m), data, labels, rows, true)));
             batch.close();
         }
+    }
+
+    /** Milliseconds per sample of a per-sample gradient computation, after one warm-up call. */
+    private double sampleGradientMs(
+            NDManager scope, int repeats, int samples, Function<NDManager, NDArray> gradients) {
+        try (NDManager inner = scope.newSubManager()) {
+            gradients.apply(inner).close();
+        }
+        long start = System.nanoTime();
+        for (int r = 0; r < repeats; r++) {
+            try (NDManager inner = scope.newSubManager()) {
+                gradients.apply(inner).close(); // CPU: computed on return
+            }
+        }
+        return (System.nanoTime() - start) / 1e6 / repeats / samples;
+    }
+
+    private static NDArray weights(ShadowModel shadow, NDManager manager) {
+        return shadow.space().values(manager, DataType.FLOAT32);
     }
 
     private void measureHessianFree(ArrayDataset dataset, int size) throws Exception {

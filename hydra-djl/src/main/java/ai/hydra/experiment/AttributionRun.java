@@ -287,6 +287,7 @@ public final class AttributionRun {
                         .optMode(hydra.mode().listenerMode().orElseThrow())
                         .optStorePlanner(hydra.planner())
                         .optHessianStep(hydra.hessianStep())
+                        .optBatchNormGradients(hydra.batchNormGradients())
                         .optCheckpointDirectory(hydra.checkpointDir())
                         .optRunDescription(runDescription(data));
         if (hydra.trackLimit() != null && hydra.trackLimit() < data.train().size()) {

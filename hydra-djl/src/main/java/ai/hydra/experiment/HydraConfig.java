@@ -1,5 +1,6 @@
 package ai.hydra.experiment;
 
+import ai.hydra.gradient.BatchNormGradients;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.store.StorePlanner;
 import java.nio.file.Path;
@@ -17,6 +18,8 @@ import java.util.Map;
  * @param testSamples how many test samples the per-test-sample report covers (spread over classes)
  * @param topK how many most helpful and most harmful training samples to report per test sample
  * @param hessianStep perturbation norm of finite-difference Hessian-vector products
+ * @param batchNormGradients per-sample gradients through training-mode batch normalization: exact
+ *     (default) or constant-statistics
  * @param checkpointDir where a checkpoint is written at every epoch end (null: none); a run
  *     continues from it with {@code hydra attribute --resume}
  * @param replayInterval exact mode: store the weights every this many steps; 0 (default) stores
@@ -30,6 +33,7 @@ public record HydraConfig(
         int testSamples,
         int topK,
         double hessianStep,
+        BatchNormGradients batchNormGradients,
         Path checkpointDir,
         int replayInterval) {
 
@@ -42,6 +46,7 @@ public record HydraConfig(
                 "testSamples",
                 "topK",
                 "hessianStep",
+                "batchNormGradients",
                 "checkpointDir",
                 "replayInterval");
         AttributionMode mode =
@@ -65,6 +70,8 @@ public record HydraConfig(
                 node.integer("testSamples", 6, 1, 1000),
                 node.integer("topK", 5, 1, 100),
                 node.number("hessianStep", FiniteDifferenceHvp.DEFAULT_STEP, 1e-12, 1e-2),
+                node.enumValue(
+                        "batchNormGradients", BatchNormGradients.EXACT, BatchNormGradients.class),
                 node.path("checkpointDir"),
                 node.integer("replayInterval", 0, 0, Integer.MAX_VALUE));
     }
@@ -91,6 +98,7 @@ public record HydraConfig(
         map.put("testSamples", testSamples);
         map.put("topK", topK);
         map.put("hessianStep", hessianStep);
+        map.put("batchNormGradients", ConfigNode.configName(batchNormGradients));
         map.put("checkpointDir", checkpointDir == null ? null : checkpointDir.toString());
         map.put("replayInterval", replayInterval);
         return map;

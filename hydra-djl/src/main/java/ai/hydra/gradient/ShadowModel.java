@@ -1,6 +1,7 @@
 package ai.hydra.gradient;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -15,12 +16,15 @@ import ai.djl.training.loss.Loss;
 import ai.hydra.gradient.mirror.ActivationPattern;
 import ai.hydra.gradient.mirror.BlockMirror;
 import ai.hydra.gradient.mirror.MirrorPass;
+import ai.hydra.gradient.mirror.SampleProbes;
 import ai.hydra.train.DjlInternals;
 import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -40,11 +44,19 @@ import java.util.function.UnaryOperator;
  */
 public final class ShadowModel {
 
+    private static final Logger logger = LoggerFactory.getLogger(ShadowModel.class);
+
+    /** Convolution patches by one-hot convolution or strided slices: see docs/benchmarks.md. */
+    private static final boolean ONE_HOT_PATCHES = false;
+
     private final Block block;
     private final Loss loss;
     private final ParameterSpace space;
     private final boolean batchDependent;
     private final BlockMirror mirror;
+    private final BatchNormGradients batchNormGradients;
+    private boolean loggedLoop;
+    private boolean lossChecked;
 
     /**
      * Creates a shadow view of an initialized block.
@@ -53,6 +65,19 @@ public final class ShadowModel {
      * @param loss the training loss (a batch mean)
      */
     public ShadowModel(Block block, Loss loss) {
+        this(block, loss, BatchNormGradients.EXACT);
+    }
+
+    /**
+     * Creates a shadow view of an initialized block that takes per-sample gradients through batch
+     * normalization in training mode as {@code batchNorm} says.
+     *
+     * @param block the block, initialized
+     * @param loss the training loss (a batch mean)
+     * @param batchNorm per-sample gradients through training-mode batch normalization
+     */
+    public ShadowModel(Block block, Loss loss, BatchNormGradients batchNorm) {
+        this.batchNormGradients = batchNorm;
         this.block = block;
         this.loss = loss;
         this.space = ParameterSpace.of(block);
@@ -411,10 +436,11 @@ public final class ShadowModel {
     /**
      * Computes the gradients of individual samples' losses at {@code w}.
      *
-     * <p>For models without batch normalization each selected sample is forwarded alone. With batch
-     * normalization a sample's loss depends on its batch, so the whole batch is forwarded and only
-     * the selected sample's loss is differentiated: exact, at the cost of one batch pass per
-     * sample.
+     * <p>Where the block's mirror {@link BlockMirror#batchesSamples() batches samples} (no batch
+     * normalization in training mode, every block known), all selected samples take one forward and
+     * one backward pass together ({@link #batchedSampleGradients}). Otherwise they are taken one at
+     * a time ({@link #sampleGradientsOneAtATime}), and the first call logs the blocks that prevent
+     * batching.
      *
      * @param w flat weights; their manager receives the result
      * @param inputs the batch inputs
@@ -427,8 +453,8 @@ public final class ShadowModel {
     }
 
     /**
-     * Computes per-sample gradients in training or prediction mode. In prediction mode samples
-     * never depend on each other, so each is forwarded alone.
+     * Computes per-sample gradients in training or prediction mode, batched where the model allows
+     * it (see {@link #sampleGradients(NDArray, NDList, NDList, int[])}).
      *
      * @param w flat weights; their manager receives the result
      * @param inputs the batch inputs
@@ -439,12 +465,135 @@ public final class ShadowModel {
      */
     public NDArray sampleGradients(
             NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        if (batchesSamples(training)) {
+            return batchedSampleGradients(w, inputs, labels, rows, training);
+        }
+        if (!loggedLoop) {
+            loggedLoop = true;
+            logger.info(
+                    "Per-sample gradients one sample at a time (no batched pass through {})",
+                    batchDependent && training && mirror.batchesSamples()
+                            ? "batch normalization in training mode"
+                            : mirror.unbatchedBlocks());
+        }
+        return sampleGradientsOneAtATime(w, inputs, labels, rows, training);
+    }
+
+    /**
+     * Whether {@link #sampleGradients} takes a whole batch's per-sample gradients in one pass.
+     *
+     * @param training the mode of the passes
+     * @return true if batched
+     */
+    public boolean batchesSamples(boolean training) {
+        return mirror.batchesSamples()
+                && !(batchDependent && training && batchNormGradients == BatchNormGradients.EXACT);
+    }
+
+    /**
+     * Computes per-sample gradients in one batched pass: a {@link MirrorPass#probing probing}
+     * forward of the selected rows records each parametric layer's input and adds a zero probe to
+     * its output, one backward of the summed per-sample losses gives every sample's output
+     * gradients, and products of the two give every sample's parameter gradients (see {@link
+     * SampleProbes}). Equal to {@link #sampleGradientsOneAtATime} up to rounding.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param rows the batch rows to differentiate
+     * @param training true for training-mode passes, false for prediction mode
+     * @return a matrix with one flat gradient per selected row
+     * @throws IllegalArgumentException if the model cannot be batched (see {@link #batchesSamples})
+     */
+    public NDArray batchedSampleGradients(
+            NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        if (!batchesSamples(training)) {
+            throw new IllegalArgumentException(
+                    "Per-sample gradients of this model cannot be batched: "
+                            + (mirror.batchesSamples()
+                                    ? "batch normalization in training mode couples the samples"
+                                            + " (BatchNormGradients.EXACT)"
+                                    : mirror.unbatchedBlocks())
+                            + "; use sampleGradientsOneAtATime");
+        }
         Recording recording = recording(w, training);
         if (recording.dataType() != w.getDataType()) {
             return inType(
                     w,
                     recording.dataType(),
-                    wide -> sampleGradients(wide, inputs, labels, rows, training));
+                    wide -> batchedSampleGradients(wide, inputs, labels, rows, training));
+        }
+        NDManager out = w.getManager();
+        if (rows.length == 0) {
+            return out.zeros(new Shape(0, space.size()), w.getDataType());
+        }
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w, false);
+            NDArray selected = scope.create(rows);
+            // with batch statistics the whole batch runs (taken as constants: samples decouple)
+            boolean wholeBatch = batchDependent && training;
+            NDList x = onWeights(scope, inputs, w, true);
+            NDList y = NDLists.get(onWeights(scope, labels, w, false), selected);
+            if (!wholeBatch) {
+                x = NDLists.get(x, selected);
+            }
+            SampleProbes probes = new SampleProbes(ONE_HOT_PATCHES);
+            NDList predictions;
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
+                predictions = MirrorPass.probing(mirror, shadow.store, training, probes).run(x);
+                if (wholeBatch) {
+                    predictions = NDLists.get(predictions, selected);
+                }
+                // the batch mean times the batch size: the sum of the per-sample losses
+                collector.backward(loss.evaluate(y, predictions).mul(rows.length));
+            }
+            if (!lossChecked) {
+                requireMeanOfSampleLosses(predictions, y); // what the sum above relies on
+                lossChecked = true;
+            }
+            Map<String, NDArray> byParameter =
+                    probes.parameterGradients(wholeBatch ? selected : null);
+
+            NDList flat = new NDList(space.trainable().size());
+            for (Parameter parameter : space.trainable()) {
+                NDArray gradient = byParameter.get(parameter.getId());
+                flat.add(
+                        gradient == null // a parameter the forward never reads
+                                ? scope.zeros(
+                                        new Shape(rows.length, parameter.getArray().size()),
+                                        w.getDataType())
+                                : gradient.reshape(rows.length, -1));
+            }
+            NDArray result = NDArrays.concat(flat, 1);
+            result.attach(out);
+
+            return result;
+        }
+    }
+
+    /**
+     * Computes per-sample gradients one sample at a time: each selected sample is forwarded alone,
+     * or, with batch normalization in training mode, the whole batch is forwarded and only the
+     * selected sample's loss is differentiated (exact, at the cost of one batch pass per sample).
+     * In prediction mode samples never depend on each other, so each is forwarded alone.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param rows the batch rows to differentiate
+     * @param training true for training-mode passes, false for prediction mode
+     * @return a matrix with one flat gradient per selected row
+     */
+    public NDArray sampleGradientsOneAtATime(
+            NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> sampleGradientsOneAtATime(wide, inputs, labels, rows, training));
         }
         NDManager out = w.getManager();
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());

@@ -13,6 +13,7 @@ import ai.djl.util.Preconditions;
 import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.checkpoint.CheckpointInfo;
 import ai.hydra.checkpoint.TrainingState;
+import ai.hydra.gradient.BatchNormGradients;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.recurrence.HessianAwareRecurrence;
@@ -71,6 +72,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final HydraMode mode;
     private final StorePlanner planner;
     private final double hessianStep;
+    private final BatchNormGradients batchNormGradients;
     private final int chunkSize;
     private final Path checkpointDirectory;
     private final Map<String, String> runDescription;
@@ -96,6 +98,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         mode = builder.mode;
         planner = builder.planner;
         hessianStep = builder.hessianStep;
+        batchNormGradients = builder.batchNormGradients;
         chunkSize = builder.chunkSize;
         checkpointDirectory = builder.checkpointDirectory;
         runDescription = Map.copyOf(builder.runDescription);
@@ -383,6 +386,9 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         if (recurrences.containsKey(HydraMode.HESSIAN_AWARE)) {
             run.put("hessianStep", Double.toString(hessianStep));
         }
+        if (shadow.isBatchDependent()) {
+            run.put("batchNormGradients", batchNormGradients.name());
+        }
         return new CheckpointInfo(
                 trainer.getManager().getEngine().getEngineName(),
                 mode,
@@ -417,7 +423,9 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private void initialize(Trainer trainer, boolean fresh) {
         Device device = trainer.getDevices()[0];
         manager = trainer.getModel().getNDManager().newSubManager(device);
-        shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
+        shadow =
+                new ShadowModel(
+                        trainer.getModel().getBlock(), trainer.getLoss(), batchNormGradients);
         DataType dataType = trainer.getModel().getDataType();
         int rows = tracked.size();
         boolean momentum = optimizer.getMomentum() != 0f;
@@ -470,6 +478,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private HydraMode mode = HydraMode.HESSIAN_FREE;
         private StorePlanner planner = StorePlanner.builder().build();
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
+        private BatchNormGradients batchNormGradients = BatchNormGradients.EXACT;
         private int chunkSize = 256;
         private Path checkpointDirectory;
         private Map<String, String> runDescription = Map.of();
@@ -526,6 +535,19 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
          */
         public Builder optHessianStep(double step) {
             this.hessianStep = step;
+            return this;
+        }
+
+        /**
+         * Sets how per-sample gradients treat batch normalization in training mode (models without
+         * batch normalization ignore it).
+         *
+         * @param batchNorm exact (one batch pass per sample) or batch statistics as constants (one
+         *     batched pass); defaults to {@link BatchNormGradients#EXACT}
+         * @return this builder
+         */
+        public Builder optBatchNormGradients(BatchNormGradients batchNorm) {
+            this.batchNormGradients = java.util.Objects.requireNonNull(batchNorm, "batchNorm");
             return this;
         }
 
