@@ -59,6 +59,7 @@ class ReadmeExampleTest {
         "ai.hydra.gradient.ShadowModel",
         "ai.hydra.influence.*",
         "ai.hydra.listener.HydraListener",
+        "ai.hydra.listener.TrajectoryRecorder",
         "ai.hydra.model.LeNet5",
         "ai.hydra.recurrence.HydraMode",
         "ai.hydra.train.*",
@@ -73,7 +74,7 @@ class ReadmeExampleTest {
                 java.util.Arrays.stream(compile().getDeclaredMethods())
                         .filter(m -> m.getName().startsWith("example"))
                         .count();
-        assertEquals(2, examples, "two java examples in README.md");
+        assertEquals(3, examples, "three java examples in README.md");
     }
 
     @Test

@@ -24,23 +24,16 @@ import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.model.LeNet5;
 import ai.hydra.recurrence.HydraMode;
-import ai.hydra.store.HostMemory;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import ai.hydra.train.Trainers;
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -62,7 +55,8 @@ import picocli.CommandLine.Spec;
  *       hypergradient store was placed, and the peak resident set size;
  *   <li>the cost of the Hessian-aware mode per tracked sample and step (a few samples tracked for a
  *       few steps, minus the same steps without the listener);
- *   <li>the cost of one per-sample gradient (a batch of {@code ShadowModel.sampleGradients}).
+ *   <li>the cost of one per-sample gradient, batched (a batch of {@code
+ *       ShadowModel.sampleGradients}) and one sample at a time ({@code sampleGradientsOneAtATime}).
  * </ul>
  *
  * <pre>
@@ -118,7 +112,7 @@ public final class HydraBenchmark implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final BenchmarkResults results = new BenchmarkResults();
 
     /**
      * Runs the benchmark.
@@ -163,7 +157,7 @@ public final class HydraBenchmark implements Callable<Integer> {
         results.put("device", device.toString());
         results.put("cpu_cores", Runtime.getRuntime().availableProcessors());
         results.put("java_max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
-        results.put("load_average_at_start", loadAverage());
+        results.put("load_average_at_start", BenchmarkResults.loadAverage());
         try (NDManager manager = NDManager.newBaseManager(device)) {
             ArrayDataset dataset = train.toDataset(manager, DataType.FLOAT32, BATCH, true, SEED);
             warmUp(dataset);
@@ -172,9 +166,9 @@ public final class HydraBenchmark implements Callable<Integer> {
             measureHessianFree(dataset, train.size());
             measureHessianAware(train, manager);
         }
-        results.put("load_average_at_end", loadAverage());
-        printTable();
-        writeJson();
+        results.put("load_average_at_end", BenchmarkResults.loadAverage());
+        results.printTable("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
+        results.writeJson(out, "bench-hydra.json");
     }
 
     private ImageData loadTrain() throws IOException {
@@ -202,9 +196,14 @@ public final class HydraBenchmark implements Callable<Integer> {
             results.put("plain_epoch_s", mean(epochs));
             results.put("plain_epoch_s_each", epochs);
         }
-        results.put("peak_rss_after_plain_mib", peakRssMib());
+        results.put("peak_rss_after_plain_mib", BenchmarkResults.peakRssMib());
     }
 
+    /**
+     * Times the per-sample gradients of one batch of 64, batched ({@code
+     * ShadowModel.sampleGradients}, one probing pass) and one sample at a time ({@code
+     * sampleGradientsOneAtATime}, the loop the models that cannot be batched fall back to).
+     */
     private void measureSampleGradients(ArrayDataset dataset, NDManager manager) throws Exception {
         try (Model model = newModel();
                 Trainer trainer = newTrainer(model, plainOptimizer());
@@ -214,21 +213,45 @@ public final class HydraBenchmark implements Callable<Integer> {
             NDList data = batch.getData();
             NDList labels = batch.getLabels();
             int[] rows = IntStream.range(0, batch.getSize()).toArray();
-            NDArray w = shadow.space().values(scope, DataType.FLOAT32);
-            shadow.sampleGradients(w, data, labels, rows).close();
-            int repeats = 5;
-            long start = System.nanoTime();
-            for (int r = 0; r < repeats; r++) {
-                try (NDManager inner = scope.newSubManager()) {
-                    NDArray weights = shadow.space().values(inner, DataType.FLOAT32);
-                    shadow.sampleGradients(weights, data, labels, rows).toFloatArray();
-                }
-            }
-            double ms = (System.nanoTime() - start) / 1e6 / repeats / rows.length;
             results.put("parameters", shadow.space().size());
-            results.put("per_sample_gradient_ms", ms);
+            results.put("per_sample_gradients_batched", shadow.batchesSamples(true));
+            results.put(
+                    "per_sample_gradient_ms",
+                    sampleGradientMs(
+                            scope,
+                            20,
+                            rows.length,
+                            m -> shadow.sampleGradients(weights(shadow, m), data, labels, rows)));
+            results.put(
+                    "per_sample_gradient_loop_ms",
+                    sampleGradientMs(
+                            scope,
+                            3,
+                            rows.length,
+                            m ->
+                                    shadow.sampleGradientsOneAtATime(
+                                            weights(shadow, m), data, labels, rows, true)));
             batch.close();
         }
+    }
+
+    /** Milliseconds per sample of a per-sample gradient computation, after one warm-up call. */
+    private double sampleGradientMs(
+            NDManager scope, int repeats, int samples, Function<NDManager, NDArray> gradients) {
+        try (NDManager inner = scope.newSubManager()) {
+            gradients.apply(inner).close();
+        }
+        long start = System.nanoTime();
+        for (int r = 0; r < repeats; r++) {
+            try (NDManager inner = scope.newSubManager()) {
+                gradients.apply(inner).close(); // CPU: computed on return
+            }
+        }
+        return (System.nanoTime() - start) / 1e6 / repeats / samples;
+    }
+
+    private static NDArray weights(ShadowModel shadow, NDManager manager) {
+        return shadow.space().values(manager, DataType.FLOAT32);
     }
 
     private void measureHessianFree(ArrayDataset dataset, int size) throws Exception {
@@ -243,9 +266,9 @@ public final class HydraBenchmark implements Callable<Integer> {
             results.put("hydra_free_epoch_s", mean(epochs));
             results.put("hydra_free_epoch_s_each", epochs);
             results.put("hydra_free_catch_up_s", catchUp);
-            results.put("hydra_free_ratio", mean(epochs) / (double) results.get("plain_epoch_s"));
+            results.put("hydra_free_ratio", mean(epochs) / results.number("plain_epoch_s"));
             results.put("store", hydra.describeStore());
-            results.put("peak_rss_after_hessian_free_mib", peakRssMib());
+            results.put("peak_rss_after_hessian_free_mib", BenchmarkResults.peakRssMib());
         }
     }
 
@@ -355,70 +378,6 @@ public final class HydraBenchmark implements Callable<Integer> {
             sum += v;
         }
         return sum / values.length;
-    }
-
-    /**
-     * The one-minute system load average: other processes sharing the cores distort the timings, so
-     * the result records it.
-     */
-    private static double loadAverage() {
-        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    }
-
-    /** Peak resident set size of this process, or -1 where it cannot be read. */
-    private static long peakRssMib() {
-        return HostMemory.peakResident().orElse(-1L << 20) >> 20;
-    }
-
-    private void printTable() {
-        System.out.println();
-        System.out.println("HYDRA benchmark: LeNet-5 / MNIST, batch 64, float32, SGD momentum 0.9");
-        System.out.println("-".repeat(78));
-        for (Map.Entry<String, Object> entry : results.entrySet()) {
-            System.out.printf(Locale.ROOT, "%-34s %s%n", entry.getKey(), format(entry.getValue()));
-        }
-        System.out.println("-".repeat(78));
-    }
-
-    private static String format(Object value) {
-        if (value instanceof Double d) {
-            return String.format(Locale.ROOT, "%.4g", d);
-        }
-        if (value instanceof double[] a) {
-            List<String> parts = new ArrayList<>();
-            for (double d : a) {
-                parts.add(String.format(Locale.ROOT, "%.4g", d));
-            }
-            return "[" + String.join(", ", parts) + "]";
-        }
-        return String.valueOf(value);
-    }
-
-    private void writeJson() throws IOException {
-        Files.createDirectories(out);
-        Map<String, Object> json = new LinkedHashMap<>();
-        results.forEach((key, value) -> json.put(key, jsonValue(value)));
-        Path file = out.resolve("bench-hydra.json");
-        Files.writeString(
-                file,
-                new GsonBuilder()
-                        .setPrettyPrinting()
-                        .serializeNulls()
-                        .disableHtmlEscaping()
-                        .create()
-                        .toJson(json));
-        System.out.println("Wrote " + file.toAbsolutePath());
-    }
-
-    /** JSON has no NaN: unmeasured figures become null. */
-    private static Object jsonValue(Object value) {
-        if (value instanceof Double d && d.isNaN()) {
-            return null;
-        }
-        if (value instanceof double[] a) {
-            return Arrays.stream(a).mapToObj(d -> Double.isNaN(d) ? null : d).toList();
-        }
-        return value;
     }
 
     /** Converts {@code cpu} and {@code gpu} to devices. */

@@ -2,19 +2,16 @@ package ai.hydra.reproduce;
 
 import ai.hydra.experiment.PublishedValue;
 import ai.hydra.experiment.ReproductionConfig;
+import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.CsvFiles;
 import ai.hydra.reproduce.metrics.MeanStd;
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 
 /**
  * Writes an experiment's report folder: {@code summary.md} (settings, hardware, tables of measured
@@ -138,17 +135,14 @@ public final class ReportWriter {
      * @throws IOException if writing fails
      */
     public void csv(String name, List<String> header, List<List<Object>> rows) throws IOException {
-        try (Writer writer = Files.newBufferedWriter(file(name), StandardCharsets.UTF_8);
-                CSVPrinter csv =
-                        CSVFormat.DEFAULT
-                                .builder()
-                                .setHeader(header.toArray(new String[0]))
-                                .build()
-                                .print(writer)) {
-            for (List<Object> row : rows) {
-                csv.printRecord(row);
-            }
-        }
+        CsvFiles.write(
+                file(name),
+                header.toArray(new String[0]),
+                csv -> {
+                    for (List<Object> row : rows) {
+                        csv.printRecord(row);
+                    }
+                });
     }
 
     /**
@@ -159,7 +153,7 @@ public final class ReportWriter {
      * @throws IOException if writing fails
      */
     public void json(String name, Object value) throws IOException {
-        Files.writeString(file(name), RunCache.GSON.toJson(value), StandardCharsets.UTF_8);
+        AtomicFiles.writeString(file(name), RunCache.GSON.toJson(value));
     }
 
     /**
@@ -170,13 +164,7 @@ public final class ReportWriter {
      */
     public Path writeSummary() throws IOException {
         Path summary = dir.resolve("summary.md");
-        Path temporary = Files.createTempFile(dir, "summary", ".tmp");
-        Files.writeString(temporary, md.toString(), StandardCharsets.UTF_8);
-        Files.move(
-                temporary,
-                summary,
-                StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(summary, md);
         return summary;
     }
 

@@ -6,8 +6,8 @@ import ai.hydra.experiment.ConfigException;
 import ai.hydra.experiment.ReproductionConfig;
 import ai.hydra.experiment.ReproductionConfig.Experiment;
 import ai.hydra.experiment.TrainingProgress;
+import ai.hydra.io.AtomicFiles;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -145,7 +145,7 @@ public final class Reproduction {
         md.append("Total run time: ").append(Estimate.duration(total)).append(".\n");
         Files.createDirectories(root);
         Path summary = root.resolve("summary.md");
-        Files.writeString(summary, md.toString(), StandardCharsets.UTF_8);
+        AtomicFiles.writeString(summary, md);
         out.println("summary of all experiments: " + summary.toAbsolutePath().normalize());
         out.flush();
         summaries.add(summary);

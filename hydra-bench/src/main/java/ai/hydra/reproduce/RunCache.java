@@ -1,6 +1,7 @@
 package ai.hydra.reproduce;
 
 import ai.hydra.experiment.ConfigException;
+import ai.hydra.io.AtomicFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -108,13 +108,7 @@ public final class RunCache {
         saved.addProperty("loadAtEnd", entry.loadAtEnd());
         saved.add("result", GSON.toJsonTree(entry.result()));
         Path file = file(key);
-        Path temporary = Files.createTempFile(dir, key, ".tmp");
-        Files.writeString(temporary, GSON.toJson(saved), StandardCharsets.UTF_8);
-        Files.move(
-                temporary,
-                file,
-                StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(file, GSON.toJson(saved));
     }
 
     /**

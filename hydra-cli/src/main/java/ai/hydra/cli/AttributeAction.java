@@ -2,20 +2,24 @@ package ai.hydra.cli;
 
 import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.data.ImageData;
+import ai.hydra.experiment.AttributionMode;
 import ai.hydra.experiment.AttributionResult;
 import ai.hydra.experiment.AttributionRun;
 import ai.hydra.experiment.ExperimentConfig;
+import ai.hydra.io.FolderLock;
 import ai.hydra.report.ContributionReport;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Trains with the HYDRA listener, prints the most helpful and most harmful training samples of a
- * few test samples, and writes the report folder (contributions CSV/NPZ, image grid, heatmap); with
- * {@code hydra.mode: both}, one section and one report subfolder per mode.
+ * Trains with the HYDRA listener (or, with {@code hydra.mode: exact}, records the training and
+ * computes every sample's exact contributions by a backward sweep), prints the most helpful and
+ * most harmful training samples of a few test samples, and writes the report folder (contributions
+ * CSV/NPZ, image grid, heatmap); with {@code hydra.mode: both}, one section and one report
+ * subfolder per mode.
  */
 final class AttributeAction {
 
@@ -25,10 +29,26 @@ final class AttributeAction {
     private AttributeAction() {}
 
     static int run(
-            HydraSubcommand command, ExperimentConfig config, TrainOptions options, boolean resume)
+            HydraSubcommand command,
+            ExperimentConfig config,
+            TrainOptions options,
+            AttributionOptions attribution)
+            throws Exception {
+        Path outDir = options.out != null ? options.out : Path.of("reports", config.name());
+        // checked and claimed before training: a full run is not lost to an unwritable --out
+        try (FolderLock claim = OutputFolder.claim(outDir)) {
+            return attribute(command, config, options, attribution, outDir);
+        }
+    }
+
+    private static int attribute(
+            HydraSubcommand command,
+            ExperimentConfig config,
+            TrainOptions options,
+            AttributionOptions attribution,
+            Path outDir)
             throws Exception {
         PrintWriter out = command.out();
-        Path outDir = options.out != null ? options.out : Path.of("reports", config.name());
         out.printf(
                 Locale.ROOT,
                 "%s: %s on %s, %d epoch(s), batch %d, %s, HYDRA %s, engine %s%n",
@@ -48,29 +68,38 @@ final class AttributeAction {
                 AttributionRun.builder()
                         .setConfig(config)
                         .optProgress(progress)
-                        .optResume(resume)
+                        .optResume(attribution.resume)
+                        .optOverwrite(attribution.overwrite)
                         .build()
                         .run()) {
+            List<ContributionReport> reports = new ArrayList<>();
+            for (AttributionResult.MethodResult method : result.methods()) {
+                ContributionReport report =
+                        report(result, method, config, attribution.allowNonFinite);
+                report.requireFiniteUnlessAllowed(); // before anything is printed or written
+                reports.add(report);
+            }
             out.printf(
                     Locale.ROOT,
-                    "test accuracy: %.4f; hypergradients of %,d training samples"
-                            + " over %,d steps (%s)%n",
+                    "test accuracy: %.4f; %s of %,d training samples over %,d steps (%s)%n",
                     result.training().testAccuracy(),
+                    config.hydra().mode() == AttributionMode.EXACT
+                            ? "exact contributions"
+                            : "hypergradients",
                     result.first().testLoss().size(),
-                    result.listener().getSteps(),
-                    result.listener().describeStore());
+                    result.steps(),
+                    result.stored());
             boolean several = result.methods().size() > 1;
-            for (AttributionResult.MethodResult method : result.methods()) {
+            for (int m = 0; m < reports.size(); m++) {
+                AttributionResult.MethodResult method = result.methods().get(m);
                 // one method: the report folder itself; several: one subfolder each
                 Path dir = several ? outDir.resolve(method.name()) : outDir;
                 if (several) {
                     out.printf(Locale.ROOT, "%n%s:%n", method.name());
                 }
                 printTopSamples(out, result, method, config.hydra().topK());
-                Files.createDirectories(dir);
                 List<Path> written =
-                        report(result, method, config)
-                                .write(result.training().model().getNDManager(), dir);
+                        reports.get(m).write(result.training().model().getNDManager(), dir);
                 out.println(
                         "report: "
                                 + dir.toAbsolutePath().normalize()
@@ -88,8 +117,10 @@ final class AttributeAction {
     private static ContributionReport report(
             AttributionResult result,
             AttributionResult.MethodResult method,
-            ExperimentConfig config) {
+            ExperimentConfig config,
+            boolean allowNonFinite) {
         return ContributionReport.builder()
+                .optAllowNonFinite(allowNonFinite)
                 .setContributions(method.perTestSample())
                 .setTrainImages(result.data().train())
                 .setTestImages(result.data().test())

@@ -33,11 +33,11 @@ public class AttributeCommand extends HydraSubcommand {
 
     @Mixin TrainOptions options;
 
-    @Mixin ResumeOption resume;
+    @Mixin AttributionOptions attribution;
 
     @Override
     protected int execute() throws Exception {
         ExperimentConfig experiment = ConfigLocator.load(config, options.overrides);
-        return AttributeAction.run(this, experiment, options, resume.resume);
+        return AttributeAction.run(this, experiment, options, attribution);
     }
 }

@@ -18,6 +18,7 @@ final class ConsoleProgress implements TrainingProgress {
     private final PrintWriter err;
     private final boolean bar;
     private ProgressBar progressBar;
+    private int sweepSteps;
 
     ConsoleProgress(PrintWriter out, PrintWriter err, boolean bar) {
         this.out = out;
@@ -67,6 +68,24 @@ final class ConsoleProgress implements TrainingProgress {
     public void onEvaluationStart(int batches) {
         close();
         onStage("evaluating on the test set");
+    }
+
+    @Override
+    public void onSweepStart(int steps) {
+        close();
+        onStage("exact attribution: sweeping the " + steps + " training steps backwards");
+        sweepSteps = steps;
+        open("exact sweep", steps);
+    }
+
+    @Override
+    public void onSweepStep(int done) {
+        if (progressBar != null) {
+            progressBar.stepTo(done);
+        }
+        if (done == sweepSteps) {
+            close();
+        }
     }
 
     private void open(String task, int max) {

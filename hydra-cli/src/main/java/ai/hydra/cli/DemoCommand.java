@@ -27,11 +27,11 @@ public class DemoCommand extends HydraSubcommand {
 
     @Mixin TrainOptions options;
 
-    @Mixin ResumeOption resume;
+    @Mixin AttributionOptions attribution;
 
     @Override
     protected int execute() throws Exception {
         ExperimentConfig experiment = ConfigLocator.load(CONFIG, options.overrides);
-        return AttributeAction.run(this, experiment, options, resume.resume);
+        return AttributeAction.run(this, experiment, options, attribution);
     }
 }

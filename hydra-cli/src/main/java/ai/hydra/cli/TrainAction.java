@@ -3,6 +3,8 @@ package ai.hydra.cli;
 import ai.hydra.experiment.ExperimentConfig;
 import ai.hydra.experiment.TrainingResult;
 import ai.hydra.experiment.TrainingRun;
+import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.FolderLock;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -10,6 +12,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /** Runs a training configuration for a command and reports the result. */
 final class TrainAction {
@@ -18,8 +21,16 @@ final class TrainAction {
 
     static int run(HydraSubcommand command, ExperimentConfig config, TrainOptions options)
             throws Exception {
+        Path outDir = options.out;
+        try (FolderLock claim = outDir == null ? null : OutputFolder.claim(outDir)) {
+            return train(command, config, options, outDir);
+        }
+    }
+
+    private static int train(
+            HydraSubcommand command, ExperimentConfig config, TrainOptions options, Path outDir)
+            throws Exception {
         PrintWriter out = command.out();
-        Path outDir = prepareOutDir(options.out);
         out.printf(
                 Locale.ROOT,
                 "%s: %s on %s, %d epoch(s), batch %d, %s, engine %s%n",
@@ -55,28 +66,28 @@ final class TrainAction {
         return 0;
     }
 
-    private static Path prepareOutDir(Path dir) {
-        if (dir == null) {
-            return null;
-        }
-        try {
-            return Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UsageException(
-                    "cannot create output folder "
-                            + dir
-                            + " ("
-                            + e
-                            + "); give a writable --out DIR");
-        }
-    }
-
+    /** Writes the summary and the parameters, each file replaced atomically. */
     private static void write(Path dir, TrainingResult result) throws IOException {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("hydraVersion", VersionProvider.version());
         summary.put("config", result.config().toMap());
         summary.put("result", result.toMap());
-        Files.writeString(dir.resolve("summary.yaml"), ExperimentConfig.toYaml(summary));
-        result.model().save(dir, result.config().name());
+        Path staging = Files.createTempDirectory(dir, ".parameters-");
+        try {
+            result.model().save(staging, result.config().name());
+            try (Stream<Path> files = Files.list(staging)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    AtomicFiles.moveIntoPlace(file, dir.resolve(file.getFileName()));
+                }
+            }
+        } finally {
+            try (Stream<Path> left = Files.list(staging)) {
+                for (Path file : (Iterable<Path>) left::iterator) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(staging);
+        }
+        AtomicFiles.writeString(dir.resolve("summary.yaml"), ExperimentConfig.toYaml(summary));
     }
 }

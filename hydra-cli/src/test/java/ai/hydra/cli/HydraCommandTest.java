@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -201,22 +203,7 @@ class HydraCommandTest {
     @Test
     void bothModesAreReported(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out)
             throws Exception {
-        Run run =
-                run(
-                        "demo",
-                        "--set",
-                        "train.epochs=1",
-                        "--set",
-                        "data.trainLimit=128",
-                        "--set",
-                        "data.testLimit=50",
-                        "--set",
-                        "hydra.mode=both",
-                        "--set",
-                        "hydra.trackLimit=8",
-                        "--no-progress",
-                        "--out",
-                        out.toString());
+        Run run = smallDemo(out, "hydra.mode=both", "hydra.trackLimit=8");
         assertEquals(0, run.exitCode(), run.err());
         for (String method : new String[] {"hydra-hessian-free", "hydra-hessian-aware"}) {
             assertTrue(run.out().contains(method + ":"), run.out());
@@ -232,6 +219,62 @@ class HydraCommandTest {
                                 java.nio.file.Files.readString(
                                         out.resolve("hydra-hessian-aware/contributions.csv"))),
                 "the two modes differ");
+    }
+
+    /** hydra.mode=exact records the training and reports every training sample's contribution. */
+    @Test
+    void exactModeReportsEveryTrainingSample(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws Exception {
+        Run run = smallDemo(out, "hydra.mode=exact");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(
+                run.out().contains("exact contributions of 128 training samples over 2 steps"),
+                run.out());
+        assertTrue(run.out().contains("replayed weights bit-identical"), run.out());
+        // a header and one line per training sample
+        assertEquals(
+                129, java.nio.file.Files.readAllLines(out.resolve("contributions.csv")).size());
+        assertTrue(
+                java.nio.file.Files.readString(out.resolve("summary.md"))
+                        .contains("- **method**: hydra-exact"));
+    }
+
+    /** Exact mode has no checkpoint to resume: --resume is refused before any work, saying why. */
+    @Test
+    void exactModeRefusesResume(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) {
+        Run run =
+                run(
+                        "demo",
+                        "--set",
+                        "hydra.mode=exact",
+                        "--resume",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains("hydra.mode exact cannot resume"), run.err());
+    }
+
+    /** The demo on 128 training and 50 test images for one epoch, with extra overrides. */
+    private static Run smallDemo(java.nio.file.Path out, String... overrides) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "demo",
+                                "--set",
+                                "train.epochs=1",
+                                "--set",
+                                "data.trainLimit=128",
+                                "--set",
+                                "data.testLimit=50",
+                                "--no-progress",
+                                "--out",
+                                out.toString()));
+        for (String override : overrides) {
+            args.add("--set");
+            args.add(override);
+        }
+        return run(args.toArray(String[]::new));
     }
 
     /** An attribution run interrupted after epoch 1 and resumed equals an uninterrupted one. */
@@ -298,6 +341,61 @@ class HydraCommandTest {
                         .equals(
                                 java.nio.file.Files.readString(
                                         dir.resolve("resumed/contributions.csv"))));
+    }
+
+    /** Issue 10: hydra train with lr 1e4 ended with exit 0 and saved NaN parameters. */
+    @Test
+    void trainRefusesToSaveDivergedParameters() throws Exception {
+        Path out = tmp.resolve("diverged");
+        Run run =
+                run(
+                        "train",
+                        "--config",
+                        BUNDLED,
+                        "--set",
+                        "train.epochs=1",
+                        "--set",
+                        "data.trainLimit=640",
+                        "--set",
+                        "train.optimizer.learningRate=10000",
+                        "--no-progress",
+                        "--out",
+                        out.toString());
+        assertEquals(1, run.exitCode(), run.err());
+        assertTrue(run.err().contains("\nerror: Training diverged: the loss of batch"), run.err());
+        try (java.util.stream.Stream<Path> files = Files.list(out)) {
+            assertEquals(
+                    java.util.List.of(OutputFolder.LOCK),
+                    files.map(f -> f.getFileName().toString()).toList(),
+                    "no parameters, no summary");
+        }
+    }
+
+    /** Issue 10: an --out that cannot be written was found after the whole run. */
+    @Test
+    void unwritableOutIsRefusedBeforeTraining() throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        Run run = run("demo", "--set", "data.trainLimit=300", "--out", file.toString());
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(
+                run.err().startsWith("error: Cannot write to the output folder (--out) " + file),
+                run.err());
+        assertTrue(!run.out().contains("epoch 1/"), "no training: " + run.out());
+    }
+
+    /** Issue 10: two runs writing into the same --out mixed their reports. */
+    @Test
+    void anOutInUseByAnotherRunIsRefused() throws Exception {
+        Path out = tmp.resolve("busy");
+        try (ai.hydra.io.FolderLock other =
+                ai.hydra.io.FolderLock.acquire(out.resolve(OutputFolder.LOCK), "test")) {
+            Run run = run("demo", "--set", "data.trainLimit=300", "--out", out.toString());
+            assertEquals(1, run.exitCode(), run.err());
+            assertTrue(
+                    run.err().startsWith("error: The output folder (--out) " + out + " is in use"),
+                    run.err());
+            assertTrue(!run.out().contains("epoch 1/"), "no training: " + run.out());
+        }
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -5,14 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.util.Preconditions;
+import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.CsvFiles;
+import ai.hydra.io.ReproducibleZip;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.Writer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 
 /**
  * Contributions C(i, j) of training samples (rows) to test losses (columns: single test samples, or
@@ -158,42 +157,114 @@ public final class ContributionMatrix {
     }
 
     /**
-     * Writes the matrix as CSV: {@code train_index,test_<id>...}, one line per training sample.
+     * Returns how many values are NaN or infinite (a diverged run).
      *
-     * @param file the file
-     * @throws IOException if writing fails
+     * @return the count
      */
-    public void writeCsv(Path file) throws IOException {
-        String[] header = new String[testIndices.length + 1];
-        header[0] = "train_index";
-        for (int j = 0; j < testIndices.length; j++) {
-            header[j + 1] = "test_" + testIndices[j];
+    public long nonFiniteCount() {
+        long count = 0;
+        for (double[] row : values) {
+            count += NonFinite.count(row);
         }
-        try (Writer writer = Files.newBufferedWriter(file);
-                CSVPrinter csv =
-                        CSVFormat.DEFAULT.builder().setHeader(header).build().print(writer)) {
-            for (int i = 0; i < values.length; i++) {
-                Object[] record = new Object[testIndices.length + 1];
-                record[0] = trainIndices[i];
-                for (int j = 0; j < testIndices.length; j++) {
-                    record[j + 1] = values[i][j];
+        return count;
+    }
+
+    /**
+     * Throws unless every value is finite.
+     *
+     * @throws NonFiniteResultException naming the count and the first such cell
+     */
+    public void requireFinite() {
+        long count = nonFiniteCount();
+        for (int i = 0; i < values.length && count > 0; i++) {
+            for (int j = 0; j < testIndices.length; j++) {
+                if (!Double.isFinite(values[i][j])) {
+                    NonFinite.require(
+                            count,
+                            (long) values.length * testIndices.length,
+                            "contributions",
+                            "train index " + trainIndices[i] + ", test " + testIndices[j]);
                 }
-                csv.printRecord(record);
             }
         }
     }
 
     /**
+     * Writes the matrix as CSV: {@code train_index,test_<id>...}, one line per training sample,
+     * replacing the file atomically.
+     *
+     * @param file the file
+     * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite
+     */
+    public void writeCsv(Path file) throws IOException {
+        writeCsv(file, false);
+    }
+
+    /**
+     * Writes the matrix as CSV like {@link #writeCsv(Path)}, NaN or infinite values included if
+     * allowed.
+     *
+     * @param file the file
+     * @param allowNonFinite true to write NaN and infinite values
+     * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite and that is not allowed
+     */
+    public void writeCsv(Path file, boolean allowNonFinite) throws IOException {
+        if (!allowNonFinite) {
+            requireFinite();
+        }
+        String[] header = new String[testIndices.length + 1];
+        header[0] = "train_index";
+        for (int j = 0; j < testIndices.length; j++) {
+            header[j + 1] = "test_" + testIndices[j];
+        }
+        CsvFiles.write(
+                file,
+                header,
+                csv -> {
+                    for (int i = 0; i < values.length; i++) {
+                        Object[] record = new Object[testIndices.length + 1];
+                        record[0] = trainIndices[i];
+                        for (int j = 0; j < testIndices.length; j++) {
+                            record[j + 1] = values[i][j];
+                        }
+                        csv.printRecord(record);
+                    }
+                });
+    }
+
+    /**
      * Writes the matrix as a NumPy {@code .npz} with arrays {@code contributions} (float64, rows x
-     * columns), {@code train_indices} and {@code test_indices} (int32).
+     * columns), {@code train_indices} and {@code test_indices} (int32), replacing the file
+     * atomically. The same matrix always gives the same bytes (entry times are fixed, see {@link
+     * ReproducibleZip}).
      *
      * @param manager a manager for the temporary arrays
      * @param file the file
      * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite
      */
     public void writeNpz(NDManager manager, Path file) throws IOException {
-        try (NDManager scope = manager.newSubManager();
-                OutputStream out = Files.newOutputStream(file)) {
+        writeNpz(manager, file, false);
+    }
+
+    /**
+     * Writes the matrix as a NumPy {@code .npz} like {@link #writeNpz(NDManager, Path)}, NaN or
+     * infinite values included if allowed.
+     *
+     * @param manager a manager for the temporary arrays
+     * @param file the file
+     * @param allowNonFinite true to write NaN and infinite values
+     * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite and that is not allowed
+     */
+    public void writeNpz(NDManager manager, Path file, boolean allowNonFinite) throws IOException {
+        if (!allowNonFinite) {
+            requireFinite();
+        }
+        ByteArrayOutputStream encoded = new ByteArrayOutputStream();
+        try (NDManager scope = manager.newSubManager()) {
             double[] flat = Arrays.stream(values).flatMapToDouble(Arrays::stream).toArray();
             NDArray matrix = scope.create(flat, new Shape(rows(), columns()));
             matrix.setName("contributions");
@@ -201,7 +272,8 @@ public final class ContributionMatrix {
             train.setName("train_indices");
             NDArray test = scope.create(testIndices);
             test.setName("test_indices");
-            new NDList(matrix, train, test).encode(out, NDList.Encoding.NPZ);
+            new NDList(matrix, train, test).encode(encoded, NDList.Encoding.NPZ);
         }
+        AtomicFiles.write(file, out -> ReproducibleZip.copy(encoded.toByteArray(), out));
     }
 }

@@ -1,15 +1,12 @@
 package ai.hydra.attribution;
 
 import ai.djl.util.Preconditions;
+import ai.hydra.io.CsvFiles;
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
 
 /**
  * One value per training sample, with the samples' dataset indices: C(i) for a test loss, C(i, i)
@@ -90,34 +87,61 @@ public final class Contributions {
     }
 
     /**
-     * Returns the rows of the k most helpful samples (largest values), best first.
+     * Returns the rows of the k most helpful samples (largest positive values), best first. Only
+     * samples that helped (value above 0) are listed, so fewer than k come back when fewer helped.
      *
-     * @param k how many (at most {@link #size()} are returned)
+     * @param k how many at most
      * @return row numbers; {@link #trainIndex(int)} gives their dataset indices
      */
     public int[] mostHelpful(int k) {
-        int[] sorted = order();
-        return Arrays.copyOf(sorted, Math.min(k, sorted.length));
+        return Arrays.stream(order()).filter(row -> values[row] > 0).limit(k).toArray();
     }
 
     /**
-     * Returns the rows of the k most harmful samples (smallest values), worst first.
+     * Returns the rows of the k most harmful samples (most negative values), worst first. Only
+     * samples that harmed (value below 0) are listed, so fewer than k come back when fewer harmed.
      *
-     * @param k how many (at most {@link #size()} are returned)
+     * @param k how many at most
      * @return row numbers
      */
     public int[] mostHarmful(int k) {
-        int n = values.length;
-        int count = Math.min(k, n);
         // ascending by value, ties by row order: not the reverse of mostHelpful on ties
-        return IntStream.range(0, n)
+        return IntStream.range(0, values.length)
+                .filter(row -> values[row] < 0)
                 .boxed()
                 .sorted(
                         Comparator.comparingDouble((Integer i) -> values[i])
                                 .thenComparingInt(i -> i))
-                .limit(count)
+                .limit(k)
                 .mapToInt(Integer::intValue)
                 .toArray();
+    }
+
+    /**
+     * Returns how many values are NaN or infinite (a diverged run).
+     *
+     * @return the count
+     */
+    public long nonFiniteCount() {
+        return NonFinite.count(values);
+    }
+
+    /**
+     * Throws unless every value is finite.
+     *
+     * @throws NonFiniteResultException naming the count and the first such sample
+     */
+    public void requireFinite() {
+        long count = nonFiniteCount();
+        if (count > 0) {
+            int row =
+                    IntStream.range(0, values.length)
+                            .filter(r -> !Double.isFinite(values[r]))
+                            .findFirst()
+                            .orElseThrow();
+            NonFinite.require(
+                    count, values.length, "contributions", "train index " + trainIndices[row]);
+        }
     }
 
     /**
@@ -149,23 +173,39 @@ public final class Contributions {
     }
 
     /**
-     * Writes the values as CSV: {@code train_index,contribution,rank}, one line per row.
+     * Writes the values as CSV: {@code train_index,contribution,rank}, one line per row, replacing
+     * the file atomically.
      *
      * @param file the file
      * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite
      */
     public void writeCsv(Path file) throws IOException {
-        int[] ranks = ranks();
-        try (Writer writer = Files.newBufferedWriter(file);
-                CSVPrinter csv =
-                        CSVFormat.DEFAULT
-                                .builder()
-                                .setHeader("train_index", "contribution", "rank")
-                                .build()
-                                .print(writer)) {
-            for (int row = 0; row < values.length; row++) {
-                csv.printRecord(trainIndices[row], values[row], ranks[row]);
-            }
+        writeCsv(file, false);
+    }
+
+    /**
+     * Writes the values as CSV like {@link #writeCsv(Path)}, NaN or infinite values included if
+     * allowed.
+     *
+     * @param file the file
+     * @param allowNonFinite true to write NaN and infinite values (as {@code NaN}, {@code
+     *     Infinity})
+     * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite and that is not allowed
+     */
+    public void writeCsv(Path file, boolean allowNonFinite) throws IOException {
+        if (!allowNonFinite) {
+            requireFinite();
         }
+        int[] ranks = ranks();
+        CsvFiles.write(
+                file,
+                new String[] {"train_index", "contribution", "rank"},
+                csv -> {
+                    for (int row = 0; row < values.length; row++) {
+                        csv.printRecord(trainIndices[row], values[row], ranks[row]);
+                    }
+                });
     }
 }

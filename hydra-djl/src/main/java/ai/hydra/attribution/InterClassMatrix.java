@@ -94,6 +94,19 @@ public final class InterClassMatrix {
         return copy(normalized);
     }
 
+    /**
+     * Returns how many summed contributions are NaN or infinite (a diverged run).
+     *
+     * @return the count
+     */
+    public long nonFiniteCount() {
+        long count = 0;
+        for (double[] row : raw) {
+            count += NonFinite.count(row);
+        }
+        return count;
+    }
+
     private static double[][] copy(double[][] m) {
         double[][] out = new double[m.length][];
         for (int i = 0; i < m.length; i++) {

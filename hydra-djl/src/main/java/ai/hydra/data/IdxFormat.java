@@ -1,12 +1,10 @@
 package ai.hydra.data;
 
-import java.io.BufferedOutputStream;
+import ai.hydra.io.AtomicFiles;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
@@ -134,26 +132,43 @@ final class IdxFormat {
             throw new IllegalArgumentException(
                     "IDX files hold one channel, the data has " + data.channels());
         }
-        try (DataOutputStream out = new DataOutputStream(create(images, gzip))) {
-            out.writeInt(IMAGES_MAGIC);
-            out.writeInt(data.size());
-            out.writeInt(data.height());
-            out.writeInt(data.width());
-            out.write(data.pixels());
-        }
-        try (DataOutputStream out = new DataOutputStream(create(labels, gzip))) {
-            out.writeInt(LABELS_MAGIC);
-            out.writeInt(data.size());
-            for (int label : data.labels()) {
-                out.writeByte(label);
-            }
-        }
+        writeIdx(
+                images,
+                gzip,
+                out -> {
+                    out.writeInt(IMAGES_MAGIC);
+                    out.writeInt(data.size());
+                    out.writeInt(data.height());
+                    out.writeInt(data.width());
+                    out.write(data.pixels());
+                });
+        writeIdx(
+                labels,
+                gzip,
+                out -> {
+                    out.writeInt(LABELS_MAGIC);
+                    out.writeInt(data.size());
+                    for (int label : data.labels()) {
+                        out.writeByte(label);
+                    }
+                });
     }
 
-    private static OutputStream create(Path file, boolean gzip) throws IOException {
-        OutputStream out = new BufferedOutputStream(Files.newOutputStream(file));
-        // GZIPOutputStream writes mtime 0, so the output is byte-for-byte reproducible
-        return gzip ? new GZIPOutputStream(out) : out;
+    /** Writes the body of an IDX file. */
+    private interface Body {
+        void writeTo(DataOutputStream out) throws IOException;
+    }
+
+    /** Writes an IDX file atomically; gzip streams carry mtime 0, so the bytes are reproducible. */
+    private static void writeIdx(Path file, boolean gzip, Body body) throws IOException {
+        AtomicFiles.write(
+                file,
+                stream -> {
+                    DataOutputStream out =
+                            new DataOutputStream(gzip ? new GZIPOutputStream(stream) : stream);
+                    body.writeTo(out);
+                    out.close(); // ends the gzip stream; AtomicFiles' stream only flushes
+                });
     }
 
     /** Reads an image and a label file and checks they agree. */

@@ -9,7 +9,9 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.dataset.Sampler;
 import ai.djl.training.dataset.SequenceSampler;
+import ai.hydra.io.Sha256;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
 
@@ -391,6 +393,25 @@ public final class ImageData {
             counts[label]++;
         }
         return counts;
+    }
+
+    /**
+     * Fingerprints the split: the SHA-256 of its shape, every pixel and every label, in order. Two
+     * splits with the same fingerprint hold the same images with the same labels in the same order
+     * (e.g. a checkpoint records it, and a run resuming from it on other data is refused).
+     *
+     * @return the hex digest
+     */
+    public String fingerprint() {
+        MessageDigest digest = Sha256.digest();
+        ByteBuffer header = ByteBuffer.allocate(4 * Integer.BYTES);
+        header.putInt(size()).putInt(channels).putInt(height).putInt(width);
+        digest.update(header.array());
+        digest.update(pixels);
+        ByteBuffer labelBytes = ByteBuffer.allocate(labels.length * Integer.BYTES);
+        labelBytes.asIntBuffer().put(labels);
+        digest.update(labelBytes.array());
+        return Sha256.hex(digest);
     }
 
     /** {@inheritDoc} */

@@ -1,7 +1,7 @@
 package ai.hydra.data;
 
+import ai.hydra.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -105,7 +105,7 @@ public final class SubsetTool {
         for (int index : indices) {
             text.append(index).append('\n');
         }
-        Files.writeString(out.resolve(split + "-indices.txt"), text, StandardCharsets.US_ASCII);
+        AtomicFiles.writeString(out.resolve(split + "-indices.txt"), text);
         System.out.println(split + ": " + indices.length + " images -> " + out);
     }
 }

@@ -3,7 +3,6 @@ package ai.hydra.experiment;
 import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.attribution.Contributions;
 import ai.hydra.attribution.InterClassMatrix;
-import ai.hydra.listener.HydraListener;
 import java.util.List;
 
 /**
@@ -12,13 +11,18 @@ import java.util.List;
  * for the chosen test samples and the inter-class matrix over the whole test set.
  *
  * @param training the training result, with the model
- * @param listener the HYDRA listener holding the hypergradients
+ * @param state what the attribution holds until closed: the HYDRA listener with its hypergradients,
+ *     or the recorder with the trajectory (exact mode)
+ * @param steps the optimizer steps the attribution covers
+ * @param stored what was stored and where (hypergradient store, or trajectory checkpoints)
  * @param data the data trained and tested on
  * @param methods one result per method, in the order they ran (Hessian-free first)
  */
 public record AttributionResult(
         TrainingResult training,
-        HydraListener listener,
+        AutoCloseable state,
+        int steps,
+        String stored,
         ExperimentData data,
         List<MethodResult> methods)
         implements AutoCloseable {
@@ -32,11 +36,16 @@ public record AttributionResult(
         return methods.get(0);
     }
 
-    /** Frees the hypergradients and the model. */
+    /** Frees the hypergradients (or the trajectory) and the model. */
     @Override
     public void close() {
-        listener.close();
-        training.close();
+        try {
+            state.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot free the attribution state: " + e, e);
+        } finally {
+            training.close();
+        }
     }
 
     /**

@@ -299,8 +299,9 @@ final class ConfigNode {
         return flat;
     }
 
+    /** Copies nested mappings into {@code out} with dotted keys, e.g. {@code train.epochs}. */
     @SuppressWarnings("unchecked")
-    private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
+    static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
         for (Map.Entry<String, Object> entry : map.entrySet()) {
             String key = prefix + entry.getKey();
             if (entry.getValue() instanceof Map) {

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.DuplicateKeyException;
@@ -45,6 +47,24 @@ public record ExperimentConfig(
 
     /** The accepted values of {@code model}: the names of {@link Models#NAMES}. */
     public static final String[] MODELS = Models.NAMES.toArray(new String[0]);
+
+    /**
+     * The keys that do not change what a checkpoint holds, so a resumed run may change them: where
+     * things are read from or written to, how much is reported, the number of epochs (the learning
+     * rates the steps taken used are checked by themselves) and the device.
+     */
+    private static final Set<String> NOT_CHECKPOINTED =
+            Set.of(
+                    "name",
+                    "data.dir",
+                    "data.testLimit",
+                    "train.epochs",
+                    "train.device",
+                    "hydra.store",
+                    "hydra.storeDir",
+                    "hydra.testSamples",
+                    "hydra.topK",
+                    "hydra.checkpointDir");
 
     private static final String[] TOP_LEVEL_KEYS = {
         "name", "seed", "data", "model", "train", "hydra"
@@ -181,6 +201,26 @@ public record ExperimentConfig(
         map.put("train", train.toMap());
         map.put("hydra", hydra.toMap());
         return map;
+    }
+
+    /**
+     * Returns the settings a checkpoint of this experiment records and a resumed run must repeat:
+     * every key with its effective value, by dotted name, except those that only say where data and
+     * results live, how much is reported, on which device and for how many epochs.
+     *
+     * @return dotted key to value, sorted by key
+     */
+    public Map<String, String> checkpointedSettings() {
+        Map<String, Object> flat = new LinkedHashMap<>();
+        ConfigNode.flatten("", toMap(), flat);
+        Map<String, String> settings = new TreeMap<>();
+        flat.forEach(
+                (key, value) -> {
+                    if (!NOT_CHECKPOINTED.contains(key)) {
+                        settings.put(key, String.valueOf(value));
+                    }
+                });
+        return settings;
     }
 
     /**

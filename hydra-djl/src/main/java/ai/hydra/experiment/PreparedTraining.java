@@ -128,6 +128,16 @@ public final class PreparedTraining implements AutoCloseable {
     }
 
     /**
+     * Returns the loss training minimizes, the batch mean of the softmax cross-entropy: what
+     * attribution differentiates.
+     *
+     * @return a new instance of the loss
+     */
+    public Loss loss() {
+        return Loss.softmaxCrossEntropyLoss();
+    }
+
+    /**
      * Trains the remaining epochs with {@link EasyTrain#fit} and measures the test accuracy.
      *
      * @param listeners listeners added to the trainer after the run's own progress listener
@@ -156,7 +166,7 @@ public final class PreparedTraining implements AutoCloseable {
             throw new IllegalStateException("A prepared training fits once");
         }
         fitted = true;
-        RecordingLoss loss = new RecordingLoss(Loss.softmaxCrossEntropyLoss());
+        RecordingLoss loss = new RecordingLoss(loss());
         ProgressListener epochs = new ProgressListener(loss);
         DefaultTrainingConfig trainingConfig =
                 new DefaultTrainingConfig(loss)
@@ -170,12 +180,18 @@ public final class PreparedTraining implements AutoCloseable {
         try (Trainer trainer =
                 Trainers.newTrainer(model, trainingConfig, Models.inputShape(config.model()))) {
             parameters = countTrainable(model);
+            int remaining = config.train().epochs() - firstEpoch;
             if (firstEpoch > 0) {
-                progress.onStage("resuming after epoch " + firstEpoch);
+                progress.onStage(
+                        "resuming after epoch "
+                                + firstEpoch
+                                + (remaining == 0 ? " (training is complete)" : ""));
             }
             beforeFirstBatch.accept(trainer);
-            epochs.startEpoch(firstEpoch + 1);
-            EasyTrain.fit(trainer, config.train().epochs() - firstEpoch, trainSet, null);
+            if (remaining > 0) {
+                epochs.startEpoch(firstEpoch + 1);
+                EasyTrain.fit(trainer, remaining, trainSet, null);
+            }
             int batchSize = config.train().batchSize();
             progress.onEvaluationStart((data.test().size() + batchSize - 1) / batchSize);
             accuracy = Trainers.accuracy(trainer, testSet);
@@ -190,7 +206,7 @@ public final class PreparedTraining implements AutoCloseable {
                 engine,
                 device.toString(),
                 stats,
-                stats.get(stats.size() - 1).meanLoss(),
+                stats.isEmpty() ? Double.NaN : stats.get(stats.size() - 1).meanLoss(),
                 accuracy,
                 (System.nanoTime() - start) / 1e9,
                 model);
@@ -254,6 +270,18 @@ public final class PreparedTraining implements AutoCloseable {
         @Override
         public void onTrainingBatch(Trainer trainer, BatchData batchData) {
             float value = loss.lastValue(); // the trainer's evaluation of this batch
+            if (!Float.isFinite(value)) {
+                throw new IllegalStateException(
+                        "Training diverged: the loss of batch "
+                                + (batches + 1)
+                                + " of epoch "
+                                + epoch
+                                + " is "
+                                + value
+                                + ". Lower the learning rate (train.optimizer.learningRate) or"
+                                + " check the data; nothing is evaluated or saved from a diverged"
+                                + " training.");
+            }
             lossSum += value;
             batches++;
             progress.onBatch(batches, value);
@@ -261,6 +289,8 @@ public final class PreparedTraining implements AutoCloseable {
 
         @Override
         public void onEpoch(Trainer trainer) {
+            // before any other listener (e.g. a checkpoint) uses the weights
+            Trainers.requireFiniteParameters(model, "at the end of epoch " + epoch);
             TrainingProgress.EpochStats epochStats =
                     new TrainingProgress.EpochStats(
                             epoch,

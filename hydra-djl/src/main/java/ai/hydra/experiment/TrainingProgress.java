@@ -58,6 +58,20 @@ public interface TrainingProgress {
     default void onEvaluationEnd() {}
 
     /**
+     * Called before the backward sweep of exact attribution ({@code hydra.mode: exact}).
+     *
+     * @param steps the number of training steps to sweep
+     */
+    default void onSweepStart(int steps) {}
+
+    /**
+     * Called after each swept step.
+     *
+     * @param done the steps swept so far
+     */
+    default void onSweepStep(int done) {}
+
+    /**
      * The summary of one training epoch.
      *
      * @param epoch the epoch number, from 1

@@ -16,7 +16,8 @@ import java.util.Map;
  * @param engine the deep learning engine that trained, with its version, e.g. "PyTorch 2.7.1"
  * @param device the device trained on, e.g. "cpu()"
  * @param epochs per-epoch statistics
- * @param finalTrainLoss the mean training loss of the last epoch
+ * @param finalTrainLoss the mean training loss of the last epoch this run trained; NaN when it
+ *     trained none (resumed from the checkpoint of a finished training)
  * @param testAccuracy the fraction of test samples classified correctly
  * @param totalSeconds the wall-clock time of the whole run, data loading included
  * @param model the trained model
@@ -65,7 +66,7 @@ public record TrainingResult(
         map.put("parameters", parameters);
         map.put("engine", engine);
         map.put("device", device);
-        map.put("finalTrainLoss", finalTrainLoss);
+        map.put("finalTrainLoss", Double.isNaN(finalTrainLoss) ? null : finalTrainLoss);
         map.put("testAccuracy", testAccuracy);
         map.put("totalSeconds", totalSeconds);
         map.put("epochSeconds", epochs.stream().map(TrainingProgress.EpochStats::seconds).toList());

@@ -75,13 +75,14 @@ public final class TrainingRun {
     }
 
     private PreparedTraining prepare(ExperimentData data, long start) {
-        if (firstEpoch >= config.train().epochs()) {
+        if (firstEpoch > config.train().epochs()) {
             throw new ConfigException(
                     "the checkpoint already covers "
                             + firstEpoch
-                            + " epoch(s) and train.epochs is "
+                            + " epoch(s) but train.epochs is "
                             + config.train().epochs()
-                            + ": raise train.epochs to train further");
+                            + ": set train.epochs to at least "
+                            + firstEpoch);
         }
         Device device = device();
         Engine engine = Engine.getInstance(); // the one Model.newInstance uses
@@ -139,7 +140,8 @@ public final class TrainingRun {
 
         /**
          * Continues an interrupted run: the data order starts at this epoch, and training stops
-         * after {@code train.epochs} in all. Restore the model's state before the first batch
+         * after {@code train.epochs} in all (none is left when the interrupted run had finished
+         * training: the fit then only evaluates). Restore the model's state before the first batch
          * ({@link PreparedTraining#fit(PreparedTraining.TrainerSetup, TrainingListener...)}).
          *
          * @param epochs the epochs the interrupted run completed (0 for a fresh run)

@@ -60,15 +60,6 @@ public final class FiniteDifferenceHvp implements HessianVectorProduct {
      */
     public static final double DEFAULT_STEP = 1e-5;
 
-    /**
-     * The change between the differences at steps a and a/2, relative to the product, above which a
-     * difference is taken to cross a kink; a smooth loss changes it by truncation and rounding
-     * (about 1e-9 at the default step).
-     */
-    private static final double CROSSING_TOLERANCE = 1e-7;
-
-    private static final int MAX_REFINEMENTS = 3;
-
     private final ShadowModel model;
     private final double step;
     private final boolean training;
@@ -166,31 +157,10 @@ public final class FiniteDifferenceHvp implements HessianVectorProduct {
         }
 
         NDArray product(NDManager row, NDArray v, double alpha) {
-            NDArray coarse = central(row, v, alpha);
             if (!checkCrossings) {
-                return coarse;
+                return central(row, v, alpha);
             }
-            // A kink crossed within the step adds jump/2a to a difference: halving the step
-            // changes the result by about that much, while a smooth loss changes it by O(a^2).
-            double a = alpha;
-            for (int refinement = 0; ; refinement++) {
-                NDArray fine = central(row, v, a / 2);
-                double gap = coarse.sub(fine).norm().getDouble();
-                double size = fine.norm().getDouble();
-                if (gap <= CROSSING_TOLERANCE * size) {
-                    return fine;
-                }
-                if (refinement == MAX_REFINEMENTS) {
-                    logger.warn(
-                            "A Hessian-vector product crosses a kink the mirror cannot freeze"
-                                    + " even at step {}: its relative error may reach {}",
-                            a / 2 * v.norm().getDouble(),
-                            gap / size);
-                    return fine;
-                }
-                a /= 10;
-                coarse = central(row, v, a);
-            }
+            return CrossingCheck.refine(a -> central(row, v, a), alpha, v.norm().getDouble());
         }
 
         private NDArray central(NDManager row, NDArray v, double alpha) {

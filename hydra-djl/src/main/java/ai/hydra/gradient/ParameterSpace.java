@@ -158,4 +158,27 @@ public final class ParameterSpace {
             return flat;
         }
     }
+
+    /**
+     * Copies the gradients the last backward pass left on the trainable parameters into a flat
+     * vector (zeros where a parameter has none yet).
+     *
+     * @param manager the manager of the result
+     * @param dataType the data type of the result
+     * @return the flat gradient
+     */
+    public NDArray gradients(NDManager manager, DataType dataType) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDList arrays = new NDList(trainable.size());
+            for (Parameter parameter : trainable) {
+                NDArray gradient = parameter.getArray().getGradient();
+                gradient.attach(scope); // a new handle in the parameter's manager: free it here
+                arrays.add(gradient);
+            }
+            NDArray flat =
+                    flatten(arrays).toType(dataType, true).toDevice(manager.getDevice(), false);
+            flat.attach(manager);
+            return flat;
+        }
+    }
 }

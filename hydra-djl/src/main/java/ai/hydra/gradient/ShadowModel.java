@@ -1,6 +1,7 @@
 package ai.hydra.gradient;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -15,12 +16,15 @@ import ai.djl.training.loss.Loss;
 import ai.hydra.gradient.mirror.ActivationPattern;
 import ai.hydra.gradient.mirror.BlockMirror;
 import ai.hydra.gradient.mirror.MirrorPass;
+import ai.hydra.gradient.mirror.SampleProbes;
 import ai.hydra.train.DjlInternals;
 import ai.hydra.train.DjlInternals.Recording;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A functional view of a model: its loss and gradients at any point {@code w} of its {@link
@@ -40,11 +44,19 @@ import java.util.function.UnaryOperator;
  */
 public final class ShadowModel {
 
+    private static final Logger logger = LoggerFactory.getLogger(ShadowModel.class);
+
+    /** Convolution patches by one-hot convolution or strided slices: see docs/benchmarks.md. */
+    private static final boolean ONE_HOT_PATCHES = false;
+
     private final Block block;
     private final Loss loss;
     private final ParameterSpace space;
     private final boolean batchDependent;
     private final BlockMirror mirror;
+    private final BatchNormGradients batchNormGradients;
+    private boolean loggedLoop;
+    private boolean lossChecked;
 
     /**
      * Creates a shadow view of an initialized block.
@@ -53,10 +65,23 @@ public final class ShadowModel {
      * @param loss the training loss (a batch mean)
      */
     public ShadowModel(Block block, Loss loss) {
+        this(block, loss, BatchNormGradients.EXACT);
+    }
+
+    /**
+     * Creates a shadow view of an initialized block that takes per-sample gradients through batch
+     * normalization in training mode as {@code batchNorm} says.
+     *
+     * @param block the block, initialized
+     * @param loss the training loss (a batch mean)
+     * @param batchNorm per-sample gradients through training-mode batch normalization
+     */
+    public ShadowModel(Block block, Loss loss, BatchNormGradients batchNorm) {
+        this.batchNormGradients = batchNorm;
         this.block = block;
         this.loss = loss;
         this.space = ParameterSpace.of(block);
-        this.batchDependent = containsBatchNorm(block);
+        this.batchDependent = contains(block, BatchNorm.class);
         this.mirror = BlockMirror.of(block);
     }
 
@@ -137,6 +162,21 @@ public final class ShadowModel {
      * @return the pattern, which remembers its mode
      */
     public ActivationPattern activationPattern(NDArray w, NDList inputs, boolean training) {
+        RecordedPattern recorded = recordPattern(w, inputs, training);
+        recorded.predictions().close();
+        return recorded.pattern();
+    }
+
+    /**
+     * Records the activation pattern of a forward pass at {@code w} like {@link
+     * #activationPattern(NDArray, NDList, boolean)}, and keeps the pass's predictions.
+     *
+     * @param w flat weights; the pattern and predictions live under their manager
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the pattern and the model's outputs at {@code w}
+     */
+    public RecordedPattern recordPattern(NDArray w, NDList inputs, boolean training) {
         NDManager out = w.getManager();
         ActivationPattern pattern = new ActivationPattern(out, training);
         try (NDManager scope = out.newSubManager()) {
@@ -147,13 +187,13 @@ public final class ShadowModel {
             NDList x = onWeights(scope, inputs, at, true);
             try (DjlInternals.ForwardMode mode =
                     DjlInternals.forwardMode(scope.getEngine(), training)) {
-                MirrorPass.recording(mirror, shadow.store, pattern).run(x);
+                NDList predictions = MirrorPass.recording(mirror, shadow.store, pattern).run(x);
+                return new RecordedPattern(pattern, detached(predictions, out));
             }
         } catch (RuntimeException e) {
             pattern.close();
             throw e;
         }
-        return pattern;
     }
 
     /**
@@ -177,6 +217,37 @@ public final class ShadowModel {
                 (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
     }
 
+    /**
+     * Computes the gradient of the batch-mean loss at {@code w} with the activation pattern frozen
+     * (see {@link #gradient(NDArray, NDList, NDList, ActivationPattern)}), and keeps the
+     * predictions of the same forward pass: what finite differences of per-sample losses need.
+     *
+     * @param w flat weights, in the data type the pattern was recorded in; their manager receives
+     *     the results
+     * @param inputs the batch inputs the pattern was recorded on
+     * @param labels the batch labels
+     * @param frozen the pattern, from {@link #activationPattern} or {@link #recordPattern}
+     * @return the flat gradient and the predictions, detached from any graph
+     * @throws IllegalArgumentException if {@code w} is not in the type the engine records in
+     */
+    public GradientPass gradientPass(
+            NDArray w, NDList inputs, NDList labels, ActivationPattern frozen) {
+        Recording recording = recording(w, frozen.isTraining());
+        if (recording.dataType() != w.getDataType()) {
+            throw new IllegalArgumentException(
+                    "gradientPass computes in the weights' data type; this engine records these"
+                            + " gradients in "
+                            + recording.dataType()
+                            + ": pass weights of that type");
+        }
+        return pass(
+                w,
+                inputs,
+                labels,
+                recording,
+                (store, x) -> MirrorPass.frozen(mirror, store, frozen).run(x));
+    }
+
     /** The gradient of the loss of a forward pass, recorded as {@link #recording} says. */
     private NDArray gradient(
             NDArray w,
@@ -191,20 +262,33 @@ public final class ShadowModel {
                     recording.dataType(),
                     wide -> gradient(wide, inputs, labels, training, forward));
         }
+        GradientPass pass = pass(w, inputs, labels, recording, forward);
+        pass.predictions().close();
+        return pass.gradient();
+    }
+
+    /** One recorded forward and backward pass in {@code w}'s data type. */
+    private GradientPass pass(
+            NDArray w,
+            NDList inputs,
+            NDList labels,
+            Recording recording,
+            BiFunction<ParameterStore, NDList, NDList> forward) {
         NDManager out = w.getManager();
         try (NDManager scope = out.newSubManager()) {
             scope.tempAttachAll(w);
             Shadow shadow = new Shadow(scope, w, true);
             NDList x = onWeights(scope, inputs, w, true);
             NDList y = onWeights(scope, labels, w, false);
+            NDList predictions;
             try (GradientCollector collector =
                     DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
-                NDList predictions = forward.apply(shadow.store, x);
+                predictions = forward.apply(shadow.store, x);
                 collector.backward(loss.evaluate(y, predictions));
             }
             NDArray gradient = shadow.gradient();
             gradient.attach(out);
-            return gradient;
+            return new GradientPass(gradient, detached(predictions, out));
         }
     }
 
@@ -226,6 +310,39 @@ public final class ShadowModel {
                     DjlInternals.forwardMode(scope.getEngine(), training)) {
                 return detached(block.forward(shadow.store, x, training), out);
             }
+        }
+    }
+
+    /**
+     * Computes the gradient of the trainer's loss with respect to the predictions: for a loss that
+     * is the batch mean of per-sample terms, row j is {@code (1/B) d l_j / d prediction_j}.
+     *
+     * @param predictions the model's outputs, batch axis first; their manager receives the result
+     * @param labels the batch labels
+     * @return one gradient per prediction array, shaped like it
+     */
+    public NDList lossGradientByPredictions(NDList predictions, NDList labels) {
+        NDManager out = predictions.head().getManager();
+        try (NDManager scope = out.newSubManager()) {
+            NDList leaves = new NDList(predictions.size());
+            for (NDArray prediction : predictions) {
+                NDArray leaf = prediction.duplicate();
+                leaf.attach(scope);
+                leaf.setRequiresGradient(true);
+                leaves.add(leaf);
+            }
+            NDList y = onDevice(scope, labels, predictions.head());
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), true)) {
+                collector.backward(loss.evaluate(y, leaves));
+            }
+            NDList gradients = new NDList(leaves.size());
+            for (NDArray leaf : leaves) {
+                NDArray gradient = leaf.getGradient().duplicate();
+                gradient.attach(out);
+                gradients.add(gradient);
+            }
+            return gradients;
         }
     }
 
@@ -256,12 +373,60 @@ public final class ShadowModel {
         }
     }
 
+    /**
+     * Checks that the trainer's loss on a batch is the mean of the losses of its rows, the form the
+     * per-sample weights {@code (1 + N eps_j) / B} of HYDRA assume.
+     *
+     * @param predictions the model's outputs on a batch
+     * @param labels the batch labels
+     * @throws IllegalArgumentException if it is not, naming the loss and the two values
+     */
+    public void requireMeanOfSampleLosses(NDList predictions, NDList labels) {
+        NDManager out = predictions.head().getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(predictions);
+            NDList y = onDevice(scope, labels, predictions.head());
+            int batch = Math.toIntExact(predictions.head().getShape().get(0));
+            double whole = scalar(loss.evaluate(y, predictions));
+            double sum = 0;
+            for (int row = 0; row < batch; row++) {
+                sum += scalar(loss.evaluate(rows(y, row), rows(predictions, row)));
+            }
+            double mean = sum / batch;
+            if (!(Math.abs(mean - whole) <= 1e-6 * Math.max(Math.abs(whole), 1e-30))) {
+                throw new IllegalArgumentException(
+                        "The training loss "
+                                + loss.getName()
+                                + " is not the batch mean of per-sample losses (batch loss "
+                                + whole
+                                + ", mean of its rows' losses "
+                                + mean
+                                + "): HYDRA weighs every sample's loss by (1 + N eps_i) / B, so"
+                                + " use a loss that averages per-sample terms over the batch.");
+            }
+        }
+    }
+
+    private static double scalar(NDArray array) {
+        return array.toType(DataType.FLOAT64, false).getDouble();
+    }
+
     /** Copies of arrays that belong to no graph, attached to {@code manager}. */
     private static NDList detached(NDList arrays, NDManager manager) {
         NDList out = new NDList(arrays.size());
         for (NDArray array : arrays) {
             NDArray copy = array.stopGradient();
             copy.attach(manager);
+            out.add(copy);
+        }
+        return out;
+    }
+
+    private static NDList onDevice(NDManager scope, NDList arrays, NDArray like) {
+        NDList out = new NDList(arrays.size());
+        for (NDArray array : arrays) {
+            NDArray copy = array.toDevice(like.getDevice(), true);
+            copy.attach(scope);
             out.add(copy);
         }
         return out;
@@ -319,10 +484,11 @@ public final class ShadowModel {
     /**
      * Computes the gradients of individual samples' losses at {@code w}.
      *
-     * <p>For models without batch normalization each selected sample is forwarded alone. With batch
-     * normalization a sample's loss depends on its batch, so the whole batch is forwarded and only
-     * the selected sample's loss is differentiated: exact, at the cost of one batch pass per
-     * sample.
+     * <p>Where the block's mirror {@link BlockMirror#batchesSamples() batches samples} (no batch
+     * normalization in training mode, every block known), all selected samples take one forward and
+     * one backward pass together ({@link #batchedSampleGradients}). Otherwise they are taken one at
+     * a time ({@link #sampleGradientsOneAtATime}), and the first call logs the blocks that prevent
+     * batching.
      *
      * @param w flat weights; their manager receives the result
      * @param inputs the batch inputs
@@ -335,8 +501,8 @@ public final class ShadowModel {
     }
 
     /**
-     * Computes per-sample gradients in training or prediction mode. In prediction mode samples
-     * never depend on each other, so each is forwarded alone.
+     * Computes per-sample gradients in training or prediction mode, batched where the model allows
+     * it (see {@link #sampleGradients(NDArray, NDList, NDList, int[])}).
      *
      * @param w flat weights; their manager receives the result
      * @param inputs the batch inputs
@@ -347,12 +513,135 @@ public final class ShadowModel {
      */
     public NDArray sampleGradients(
             NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        if (batchesSamples(training)) {
+            return batchedSampleGradients(w, inputs, labels, rows, training);
+        }
+        if (!loggedLoop) {
+            loggedLoop = true;
+            logger.info(
+                    "Per-sample gradients one sample at a time (no batched pass through {})",
+                    batchDependent && training && mirror.batchesSamples()
+                            ? "batch normalization in training mode"
+                            : mirror.unbatchedBlocks());
+        }
+        return sampleGradientsOneAtATime(w, inputs, labels, rows, training);
+    }
+
+    /**
+     * Whether {@link #sampleGradients} takes a whole batch's per-sample gradients in one pass.
+     *
+     * @param training the mode of the passes
+     * @return true if batched
+     */
+    public boolean batchesSamples(boolean training) {
+        return mirror.batchesSamples()
+                && !(batchDependent && training && batchNormGradients == BatchNormGradients.EXACT);
+    }
+
+    /**
+     * Computes per-sample gradients in one batched pass: a {@link MirrorPass#probing probing}
+     * forward of the selected rows records each parametric layer's input and adds a zero probe to
+     * its output, one backward of the summed per-sample losses gives every sample's output
+     * gradients, and products of the two give every sample's parameter gradients (see {@link
+     * SampleProbes}). Equal to {@link #sampleGradientsOneAtATime} up to rounding.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param rows the batch rows to differentiate
+     * @param training true for training-mode passes, false for prediction mode
+     * @return a matrix with one flat gradient per selected row
+     * @throws IllegalArgumentException if the model cannot be batched (see {@link #batchesSamples})
+     */
+    public NDArray batchedSampleGradients(
+            NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        if (!batchesSamples(training)) {
+            throw new IllegalArgumentException(
+                    "Per-sample gradients of this model cannot be batched: "
+                            + (mirror.batchesSamples()
+                                    ? "batch normalization in training mode couples the samples"
+                                            + " (BatchNormGradients.EXACT)"
+                                    : mirror.unbatchedBlocks())
+                            + "; use sampleGradientsOneAtATime");
+        }
         Recording recording = recording(w, training);
         if (recording.dataType() != w.getDataType()) {
             return inType(
                     w,
                     recording.dataType(),
-                    wide -> sampleGradients(wide, inputs, labels, rows, training));
+                    wide -> batchedSampleGradients(wide, inputs, labels, rows, training));
+        }
+        NDManager out = w.getManager();
+        if (rows.length == 0) {
+            return out.zeros(new Shape(0, space.size()), w.getDataType());
+        }
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w, false);
+            NDArray selected = scope.create(rows);
+            // with batch statistics the whole batch runs (taken as constants: samples decouple)
+            boolean wholeBatch = batchDependent && training;
+            NDList x = onWeights(scope, inputs, w, true);
+            NDList y = NDLists.get(onWeights(scope, labels, w, false), selected);
+            if (!wholeBatch) {
+                x = NDLists.get(x, selected);
+            }
+            SampleProbes probes = new SampleProbes(ONE_HOT_PATCHES);
+            NDList predictions;
+            try (GradientCollector collector =
+                    DjlInternals.newGradientCollector(scope.getEngine(), recording.training())) {
+                predictions = MirrorPass.probing(mirror, shadow.store, training, probes).run(x);
+                if (wholeBatch) {
+                    predictions = NDLists.get(predictions, selected);
+                }
+                // the batch mean times the batch size: the sum of the per-sample losses
+                collector.backward(loss.evaluate(y, predictions).mul(rows.length));
+            }
+            if (!lossChecked) {
+                requireMeanOfSampleLosses(predictions, y); // what the sum above relies on
+                lossChecked = true;
+            }
+            Map<String, NDArray> byParameter =
+                    probes.parameterGradients(wholeBatch ? selected : null);
+
+            NDList flat = new NDList(space.trainable().size());
+            for (Parameter parameter : space.trainable()) {
+                NDArray gradient = byParameter.get(parameter.getId());
+                flat.add(
+                        gradient == null // a parameter the forward never reads
+                                ? scope.zeros(
+                                        new Shape(rows.length, parameter.getArray().size()),
+                                        w.getDataType())
+                                : gradient.reshape(rows.length, -1));
+            }
+            NDArray result = NDArrays.concat(flat, 1);
+            result.attach(out);
+
+            return result;
+        }
+    }
+
+    /**
+     * Computes per-sample gradients one sample at a time: each selected sample is forwarded alone,
+     * or, with batch normalization in training mode, the whole batch is forwarded and only the
+     * selected sample's loss is differentiated (exact, at the cost of one batch pass per sample).
+     * In prediction mode samples never depend on each other, so each is forwarded alone.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param rows the batch rows to differentiate
+     * @param training true for training-mode passes, false for prediction mode
+     * @return a matrix with one flat gradient per selected row
+     */
+    public NDArray sampleGradientsOneAtATime(
+            NDArray w, NDList inputs, NDList labels, int[] rows, boolean training) {
+        Recording recording = recording(w, training);
+        if (recording.dataType() != w.getDataType()) {
+            return inType(
+                    w,
+                    recording.dataType(),
+                    wide -> sampleGradientsOneAtATime(wide, inputs, labels, rows, training));
         }
         NDManager out = w.getManager();
         NDArray result = out.zeros(new Shape(rows.length, space.size()), w.getDataType());
@@ -436,12 +725,22 @@ public final class ShadowModel {
         return out;
     }
 
-    private static boolean containsBatchNorm(Block block) {
-        if (block instanceof BatchNorm) {
+    /**
+     * Whether the block or any block inside it is of a type (e.g. {@code Dropout}).
+     *
+     * @param type the block type
+     * @return true if one is found
+     */
+    public boolean containsBlock(Class<? extends Block> type) {
+        return contains(block, type);
+    }
+
+    private static boolean contains(Block block, Class<? extends Block> type) {
+        if (type.isInstance(block)) {
             return true;
         }
         for (Block child : block.getChildren().values()) {
-            if (containsBatchNorm(child)) {
+            if (contains(child, type)) {
                 return true;
             }
         }

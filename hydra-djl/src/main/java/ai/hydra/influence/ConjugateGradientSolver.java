@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.Preconditions;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Conjugate gradient on {@code H x = v}, one independent recursion per right-hand side, all rows
@@ -11,16 +14,25 @@ import ai.djl.util.Preconditions;
  * with weight decay, or a non-convex one with enough damping ({@link
  * InfluenceHessian.Builder#optDamping}); detected negative curvature is an error.
  *
- * <p>Stops when every row's residual {@code |v - H x| / |v|} is below the tolerance.
+ * <p>Stops when every row's residual {@code |v - H x| / |v|} is below the tolerance. A solve that
+ * reaches the iteration cap first is not a solution: by default it throws a {@link
+ * SolverNotConvergedException} naming the residual reached; with {@link
+ * Builder#optAllowUnconverged} it logs a warning and returns the answer. Either way {@link
+ * #lastConvergence()} records where the last solve stopped.
  */
 public final class ConjugateGradientSolver implements InverseHvpSolver {
 
+    private static final Logger logger = LoggerFactory.getLogger(ConjugateGradientSolver.class);
+
     private final int maxIterations;
     private final double tolerance;
+    private final boolean allowUnconverged;
+    private volatile Convergence last;
 
     private ConjugateGradientSolver(Builder builder) {
         maxIterations = builder.maxIterations;
         tolerance = builder.tolerance;
+        allowUnconverged = builder.allowUnconverged;
     }
 
     /**
@@ -38,7 +50,21 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
         return "cg";
     }
 
-    /** {@inheritDoc} */
+    /**
+     * Returns where the last solve stopped: iterations, residual, tolerance.
+     *
+     * @return the convergence of the last solve, or null before any
+     */
+    public Convergence lastConvergence() {
+        return last;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws SolverNotConvergedException if the iteration cap is reached before the tolerance,
+     *     unless unconverged answers are allowed
+     */
     @Override
     public NDArray solve(InfluenceHessian hessian, NDArray rhs, SolverProgress progress) {
         NDManager out = rhs.getManager();
@@ -52,10 +78,14 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
             NDArray p = b.duplicate();
             double[] rr = rowDots(r, r);
             boolean[] active = new boolean[k];
+            double[] residuals = new double[k];
             for (int i = 0; i < k; i++) {
                 active[i] = bNorms[i] > 0;
+                residuals[i] = active[i] ? 1 : 0;
             }
+            int iterations = 0;
             for (int it = 1; it <= maxIterations && any(active); it++) {
+                iterations = it;
                 double[] worst = new double[1];
                 try (NDManager step = scope.newSubManager()) {
                     step.tempAttachAll(x, r, p);
@@ -77,18 +107,50 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
                         if (active[i]) {
                             beta[i] = rrNew[i] / rr[i];
                             rr[i] = rrNew[i];
-                            double residual = Math.sqrt(rrNew[i]) / bNorms[i];
-                            worst[0] = Math.max(worst[0], residual);
-                            active[i] = residual >= tolerance;
+                            residuals[i] = Math.sqrt(rrNew[i]) / bNorms[i];
+                            worst[0] = Math.max(worst[0], residuals[i]);
+                            active[i] = residuals[i] >= tolerance;
                         }
                     }
                     p.muli(column(step, beta, b.getDataType())).addi(r);
                 }
                 progress.update("cg", it, maxIterations, worst[0]);
             }
+            check(new Convergence(iterations, max(residuals), tolerance));
             x.attach(out);
             return x;
         }
+    }
+
+    /** Records where the solve stopped; an unconverged one fails or, if allowed, warns. */
+    private void check(Convergence convergence) {
+        last = convergence;
+        if (convergence.converged()) {
+            return;
+        }
+        String message =
+                String.format(
+                        Locale.ROOT,
+                        "Conjugate gradient did not converge in %d iterations: the relative"
+                                + " residual |v - Hx|/|v| is %.3g, above the tolerance %.3g, so"
+                                + " the answer is not a solution. Raise optMaxIterations, add"
+                                + " damping (InfluenceFunctions.Builder.optDamping), or use"
+                                + " LissaSolver or ExactSolver",
+                        convergence.iterations(),
+                        convergence.residual(),
+                        convergence.tolerance());
+        if (!allowUnconverged) {
+            throw new SolverNotConvergedException(message, convergence);
+        }
+        logger.warn("{} (the unconverged answer is used, as optAllowUnconverged asked)", message);
+    }
+
+    private static double max(double[] values) {
+        double max = 0;
+        for (double value : values) {
+            max = Math.max(max, value);
+        }
+        return max;
     }
 
     private static void checkCurvature(double pHp, double rr, int iteration) {
@@ -138,8 +200,22 @@ public final class ConjugateGradientSolver implements InverseHvpSolver {
 
         private int maxIterations = 1000;
         private double tolerance = 1e-10;
+        private boolean allowUnconverged;
 
         Builder() {}
+
+        /**
+         * Returns the answer of a solve that reaches the iteration cap before the tolerance, with a
+         * logged warning (and its residual in {@link ConjugateGradientSolver#lastConvergence()}),
+         * instead of throwing a {@link SolverNotConvergedException}; by default such a solve fails.
+         *
+         * @param allow true to accept unconverged answers
+         * @return this builder
+         */
+        public Builder optAllowUnconverged(boolean allow) {
+            this.allowUnconverged = allow;
+            return this;
+        }
 
         /**
          * Sets the iteration cap; one iteration is one Hessian-vector pass over the training set.

@@ -9,11 +9,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.TrainingListenerAdapter;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Preconditions;
 import ai.hydra.checkpoint.Checkpoint;
 import ai.hydra.checkpoint.CheckpointInfo;
 import ai.hydra.checkpoint.TrainingState;
+import ai.hydra.gradient.BatchNormGradients;
 import ai.hydra.gradient.FiniteDifferenceHvp;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.recurrence.HessianAwareRecurrence;
@@ -25,7 +25,7 @@ import ai.hydra.recurrence.StepInput;
 import ai.hydra.recurrence.TrackedSamples;
 import ai.hydra.store.HypergradientStore;
 import ai.hydra.store.StorePlanner;
-import ai.hydra.train.DjlInternals;
+import ai.hydra.train.AppliedUpdateCheck;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.UpdateVerifier;
 import java.io.IOException;
@@ -33,9 +33,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A DJL {@code TrainingListener} that computes HYDRA hypergradients {@code d_T = dw_T/deps_i} of
@@ -57,7 +59,11 @@ import java.util.Map;
  * trainer.step()}: per-sample gradients (and Hessian-vector products) are taken at the pre-step
  * weights in shadow passes, so training itself is bit-identical with and without it. The recurrence
  * differentiates DJL's own update; the optimizer must be the {@link HydraSgd} given to the builder,
- * and every learning rate it uses is checked against the one the recurrence assumed.
+ * and every learning rate it uses is checked against the one the recurrence assumed. Each step's
+ * applied update is checked against the one differentiated ({@link AppliedUpdateCheck}: gradient
+ * clipping or any other change between {@code trainBatch} and {@code step} is refused), training
+ * must stay finite, and the first epoch must visit every index in [0, N): these checks are read at
+ * every epoch end, in {@link #finish()} and before a checkpoint.
  */
 public final class HydraListener extends TrainingListenerAdapter implements AutoCloseable {
 
@@ -66,13 +72,17 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     private final HydraMode mode;
     private final StorePlanner planner;
     private final double hessianStep;
+    private final BatchNormGradients batchNormGradients;
     private final int chunkSize;
     private final Path checkpointDirectory;
+    private final Map<String, String> runDescription;
 
     private final Map<HydraMode, Recurrence> recurrences = new EnumMap<>(HydraMode.class);
     private NDManager manager;
     private ShadowModel shadow;
     private UpdateVerifier updates;
+    private AppliedUpdateCheck applied;
+    private BitSet seenInFirstEpoch;
     private Trainer trainer;
     private int step;
     private int epochs;
@@ -88,8 +98,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         mode = builder.mode;
         planner = builder.planner;
         hessianStep = builder.hessianStep;
+        batchNormGradients = builder.batchNormGradients;
         chunkSize = builder.chunkSize;
         checkpointDirectory = builder.checkpointDirectory;
+        runDescription = Map.copyOf(builder.runDescription);
     }
 
     /**
@@ -106,36 +118,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     /** {@inheritDoc} */
     @Override
     public void onTrainingBegin(Trainer trainer) {
-        if (trainer.getDevices().length != 1) {
-            throw new IllegalStateException(
-                    "HYDRA supports training on one device; this trainer uses "
-                            + Arrays.toString(trainer.getDevices())
-                            + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
-        }
-        Optimizer used =
-                DjlInternals.optimizerOf(trainer)
-                        .orElseThrow(
-                                () ->
-                                        new IllegalStateException(
-                                                "HYDRA cannot see which optimizer the "
-                                                        + trainer.getManager()
-                                                                .getEngine()
-                                                                .getEngineName()
-                                                        + " engine's parameter server updates"
-                                                        + " with, so it cannot check that it"
-                                                        + " differentiates the update that runs:"
-                                                        + " hydra-djl supports DJL's PyTorch and"
-                                                        + " MXNet engines."));
-        if (used != optimizer) {
-            throw new IllegalStateException(
-                    "The trainer uses "
-                            + used
-                            + ", not the HydraSgd given to HydraListener. HYDRA differentiates"
-                            + " DJL's Sgd update: build it with HydraSgd.builder() (other"
-                            + " optimizers such as Adam, and gradient clipping, are not"
-                            + " supported) and pass the same instance to"
-                            + " DefaultTrainingConfig.optOptimizer(...).");
-        }
+        UpdateVerifier.requireTrainer(trainer, optimizer, "HydraListener");
         this.trainer = trainer;
     }
 
@@ -155,10 +138,14 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             onTrainingBegin(trainer);
         }
         if (manager == null) {
-            initialize(trainer);
+            initialize(trainer, optimizer.getUpdateLog().getLatestNumUpdate() == 0);
         }
         updates.verify(step);
-        TrackedSamples.InBatch inBatch = tracked.inBatch(batchIndices(batch));
+        int[] indices = BatchIndices.of(batch, tracked.trainingSetSize(), "HydraListener");
+        TrackedSamples.InBatch inBatch = tracked.inBatch(indices);
+        if (seenInFirstEpoch != null) {
+            Arrays.stream(indices).forEach(seenInFirstEpoch::set);
+        }
         step++;
         float eta = updates.plan(step);
         double scale =
@@ -172,10 +159,12 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             NDList inputs = onDevice.getData();
             NDList labels = onDevice.getLabels();
             scope.tempAttachAll(inputs, labels);
-            NDArray weights = shadow.space().values(scope, trainer.getModel().getDataType());
+            DataType dataType = trainer.getModel().getDataType();
+            NDArray weights = shadow.space().values(scope, dataType);
+            applied.beforeStep(step, weights, shadow.space().gradients(scope, dataType), eta);
             NDArray gradients =
                     shadow.sampleGradients(weights, inputs, labels, inBatch.positions());
-            requireFinite(gradients, "per-sample gradients");
+            applied.watchFinite(step, gradients);
             StepInput input =
                     new StepInput(
                             step, eta, scale, inBatch.rows(), gradients, weights, inputs, labels);
@@ -189,18 +178,65 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     @Override
     public void onEpoch(Trainer trainer) {
         epochs++;
-        if (checkpointDirectory != null && manager != null && !failed) {
-            try {
-                saveCheckpoint(checkpointDirectory);
-            } catch (IOException e) {
-                throw new UncheckedIOException(
-                        "Cannot write the HYDRA checkpoint to "
-                                + checkpointDirectory
-                                + ": "
-                                + e.getMessage(),
-                        e);
-            }
+        if (manager == null || failed) {
+            return;
         }
+        try {
+            requireEverySampleSeen();
+            verifyUpdates("at the end of epoch " + epochs);
+            if (checkpointDirectory != null) {
+                saveCheckpoint(checkpointDirectory);
+            }
+        } catch (IOException e) {
+            failed = true;
+            throw new UncheckedIOException(
+                    "Cannot write the HYDRA checkpoint to "
+                            + checkpointDirectory
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        } catch (RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /**
+     * At the first epoch end: every index in [0, N) must have been visited, or N is not the size of
+     * the dataset the trainer iterates (every hypergradient would be scaled by a wrong N, and
+     * samples that do not exist would get rows of zeros).
+     */
+    private void requireEverySampleSeen() {
+        if (seenInFirstEpoch == null) {
+            return;
+        }
+        long n = tracked.trainingSetSize();
+        int missing = seenInFirstEpoch.nextClearBit(0);
+        if (missing < n) {
+            throw new IllegalStateException(
+                    "HydraListener was built for a training set of "
+                            + n
+                            + " samples, but the first epoch visited only "
+                            + seenInFirstEpoch.cardinality()
+                            + " distinct dataset indices (index "
+                            + missing
+                            + " never appeared): give HydraListener.builder the size of the"
+                            + " dataset the trainer iterates (e.g. trainSet.size()), and let"
+                            + " every epoch visit every sample.");
+        }
+        seenInFirstEpoch = null;
+    }
+
+    /** Checks the updates so far: counts and rates, the applied updates, finiteness. */
+    private void verifyUpdates(String when) {
+        updates.verify(step);
+        if (step == 0) {
+            return;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            applied.afterStep(shadow.space().values(scope, trainer.getModel().getDataType()));
+        }
+        applied.requireSound(when);
     }
 
     /** {@inheritDoc} */
@@ -231,7 +267,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Training failed earlier; the hypergradients are incomplete");
         }
-        updates.verify(step);
+        verifyUpdates("when training ended");
         for (Recurrence recurrence : recurrences.values()) {
             recurrence.catchUp();
         }
@@ -298,7 +334,7 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
             throw new IllegalStateException(
                     "Nothing to checkpoint: no successful training step yet");
         }
-        updates.verify(step);
+        verifyUpdates("before writing a checkpoint");
         Checkpoint.save(directory, state(), info());
     }
 
@@ -321,8 +357,13 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         if (this.trainer == null) {
             onTrainingBegin(trainer);
         }
-        initialize(trainer);
-        CheckpointInfo saved = Checkpoint.restore(directory, state(), info());
+        initialize(trainer, false); // the first step's momentum buffer is not known to the check
+        CheckpointInfo found = Checkpoint.read(directory);
+        CheckpointInfo saved =
+                Checkpoint.restore(
+                        directory,
+                        state(),
+                        info(found.firstNumUpdate(), found.step(), found.epochs()));
         step = saved.step();
         epochs = saved.epochs();
         updates.restore(saved.firstNumUpdate(), step);
@@ -333,6 +374,21 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
     }
 
     private CheckpointInfo info() {
+        return info(updates.firstNumUpdate(), step, epochs);
+    }
+
+    /** What a checkpoint after {@code steps} steps from update {@code first} records. */
+    private CheckpointInfo info(int first, int steps, int epochCount) {
+        Map<String, String> run = new TreeMap<>(runDescription);
+        run.put("optimizer.weightDecay", Float.toString(optimizer.getWeightDecay()));
+        run.put("optimizer.rescaleGrad", Float.toString(optimizer.getRescaleGrad()));
+        run.put("optimizer.learningRatesSha256", updates.rateHistory(first, steps));
+        if (recurrences.containsKey(HydraMode.HESSIAN_AWARE)) {
+            run.put("hessianStep", Double.toString(hessianStep));
+        }
+        if (shadow.isBatchDependent()) {
+            run.put("batchNormGradients", batchNormGradients.name());
+        }
         return new CheckpointInfo(
                 trainer.getManager().getEngine().getEngineName(),
                 mode,
@@ -341,9 +397,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 shadow.space().size(),
                 trainer.getModel().getDataType(),
                 optimizer.getMomentum(),
-                step,
-                epochs,
-                updates.firstNumUpdate());
+                steps,
+                epochCount,
+                first,
+                run);
     }
 
     /** Frees the hypergradient state. */
@@ -358,11 +415,17 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
     }
 
-    /** Plans the stores and creates the recurrences, at the first batch (or on resume). */
-    private void initialize(Trainer trainer) {
+    /**
+     * Plans the stores and creates the recurrences, at the first batch (or on resume).
+     *
+     * @param fresh true if the optimizer has taken no step yet
+     */
+    private void initialize(Trainer trainer, boolean fresh) {
         Device device = trainer.getDevices()[0];
         manager = trainer.getModel().getNDManager().newSubManager(device);
-        shadow = new ShadowModel(trainer.getModel().getBlock(), trainer.getLoss());
+        shadow =
+                new ShadowModel(
+                        trainer.getModel().getBlock(), trainer.getLoss(), batchNormGradients);
         DataType dataType = trainer.getModel().getDataType();
         int rows = tracked.size();
         boolean momentum = optimizer.getMomentum() != 0f;
@@ -383,8 +446,11 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         updates =
                 new UpdateVerifier(
                         optimizer,
-                        shadow.space().trainable().stream().map(Parameter::getId).toList());
+                        shadow.space().trainable().stream().map(Parameter::getId).toList(),
+                        "HydraListener");
         updates.start();
+        applied = new AppliedUpdateCheck(manager, optimizer, dataType, fresh);
+        seenInFirstEpoch = new BitSet(Math.toIntExact(tracked.trainingSetSize()));
     }
 
     private Recurrence newRecurrence(HydraMode which, HypergradientStore d, HypergradientStore m) {
@@ -403,31 +469,6 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
                 chunkSize);
     }
 
-    /** The dataset index of every batch row, which HYDRA needs to find the tracked samples. */
-    private static List<?> batchIndices(Batch batch) {
-        List<?> indices = batch.getIndices();
-        if (indices == null || indices.size() != batch.getSize()) {
-            throw new IllegalStateException(
-                    "Training batches carry no dataset indices, which HYDRA needs to know which"
-                            + " samples each batch holds. Train on a RandomAccessDataset (for"
-                            + " example DJL's ArrayDataset), whose batches record them.");
-        }
-        return indices;
-    }
-
-    private void requireFinite(NDArray array, String what) {
-        // one reduction: the sum is NaN or infinite if any element is (or if it overflows)
-        if (array.size() > 0
-                && !Double.isFinite(array.sum().toType(DataType.FLOAT64, false).getDouble())) {
-            throw new IllegalStateException(
-                    "Training diverged at step "
-                            + step
-                            + ": the "
-                            + what
-                            + " contain NaN or Inf. Lower the learning rate or check the data.");
-        }
-    }
-
     /** Builds a {@link HydraListener}. */
     public static final class Builder {
 
@@ -437,8 +478,10 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         private HydraMode mode = HydraMode.HESSIAN_FREE;
         private StorePlanner planner = StorePlanner.builder().build();
         private double hessianStep = FiniteDifferenceHvp.DEFAULT_STEP;
+        private BatchNormGradients batchNormGradients = BatchNormGradients.EXACT;
         private int chunkSize = 256;
         private Path checkpointDirectory;
+        private Map<String, String> runDescription = Map.of();
 
         Builder(HydraSgd optimizer, long trainingSetSize) {
             Preconditions.checkArgument(
@@ -496,6 +539,19 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         }
 
         /**
+         * Sets how per-sample gradients treat batch normalization in training mode (models without
+         * batch normalization ignore it).
+         *
+         * @param batchNorm exact (one batch pass per sample) or batch statistics as constants (one
+         *     batched pass); defaults to {@link BatchNormGradients#EXACT}
+         * @return this builder
+         */
+        public Builder optBatchNormGradients(BatchNormGradients batchNorm) {
+            this.batchNormGradients = java.util.Objects.requireNonNull(batchNorm, "batchNorm");
+            return this;
+        }
+
+        /**
          * Sets how many tracked samples are updated at once (bounds temporary memory).
          *
          * @param chunkSize rows per chunk; defaults to 256
@@ -510,13 +566,30 @@ public final class HydraListener extends TrainingListenerAdapter implements Auto
         /**
          * Writes a checkpoint ({@link HydraListener#saveCheckpoint}) into this folder at the end of
          * every epoch ({@code onEpoch}), so that an interrupted run can {@link
-         * HydraListener#resume}; none by default.
+         * HydraListener#resume}; none by default. A checkpoint already in the folder is replaced at
+         * the first epoch end (check {@link Checkpoint#exists} first to refuse that, as {@code
+         * AttributionRun} does), and the folder should be claimed with {@link Checkpoint#lock} when
+         * several runs could share it.
          *
          * @param directory the checkpoint folder
          * @return this builder
          */
         public Builder optCheckpointDirectory(Path directory) {
             this.checkpointDirectory = directory;
+            return this;
+        }
+
+        /**
+         * Describes what else determines the run (e.g. the seed, the batch size, a fingerprint of
+         * the training data): recorded in every checkpoint, and compared entry by entry when a run
+         * resumes from one, which refuses any difference by name. The listener adds the optimizer's
+         * weight decay, rescale factor and the learning rates of the steps taken itself.
+         *
+         * @param description setting name to value; none by default
+         * @return this builder
+         */
+        public Builder optRunDescription(Map<String, String> description) {
+            this.runDescription = Map.copyOf(description);
             return this;
         }
 

@@ -1,7 +1,6 @@
 package ai.hydra.recurrence;
 
 import java.util.Arrays;
-import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -119,25 +118,15 @@ public final class TrackedSamples {
     /**
      * Finds the tracked samples among a batch's dataset indices.
      *
-     * @param batchIndices the dataset index of each batch row (DJL's {@code Batch.getIndices()})
+     * @param batchIndices the dataset index of each batch row, each in [0, N)
      * @return the batch rows holding tracked samples, and their store rows
-     * @throws IllegalStateException if an index is outside the training set
      */
-    public InBatch inBatch(List<?> batchIndices) {
-        int[] positions = new int[batchIndices.size()];
-        int[] rows = new int[batchIndices.size()];
+    public InBatch inBatch(int[] batchIndices) {
+        int[] positions = new int[batchIndices.length];
+        int[] rows = new int[batchIndices.length];
         int count = 0;
-        for (int k = 0; k < batchIndices.size(); k++) {
-            long index = ((Number) batchIndices.get(k)).longValue();
-            if (index < 0 || index >= trainingSetSize) {
-                throw new IllegalStateException(
-                        "A batch holds dataset index "
-                                + index
-                                + " but HydraListener was built for a training set of "
-                                + trainingSetSize
-                                + " samples: pass the size of the dataset the trainer iterates.");
-            }
-            int row = rowOfIndex[(int) index];
+        for (int k = 0; k < batchIndices.length; k++) {
+            int row = rowOfIndex[batchIndices[k]];
             if (row >= 0) {
                 positions[count] = k;
                 rows[count++] = row;

@@ -5,9 +5,11 @@ import ai.djl.util.Preconditions;
 import ai.hydra.attribution.ContributionMatrix;
 import ai.hydra.attribution.Contributions;
 import ai.hydra.attribution.InterClassMatrix;
+import ai.hydra.attribution.NonFiniteResultException;
 import ai.hydra.data.ImageData;
+import ai.hydra.io.AtomicFiles;
+import ai.hydra.io.CsvFiles;
 import java.io.IOException;
-import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,8 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVPrinter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes a HYDRA report folder:
@@ -38,6 +40,8 @@ import org.apache.commons.csv.CSVPrinter;
  * }</pre>
  */
 public final class ContributionReport {
+
+    private static final Logger logger = LoggerFactory.getLogger(ContributionReport.class);
 
     /** The contribution matrix as CSV. */
     public static final String CONTRIBUTIONS_CSV = "contributions.csv";
@@ -69,6 +73,7 @@ public final class ContributionReport {
     private final int topK;
     private final int[] testColumns;
     private final InterClassMatrix interClass;
+    private final boolean allowNonFinite;
 
     private ContributionReport(Builder builder) {
         contributions = builder.contributions;
@@ -80,6 +85,7 @@ public final class ContributionReport {
         topK = Math.min(builder.topK, contributions.rows());
         testColumns = builder.testColumns;
         interClass = builder.interClass;
+        allowNonFinite = builder.allowNonFinite;
     }
 
     /**
@@ -92,25 +98,79 @@ public final class ContributionReport {
     }
 
     /**
-     * Writes every file of the report.
+     * Writes every file of the report, each replaced atomically ({@link AtomicFiles}). Nothing is
+     * written when a contribution is NaN or infinite, unless {@link Builder#optAllowNonFinite}
+     * allowed it: then a warning is logged and the summary gives the count.
      *
      * @param manager a manager for the temporary arrays of the npz export
      * @param directory the folder; created if missing
      * @return the files written
      * @throws IOException if writing fails
+     * @throws NonFiniteResultException if a value is NaN or infinite and that is not allowed
      */
     public List<Path> write(NDManager manager, Path directory) throws IOException {
+        requireFiniteUnlessAllowed();
         Files.createDirectories(directory);
         List<Path> files = new ArrayList<>();
-        contributions.writeCsv(add(files, directory, CONTRIBUTIONS_CSV));
-        contributions.writeNpz(manager, add(files, directory, CONTRIBUTIONS_NPZ));
+        contributions.writeCsv(add(files, directory, CONTRIBUTIONS_CSV), allowNonFinite);
+        contributions.writeNpz(manager, add(files, directory, CONTRIBUTIONS_NPZ), allowNonFinite);
         writeTestLossCsv(add(files, directory, TEST_LOSS_CSV));
         grid().writePng(add(files, directory, GRID_PNG));
         heatmap().writePng(add(files, directory, HEATMAP_PNG));
         String[] summary = new ReportSummary(this).render();
-        Files.writeString(add(files, directory, SUMMARY_MD), summary[0]);
-        Files.writeString(add(files, directory, SUMMARY_TXT), summary[1]);
+        AtomicFiles.writeString(add(files, directory, SUMMARY_MD), summary[0]);
+        AtomicFiles.writeString(add(files, directory, SUMMARY_TXT), summary[1]);
         return files;
+    }
+
+    /**
+     * Returns how many of the report's values (the matrix, C(i) of the test loss, the inter-class
+     * sums) are NaN or infinite.
+     *
+     * @return the count, 0 for a sound run
+     */
+    public long nonFiniteCount() {
+        long count = contributions.nonFiniteCount();
+        if (testLossGiven) {
+            count += testLoss.nonFiniteCount();
+        }
+        if (interClass != null) {
+            count += interClass.nonFiniteCount();
+        }
+        return count;
+    }
+
+    /**
+     * Checks, before anything is printed or written, that every value is finite, unless non-finite
+     * values were allowed; if they were and some are not finite, logs a warning.
+     *
+     * @throws NonFiniteResultException if a value is NaN or infinite and that is not allowed
+     */
+    public void requireFiniteUnlessAllowed() {
+        long count = nonFiniteCount();
+        if (count == 0) {
+            return;
+        }
+        if (!allowNonFinite) {
+            contributions.requireFinite();
+            if (testLossGiven) {
+                testLoss.requireFinite();
+            }
+            throw new NonFiniteResultException(
+                    count
+                            + " inter-class sums are NaN or infinite: the training or the"
+                            + " hypergradients diverged, so the report is not written. Lower the"
+                            + " learning rate, or allow non-finite values explicitly"
+                            + " (ContributionReport.Builder.optAllowNonFinite, hydra attribute"
+                            + " --allow-non-finite)",
+                    count);
+        }
+        logger.warn(
+                "{} values of the report ({}) are NaN or infinite: the run diverged. They are"
+                        + " written because non-finite values were allowed; summary.md gives the"
+                        + " count.",
+                count,
+                settings.getOrDefault("method", "contributions"));
     }
 
     /**
@@ -178,23 +238,20 @@ public final class ContributionReport {
     private void writeTestLossCsv(Path file) throws IOException {
         int[] indices = contributions.trainIndices();
         int[] ranks = testLoss.ranks();
-        try (Writer writer = Files.newBufferedWriter(file);
-                CSVPrinter csv =
-                        CSVFormat.DEFAULT
-                                .builder()
-                                .setHeader("train_index", "label", "class", "contribution", "rank")
-                                .build()
-                                .print(writer)) {
-            for (int row = 0; row < indices.length; row++) {
-                int label = trainImages.label(indices[row]);
-                csv.printRecord(
-                        indices[row],
-                        label,
-                        trainImages.classNames().get(label),
-                        testLoss.get(row),
-                        ranks[row]);
-            }
-        }
+        CsvFiles.write(
+                file,
+                new String[] {"train_index", "label", "class", "contribution", "rank"},
+                csv -> {
+                    for (int row = 0; row < indices.length; row++) {
+                        int label = trainImages.label(indices[row]);
+                        csv.printRecord(
+                                indices[row],
+                                label,
+                                trainImages.classNames().get(label),
+                                testLoss.get(row),
+                                ranks[row]);
+                    }
+                });
     }
 
     private static Path add(List<Path> files, Path directory, String name) {
@@ -218,8 +275,22 @@ public final class ContributionReport {
         private int topK = 5;
         private int[] testColumns;
         private InterClassMatrix interClass;
+        private boolean allowNonFinite;
 
         Builder() {}
+
+        /**
+         * Writes the report even when contributions are NaN or infinite (a diverged run), with a
+         * logged warning and the count in the summary; by default such a report is refused with a
+         * {@link NonFiniteResultException}.
+         *
+         * @param allow true to write non-finite values
+         * @return this builder
+         */
+        public Builder optAllowNonFinite(boolean allow) {
+            this.allowNonFinite = allow;
+            return this;
+        }
 
         /**
          * Sets the inter-class matrix of the heatmap (e.g. over a whole test set, from {@code

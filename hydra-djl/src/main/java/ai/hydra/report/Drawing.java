@@ -1,5 +1,6 @@
 package ai.hydra.report;
 
+import ai.hydra.io.AtomicFiles;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -7,9 +8,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 
@@ -66,27 +65,18 @@ final class Drawing {
     }
 
     /**
-     * Writes a PNG, creating the parent folder. The image goes to a temporary file in the same
-     * folder that then replaces {@code file} in one atomic rename, so a failure (e.g. a full disk)
-     * never leaves a truncated PNG under the final name; the temporary file is removed on failure.
+     * Writes a PNG, creating the parent folder, replacing {@code file} atomically ({@link
+     * AtomicFiles}): a failure (e.g. a full disk) never leaves a truncated PNG under the final
+     * name.
      */
     static void writePng(BufferedImage image, Path file) throws IOException {
-        Path target = file.toAbsolutePath();
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        Path temporary = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
-        try {
-            if (!ImageIO.write(image, "png", temporary.toFile())) {
-                throw new IOException("No PNG writer is available to write " + file);
-            }
-            Files.move(
-                    temporary,
-                    target,
-                    StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        AtomicFiles.write(
+                file,
+                out -> {
+                    if (!ImageIO.write(image, "png", out)) {
+                        throw new IOException("No PNG writer is available to write " + file);
+                    }
+                });
     }
 
     /** Returns a font of the shared family. */

@@ -188,17 +188,20 @@ public final class ImageGrid {
     }
 
     /**
-     * Returns the training rows of a grid row's cells 1..2k (helpful, then harmful).
+     * Returns the training rows of a grid row's cells 1..2k (helpful, then harmful); a cell stays
+     * empty (-1) when fewer than k samples helped (positive contribution) or harmed (negative).
      *
      * @param row the grid row
-     * @return matrix rows
+     * @return matrix rows, -1 for an empty cell
      */
     public int[] shownRows(int row) {
         int column = testColumns[row];
         int[] helpful = contributions.mostHelpful(column, topK);
         int[] harmful = contributions.mostHarmful(column, topK);
-        int[] out = Arrays.copyOf(helpful, 2 * topK);
-        System.arraycopy(harmful, 0, out, topK, topK);
+        int[] out = new int[2 * topK];
+        Arrays.fill(out, -1);
+        System.arraycopy(helpful, 0, out, 0, helpful.length);
+        System.arraycopy(harmful, 0, out, topK, harmful.length);
         return out;
     }
 
@@ -269,6 +272,9 @@ public final class ImageGrid {
         int[] rows = shownRows(row);
         int[] trainIndices = contributions.trainIndices();
         for (int c = 0; c < rows.length; c++) {
+            if (rows[c] < 0) {
+                continue; // fewer samples helped (or harmed) than there are cells
+            }
             int index = trainIndices[rows[c]];
             Color frame = c < topK ? HELPFUL_COLOR : HARMFUL_COLOR;
             String score = Drawing.score(contributions.get(rows[c], column));

@@ -29,6 +29,13 @@ final class ReportSummary {
         line("tracked training samples", String.valueOf(matrix.rows()));
         line("test samples in the matrix", String.valueOf(matrix.columns()));
         line("top-k", String.valueOf(report.topK()));
+        if (report.nonFiniteCount() > 0) {
+            line(
+                    "non-finite values",
+                    report.nonFiniteCount()
+                            + " contributions are NaN or infinite (written because non-finite"
+                            + " values were allowed): the run diverged");
+        }
         line(
                 "test-loss C(i)",
                 report.testLossGiven() ? "given (whole test set)" : "mean over the matrix columns");
@@ -68,7 +75,6 @@ final class ReportSummary {
         int[] helpfulRows = scores.mostHelpful(k);
         int[] harmfulRows = scores.mostHarmful(k);
         int[] indices = scores.trainIndices();
-        ImageData train = report.trainImages();
         md.append("| rank | helpful index | class | score | harmful index | class | score |\n");
         md.append("|---:|---:|---|---:|---:|---|---:|\n");
         txt.append(
@@ -78,36 +84,48 @@ final class ReportSummary {
                         "rank",
                         "most helpful",
                         "most harmful"));
-        for (int r = 0; r < helpfulRows.length; r++) {
-            int good = indices[helpfulRows[r]];
-            int bad = indices[harmfulRows[r]];
-            String goodScore = Drawing.score(scores.get(helpfulRows[r]));
-            String badScore = Drawing.score(scores.get(harmfulRows[r]));
+        // only samples that helped (harmed) are listed: a column may be shorter than k
+        for (int r = 0; r < Math.max(helpfulRows.length, harmfulRows.length); r++) {
+            String[] good = cells(scores, indices, helpfulRows, r);
+            String[] bad = cells(scores, indices, harmfulRows, r);
             md.append(
                     String.format(
                             Locale.ROOT,
-                            "| %d | %d | %s | %s | %d | %s | %s |%n",
+                            "| %d | %s | %s | %s | %s | %s | %s |%n",
                             r + 1,
-                            good,
-                            className(train, good),
-                            goodScore,
-                            bad,
-                            className(train, bad),
-                            badScore));
+                            good[0],
+                            good[1],
+                            good[2],
+                            bad[0],
+                            bad[1],
+                            bad[2]));
             txt.append(
                     String.format(
                             Locale.ROOT,
                             "%4d  %-32s  %-32s%n",
                             r + 1,
-                            entry(good, className(train, good), goodScore),
-                            entry(bad, className(train, bad), badScore)));
+                            good[0].isEmpty() ? "-" : entry(good),
+                            bad[0].isEmpty() ? "-" : entry(bad)));
         }
         md.append('\n');
         txt.append('\n');
     }
 
-    private static String entry(int index, String name, String score) {
-        return String.format(Locale.ROOT, "#%-6d %-14s %s", index, name, score);
+    /** {index, class, score} of the r-th listed row, or three empty strings past the list. */
+    private String[] cells(Contributions scores, int[] indices, int[] rows, int r) {
+        if (r >= rows.length) {
+            return new String[] {"", "", ""};
+        }
+        int index = indices[rows[r]];
+        return new String[] {
+            String.valueOf(index),
+            className(report.trainImages(), index),
+            Drawing.score(scores.get(rows[r]))
+        };
+    }
+
+    private static String entry(String[] cells) {
+        return String.format(Locale.ROOT, "#%-6s %-14s %s", cells[0], cells[1], cells[2]);
     }
 
     private void section(String title) {

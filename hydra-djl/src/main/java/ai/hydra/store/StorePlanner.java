@@ -54,6 +54,15 @@ public final class StorePlanner {
     }
 
     /**
+     * Returns the folder of memory-mapped (disk) stores.
+     *
+     * @return the folder
+     */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
      * Chooses a placement for {@code matrices} matrices of {@code rows x columns}.
      *
      * @param rows tracked samples
@@ -225,6 +234,7 @@ public final class StorePlanner {
     private Budget diskBudget() {
         try {
             Files.createDirectories(directory);
+            StoreFolders.removeStale(directory); // stores of killed runs are not used space
             long usable = Files.getFileStore(directory).getUsableSpace();
             return new Budget(
                     (long) (usable * 0.9),
@@ -248,7 +258,13 @@ public final class StorePlanner {
         }
     }
 
-    static String human(long bytes) {
+    /**
+     * Formats a byte count for messages and reports, e.g. "6.6 MiB".
+     *
+     * @param bytes the count
+     * @return the text
+     */
+    public static String human(long bytes) {
         if (bytes < 1024) {
             return bytes + " B";
         }

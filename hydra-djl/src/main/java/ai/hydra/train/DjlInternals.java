@@ -3,9 +3,12 @@ package ai.hydra.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.LocalParameterServer;
 import ai.djl.training.ParameterServer;
@@ -78,6 +81,9 @@ public final class DjlInternals {
     private static final FieldRef UPDATE_COUNTS = new FieldRef(Optimizer.class, "updateCounts");
     private static final FieldRef NUM_UPDATE = new FieldRef(Optimizer.class, "numUpdate");
     private static final FieldRef LAMBDA = new FieldRef(LambdaBlock.class, "lambda");
+    private static final FieldRef PARALLEL_JOIN = new FieldRef(ParallelBlock.class, "function");
+    private static final FieldRef BATCH_NORM_AXIS = new FieldRef(BatchNorm.class, "axis");
+    private static final FieldRef BATCH_NORM_EPSILON = new FieldRef(BatchNorm.class, "epsilon");
 
     private static final String MXNET_PARAMETER_SERVER = "ai.djl.mxnet.engine.MxParameterServer";
     private static final String MXNET_GRADIENT_COLLECTOR =
@@ -98,6 +104,9 @@ public final class DjlInternals {
                     UPDATE_COUNTS,
                     NUM_UPDATE,
                     LAMBDA,
+                    BATCH_NORM_AXIS,
+                    BATCH_NORM_EPSILON,
+                    PARALLEL_JOIN,
                     MXNET_UPDATER,
                     MXNET_UPDATER_OPTIMIZER,
                     MXNET_LIBRARY);
@@ -370,6 +379,41 @@ public final class DjlInternals {
      * @param dataType the data type to compute in
      */
     public record Recording(boolean training, DataType dataType) {}
+
+    /**
+     * Returns a batch normalization's channel axis and epsilon, which DJL's {@link BatchNorm} does
+     * not expose (its private fields {@code axis} and {@code epsilon}). Users recompute the block's
+     * function from them; tests compare that with the block's own output.
+     *
+     * @param block the block
+     * @return its settings
+     * @throws IllegalStateException if DJL's {@code BatchNorm} lacks the fields
+     */
+    public static BatchNormSettings batchNormSettings(BatchNorm block) {
+        return new BatchNormSettings(
+                (Integer) BATCH_NORM_AXIS.get(block), (Float) BATCH_NORM_EPSILON.get(block));
+    }
+
+    /**
+     * Returns the function that joins a {@link ParallelBlock}'s branch outputs (its private field
+     * {@code function}), which DJL does not expose.
+     *
+     * @param block the block
+     * @return the join
+     * @throws IllegalStateException if DJL's {@code ParallelBlock} lacks the field
+     */
+    @SuppressWarnings("unchecked")
+    public static Function<List<NDList>, NDList> parallelJoin(ParallelBlock block) {
+        return (Function<List<NDList>, NDList>) PARALLEL_JOIN.get(block);
+    }
+
+    /**
+     * A batch normalization's settings.
+     *
+     * @param axis the channel axis
+     * @param epsilon added to the variance
+     */
+    public record BatchNormSettings(int axis, float epsilon) {}
 
     /**
      * Lists the fields this class needs that the DJL on the class path lacks (those of MXNet's

@@ -2,6 +2,7 @@ package ai.hydra.train;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.optimizer.Sgd;
 import ai.djl.training.tracker.Tracker;
@@ -106,6 +107,36 @@ public final class HydraSgd extends Sgd {
      */
     public UpdateLog getUpdateLog() {
         return updateLog;
+    }
+
+    /**
+     * Applies this optimizer's update to arrays outside any trainer, with DJL's own native update
+     * ({@code NDArrayEx.sgdUpdate}, as {@link Sgd#update} calls it): {@code v <- p v + eta (r g +
+     * lambda w); w <- w - v}, in place. On the same device and data the result is bit-identical to
+     * the trainer's update, which is what lets a recorded training be replayed exactly.
+     *
+     * @param weight the weights, updated in place
+     * @param gradient the gradient of the batch-mean loss at {@code weight}
+     * @param momentumBuffer the momentum buffer {@code v}, updated in place (ignored when the
+     *     momentum is 0)
+     * @param learningRate the learning rate {@code eta} of this update
+     */
+    public void applyUpdate(
+            NDArray weight, NDArray gradient, NDArray momentumBuffer, float learningRate) {
+        NDList inputs =
+                momentum != 0f
+                        ? new NDList(weight, gradient, momentumBuffer)
+                        : new NDList(weight, gradient);
+        weight.getNDArrayInternal()
+                .sgdUpdate(
+                        inputs,
+                        new NDList(weight),
+                        learningRate,
+                        weightDecay,
+                        rescaleGrad,
+                        clipGrad,
+                        momentum,
+                        true);
     }
 
     /**

@@ -7,12 +7,15 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.dataset.Dataset;
 import ai.djl.translate.TranslateException;
+import ai.djl.util.Pair;
 import java.io.IOException;
+import java.util.List;
 
 /** Creates trainers that behave the same in float32 and float64, and evaluates them. */
 public final class Trainers {
@@ -74,5 +77,49 @@ public final class Trainers {
             }
         }
         return total == 0 ? Double.NaN : (double) correct / total;
+    }
+
+    /**
+     * Checks that every parameter of a model is finite: one reduction per parameter on its device
+     * and one value read back. A diverged training must not be evaluated, saved or attributed.
+     *
+     * @param model the model
+     * @param when a description of the moment, for the message, e.g. "at the end of epoch 2"
+     * @throws IllegalStateException naming the first parameter holding NaN or Inf
+     */
+    public static void requireFiniteParameters(Model model, String when) {
+        List<Pair<String, Parameter>> parameters =
+                model.getBlock().getParameters().stream().toList();
+        if (parameters.isEmpty() || isFinite(parameters)) {
+            return;
+        }
+        String name =
+                parameters.stream()
+                        .filter(pair -> !isFinite(List.of(pair)))
+                        .map(Pair::getKey)
+                        .findFirst()
+                        .orElse("?");
+        throw new IllegalStateException(
+                "Training diverged: parameter "
+                        + name
+                        + " holds NaN or Inf ("
+                        + when
+                        + "). Lower the learning rate (train.optimizer.learningRate) or check the"
+                        + " data; nothing is evaluated or saved from a diverged training.");
+    }
+
+    /** True if no value is NaN or infinite: the sum of value * 0 is 0, else NaN. */
+    private static boolean isFinite(List<Pair<String, Parameter>> parameters) {
+        NDList arrays = new NDList();
+        parameters.forEach(pair -> arrays.add(pair.getValue().getArray()));
+        try (NDManager scope = arrays.head().getManager().newSubManager()) {
+            scope.tempAttachAll(arrays); // intermediates land in the scope, not the model
+            NDArray zero = null;
+            for (NDArray array : arrays) {
+                NDArray term = array.mul(0).sum().toType(DataType.FLOAT64, false);
+                zero = zero == null ? term : zero.add(term);
+            }
+            return !Double.isNaN(zero.getDouble());
+        }
     }
 }

@@ -1,5 +1,11 @@
 package ai.hydra.train;
 
+import ai.djl.training.Trainer;
+import ai.djl.training.optimizer.Optimizer;
+import ai.hydra.io.Sha256;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +21,7 @@ public final class UpdateVerifier {
 
     private final HydraSgd optimizer;
     private final List<String> parameterIds;
+    private final String user;
     private int firstNumUpdate;
     private float plannedRate = Float.NaN;
 
@@ -23,10 +30,55 @@ public final class UpdateVerifier {
      *
      * @param optimizer the optimizer the trainer uses
      * @param parameterIds the ids of the parameters it updates
+     * @param user the listener that relies on the checks, named in messages (e.g. HydraListener)
      */
-    public UpdateVerifier(HydraSgd optimizer, List<String> parameterIds) {
+    public UpdateVerifier(HydraSgd optimizer, List<String> parameterIds, String user) {
         this.optimizer = optimizer;
         this.parameterIds = List.copyOf(parameterIds);
+        this.user = user;
+    }
+
+    /**
+     * Refuses, when training starts, a trainer on several devices or one that updates its
+     * parameters with another optimizer than the one a listener was given.
+     *
+     * @param trainer the trainer
+     * @param optimizer the optimizer the listener was built with
+     * @param user the listener, named in messages
+     * @throws IllegalStateException if the trainer cannot be followed
+     */
+    public static void requireTrainer(Trainer trainer, HydraSgd optimizer, String user) {
+        if (trainer.getDevices().length != 1) {
+            throw new IllegalStateException(
+                    "HYDRA supports training on one device; this trainer uses "
+                            + Arrays.toString(trainer.getDevices())
+                            + ". Pass a single device to DefaultTrainingConfig.optDevices(...).");
+        }
+        Optimizer used =
+                DjlInternals.optimizerOf(trainer)
+                        .orElseThrow(
+                                () ->
+                                        new IllegalStateException(
+                                                "HYDRA cannot see which optimizer the "
+                                                        + trainer.getManager()
+                                                                .getEngine()
+                                                                .getEngineName()
+                                                        + " engine's parameter server updates"
+                                                        + " with, so it cannot check that it"
+                                                        + " differentiates the update that runs:"
+                                                        + " hydra-djl supports DJL's PyTorch and"
+                                                        + " MXNet engines."));
+        if (used != optimizer) {
+            throw new IllegalStateException(
+                    "The trainer uses "
+                            + used
+                            + ", not the HydraSgd given to "
+                            + user
+                            + ". HYDRA differentiates DJL's Sgd update: build it with"
+                            + " HydraSgd.builder() (other optimizers such as Adam, and gradient"
+                            + " clipping, are not supported) and pass the same instance to"
+                            + " DefaultTrainingConfig.optOptimizer(...).");
+        }
     }
 
     /** Counts steps from the optimizer's current update count. */
@@ -108,7 +160,9 @@ public final class UpdateVerifier {
         int expected = firstNumUpdate + steps;
         if (log.getLatestNumUpdate() == firstNumUpdate) {
             throw new IllegalStateException(
-                    "The optimizer given to HydraListener did not run: pass the same HydraSgd to"
+                    "The optimizer given to "
+                            + user
+                            + " did not run: pass the same HydraSgd to"
                             + " DefaultTrainingConfig.optOptimizer(...), and call trainer.step()"
                             + " after every EasyTrain.trainBatch(...).");
         }
@@ -116,7 +170,9 @@ public final class UpdateVerifier {
             throw new IllegalStateException(
                     "The optimizer is at update "
                             + log.getLatestNumUpdate()
-                            + " but HYDRA saw "
+                            + " but "
+                            + user
+                            + " saw "
                             + steps
                             + " training batches since update "
                             + firstNumUpdate
@@ -132,11 +188,32 @@ public final class UpdateVerifier {
                                 + used.getKey()
                                 + " at update "
                                 + expected
-                                + ", HYDRA assumed "
+                                + ", "
+                                + user
+                                + " assumed "
                                 + plannedRate
                                 + ": the learning-rate tracker must be a function of the update"
                                 + " count.");
             }
         }
+    }
+
+    /**
+     * Fingerprints the learning rates of a range of steps, so that a run resumed from a checkpoint
+     * can check that its schedule gave the steps already taken the same rates.
+     *
+     * @param first the optimizer's update count before step 1
+     * @param steps the steps taken
+     * @return the SHA-256 (hex) of the rates of updates {@code first + 1 .. first + steps}
+     */
+    public String rateHistory(int first, int steps) {
+        MessageDigest digest = Sha256.digest();
+        ByteBuffer rate = ByteBuffer.allocate(Float.BYTES);
+        for (int step = 1; step <= steps; step++) {
+            rate.clear();
+            rate.putFloat(optimizer.learningRate(parameterIds.get(0), first + step));
+            digest.update(rate.array());
+        }
+        return Sha256.hex(digest);
     }
 }

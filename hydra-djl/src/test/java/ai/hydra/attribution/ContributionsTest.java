@@ -29,11 +29,22 @@ class ContributionsTest {
 
     @Test
     void ranksHelpfulAndHarmfulWithTiesInRowOrder() {
-        assertArrayEquals(new int[] {2, 5, 0}, c.mostHelpful(3));
-        assertArrayEquals(new int[] {1, 4, 3}, c.mostHarmful(3));
+        assertArrayEquals(new int[] {2, 5}, c.mostHelpful(2));
+        assertArrayEquals(new int[] {1, 4}, c.mostHarmful(2));
         assertArrayEquals(new int[] {3, 5, 1, 4, 6, 2}, c.ranks());
-        assertEquals(6, c.mostHelpful(10).length);
         assertEquals(22, c.trainIndex(c.mostHelpful(1)[0]));
+    }
+
+    /**
+     * Issue 10: asking for more than there are (topK above the tracked samples) listed harmful
+     * samples as helpful and helpful ones as harmful; a sample of contribution 0 is neither.
+     */
+    @Test
+    void helpfulListsOnlyPositiveAndHarmfulOnlyNegativeValues() {
+        assertArrayEquals(new int[] {2, 5, 0}, c.mostHelpful(10));
+        assertArrayEquals(new int[] {1, 4}, c.mostHarmful(10));
+        Contributions allHarmful = new Contributions(new double[] {-1, -2}, new int[] {0, 1});
+        assertEquals(0, allHarmful.mostHelpful(5).length);
     }
 
     @Test

@@ -69,4 +69,27 @@ class AttributionRunTest {
                                             .toArray()));
         }
     }
+
+    /**
+     * Issue 10: this run wrote an all-NaN contributions.csv with exit 0 (the finite check saw only
+     * the tracked sample's gradients, and the divergence came after its last visit).
+     */
+    @Test
+    void divergedTrainingGivesAnErrorNotNaNContributions() {
+        ExperimentConfig config =
+                ExperimentConfig.parse(
+                        "data: {dataset: bundled}\nmodel: lenet5\n",
+                        "test",
+                        "diverged",
+                        List.of(
+                                "seed=108",
+                                "train.epochs=1",
+                                "hydra.trackLimit=1",
+                                "train.optimizer.learningRate=10000"));
+        IllegalStateException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalStateException.class,
+                        () -> AttributionRun.builder().setConfig(config).build().run().close());
+        assertTrue(e.getMessage().startsWith("Training diverged"), e.getMessage());
+    }
 }

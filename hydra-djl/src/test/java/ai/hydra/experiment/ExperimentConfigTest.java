@@ -145,6 +145,21 @@ class ExperimentConfigTest {
     }
 
     @Test
+    void exactModeReadsItsKeysAndRefusesListenerOnlyOnes() throws IOException {
+        ExperimentConfig config =
+                ExperimentConfig.load(
+                        CONFIGS.resolve("lenet5-fashion-bundled.yaml"),
+                        List.of("hydra.mode=exact", "hydra.replayInterval=37"));
+        assertEquals(AttributionMode.EXACT, config.hydra().mode());
+        assertEquals(37, config.hydra().replayInterval());
+        assertTrue(config.hydra().mode().listenerMode().isEmpty());
+        Path file = write("exact.yaml", "hydra: {mode: exact, trackLimit: 100}\n");
+        String message = error(file);
+        assertTrue(message.contains("'hydra.trackLimit'"), message);
+        assertTrue(message.contains("does not apply to hydra.mode exact"), message);
+    }
+
+    @Test
     void modelMustFitDataset() throws IOException {
         String message = error(write("bad.yaml", "model: lenet5\ndata: {dataset: cifar10}\n"));
         assertTrue(message.contains("model lenet5 does not fit data.dataset cifar10"), message);

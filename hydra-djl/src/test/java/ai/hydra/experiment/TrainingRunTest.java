@@ -107,4 +107,23 @@ class TrainingRunTest {
             assertTrue(Double.isFinite(result.finalTrainLoss()));
         }
     }
+
+    /** Issue 10: lr 1e4 trained to NaN parameters, which hydra train then saved with exit 0. */
+    @Test
+    void divergedTrainingIsRefused() throws Exception {
+        ExperimentConfig config =
+                ExperimentConfig.load(
+                        BUNDLED,
+                        List.of(
+                                "train.epochs=1",
+                                "data.trainLimit=640",
+                                "data.testLimit=50",
+                                "train.optimizer.learningRate=10000"));
+        IllegalStateException e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        IllegalStateException.class,
+                        () -> TrainingRun.builder().setConfig(config).build().run().close());
+        assertTrue(e.getMessage().startsWith("Training diverged"), e.getMessage());
+        assertTrue(e.getMessage().contains("train.optimizer.learningRate"), e.getMessage());
+    }
 }

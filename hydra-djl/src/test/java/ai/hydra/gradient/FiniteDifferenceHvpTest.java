@@ -20,13 +20,12 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import ai.hydra.model.DenseNetBc;
-import ai.hydra.store.HostMemory;
 import ai.hydra.testing.EngineNeutral;
+import ai.hydra.testing.FlatMemory;
 import ai.hydra.testing.PyTorchOnly;
 import ai.hydra.testing.TinyProblem;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -271,7 +270,6 @@ class FiniteDifferenceHvpTest {
     @Test
     @Tag("memory")
     void memoryStaysFlatWithFrozenPatterns() throws Exception {
-        assumeResidentMemory();
         Block block =
                 new SequentialBlock()
                         .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(4).build())
@@ -296,7 +294,6 @@ class FiniteDifferenceHvpTest {
     @Test
     @Tag("memory")
     void memoryStaysFlatOverThousandsOfProducts() throws Exception {
-        assumeResidentMemory();
         TinyProblem problem = new TinyProblem();
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = problem.train(manager, -1, 0, problem.optimizer())) {
@@ -312,10 +309,8 @@ class FiniteDifferenceHvpTest {
     }
 
     /**
-     * Runs {@code calls} products of 10 vectors each. The JVM heap and the allocator grow to their
-     * working size in the first calls and then fluctuate; a native leak (double backward leaks
-     * ~1.25 MB per product) grows linearly, so the smallest resident size over the last tenth of
-     * the calls is compared with that over the fifth tenth.
+     * Runs {@code calls} products of 10 vectors each (a native leak, such as double backward's
+     * ~1.25 MB per product, grows the resident size linearly).
      */
     private static void assertFlatMemory(
             String name,
@@ -323,45 +318,21 @@ class FiniteDifferenceHvpTest {
             ShadowModel shadow,
             NDList inputs,
             NDList labels,
-            int calls)
-            throws Exception {
+            int calls) {
         NDArray w = shadow.space().values(manager, DataType.FLOAT64);
         FiniteDifferenceHvp hvp = new FiniteDifferenceHvp(shadow);
         NDArray v =
                 manager.randomNormal(new Shape(10, shadow.space().size()))
                         .toType(DataType.FLOAT64, false);
-        long middle = Long.MAX_VALUE;
-        long end = Long.MAX_VALUE;
-        int sample = Math.max(1, calls / 50);
-        for (int call = 0; call < calls; call++) {
-            try (NDManager scope = manager.newSubManager()) {
-                scope.tempAttachAll(v);
-                hvp.multiply(w, inputs, labels, v).close();
-            }
-            if (call % sample == 0 && call >= 4 * calls / 10) {
-                System.gc();
-                long rss = rssKb();
-                if (call < calls / 2) {
-                    middle = Math.min(middle, rss);
-                } else if (call >= 9 * calls / 10) {
-                    end = Math.min(end, rss);
-                }
-            }
-        }
-        System.out.printf(
-                "%s: RSS after %,d products %d MB, after %,d %d MB%n",
-                name, calls * 5, middle / 1024, calls * 10, end / 1024);
-        assertTrue(
-                end - middle < 25 * 1024, name + ": RSS grew by " + (end - middle) / 1024 + " MB");
-    }
-
-    private static void assumeResidentMemory() {
-        Assumptions.assumeTrue(
-                HostMemory.resident().isPresent(),
-                "no /proc/self/status here: the resident set size cannot be measured");
-    }
-
-    private static long rssKb() {
-        return HostMemory.resident().orElseThrow() / 1024;
+        FlatMemory.assertFlat(
+                name + " (10 products per call)",
+                calls,
+                25,
+                call -> {
+                    try (NDManager scope = manager.newSubManager()) {
+                        scope.tempAttachAll(v);
+                        hvp.multiply(w, inputs, labels, v).close();
+                    }
+                });
     }
 }

@@ -1,5 +1,7 @@
 package ai.hydra.influence;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -159,6 +161,46 @@ class InverseHvpSolverTest {
                     assertThrows(LissaDivergenceException.class, () -> lissa.solve(h, rhs));
             System.out.println("divergence message: " + e.getMessage());
             assertTrue(e.getMessage().contains("optScale"), e.getMessage());
+        }
+    }
+
+    /**
+     * Issue 10: CG returned an unconverged answer at its iteration cap without a word (a relative
+     * residual of 0.53 on LeNet-5). It now fails, or if allowed warns, and records the residual,
+     * which is checked here against |v - Hx| / |v| computed independently.
+     */
+    @Test
+    void conjugateGradientAtItsCapFailsOrRecordsTheResidual() {
+        try (NDManager scope = manager.newSubManager()) {
+            InfluenceHessian h = hessian(scope, new LogisticProblem.ClosedFormHvp(djl), 0);
+            NDArray rhs = testGradients(scope);
+            ConjugateGradientSolver capped =
+                    ConjugateGradientSolver.builder().optMaxIterations(2).build();
+            SolverNotConvergedException e =
+                    assertThrows(SolverNotConvergedException.class, () -> capped.solve(h, rhs));
+            assertTrue(e.getMessage().contains("did not converge in 2 iterations"), e.getMessage());
+            ConjugateGradientSolver allowed =
+                    ConjugateGradientSolver.builder()
+                            .optMaxIterations(2)
+                            .optAllowUnconverged(true)
+                            .build();
+            NDArray x = allowed.solve(h, rhs);
+            Convergence reached = allowed.lastConvergence();
+            assertEquals(2, reached.iterations());
+            assertFalse(reached.converged());
+            assertEquals(e.convergence().residual(), reached.residual(), 0);
+            NDArray residual = rhs.sub(h.multiply(x));
+            double worst = 0;
+            for (int k = 0; k < TEST_ROWS.length; k++) {
+                worst =
+                        Math.max(
+                                worst,
+                                residual.get(k).norm().getDouble() / rhs.get(k).norm().getDouble());
+            }
+            assertEquals(worst, reached.residual(), 1e-6 * worst);
+            ConjugateGradientSolver full = ConjugateGradientSolver.builder().build();
+            full.solve(h, rhs);
+            assertTrue(full.lastConvergence().converged(), full.lastConvergence().toString());
         }
     }
 

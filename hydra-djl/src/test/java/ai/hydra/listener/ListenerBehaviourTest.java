@@ -49,7 +49,27 @@ class ListenerBehaviourTest {
 
     @Test
     void trainingIsBitIdenticalWithAndWithoutListenerFloat64() throws Exception {
-        TinyProblem problem = new TinyProblem();
+        assertListenersChangeNothing(new TinyProblem());
+    }
+
+    /**
+     * With batch normalization the shadow passes run the block in training mode, which updates
+     * running statistics in place: they must update copies, never the model's (every parameter is
+     * compared, running statistics included).
+     */
+    @Test
+    void batchNormTrainingIsBitIdenticalWithAndWithoutListeners() throws Exception {
+        assertListenersChangeNothing(
+                new TinyProblem(
+                        TinyProblem.MOMENTUM,
+                        1f,
+                        false,
+                        TinyProblem.BATCH,
+                        TinyProblem::convBlock));
+    }
+
+    /** Trains with and without a HydraListener (both modes) and a TrajectoryRecorder. */
+    private static void assertListenersChangeNothing(TinyProblem problem) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             double[] plain;
             try (Model model = problem.train(manager, -1, 0, problem.optimizer())) {
@@ -61,7 +81,9 @@ class ListenerBehaviourTest {
                                     .optMode(HydraMode.BOTH)
                                     .optTrackedSamples(1, 2, 3)
                                     .build();
-                    Model model = problem.train(manager, -1, 0, sgd, hydra)) {
+                    TrajectoryRecorder recorder =
+                            TrajectoryRecorder.builder(sgd, TinyProblem.N).build();
+                    Model model = problem.train(manager, -1, 0, sgd, hydra, recorder)) {
                 assertArrayEquals(plain, weights(model));
             }
         }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.hydra.attribution.Contributions;
+import ai.hydra.attribution.NonFiniteResultException;
 import ai.hydra.data.ImageData;
 import java.awt.image.BufferedImage;
 import java.io.InputStream;
@@ -43,6 +44,35 @@ class ContributionReportTest {
                 .setTrainImages(train)
                 .setTestImages(test)
                 .optTopK(2);
+    }
+
+    /**
+     * Issue 10: a diverged run wrote a report of NaN; now nothing is written unless non-finite
+     * values are allowed, and then the summary gives their count.
+     */
+    @Test
+    void nonFiniteContributionsAreRefusedOrCounted() throws Exception {
+        double[] diverged = TEST_LOSS.clone();
+        diverged[4] = Double.NaN;
+        Contributions nan = new Contributions(diverged, Synthetic.TRAIN_INDICES);
+        Path out = dir.resolve("nan");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            ContributionReport refused = builder().optTestLossContributions(nan).build();
+            assertEquals(1, refused.nonFiniteCount());
+            NonFiniteResultException e =
+                    assertThrows(NonFiniteResultException.class, () -> refused.write(manager, out));
+            assertTrue(e.getMessage().contains("1 of 6 contributions"), e.getMessage());
+            assertTrue(!Files.exists(out), "nothing written");
+            builder()
+                    .optTestLossContributions(nan)
+                    .optAllowNonFinite(true)
+                    .build()
+                    .write(manager, out);
+        }
+        assertTrue(
+                Files.readString(out.resolve("summary.md"))
+                        .contains("- **non-finite values**: 1 contributions are NaN or infinite"),
+                Files.readString(out.resolve("summary.md")));
     }
 
     @Test

@@ -20,7 +20,7 @@ public final class JavaInit {
 
     /**
      * Overwrites every trainable parameter of a trainer's model with N(0, 1/fan_in) draws (biases
-     * 0), and hands them to the trainer's parameter server.
+     * 0, batch-norm scales 1), and hands them to the trainer's parameter server.
      *
      * @param trainer an initialized trainer
      * @param seed the seed
@@ -50,7 +50,10 @@ public final class JavaInit {
             double scale = fanIn > 0 ? 1 / Math.sqrt(fanIn) : biasStd;
             double[] values = new double[Math.toIntExact(size)];
             for (int i = 0; i < values.length; i++) {
-                values[i] = random.nextGaussian() * scale;
+                values[i] =
+                        parameter.getType() == Parameter.Type.GAMMA
+                                ? 1
+                                : random.nextGaussian() * scale;
             }
             if (array.getDataType() == DataType.FLOAT64) {
                 array.set(values);

@@ -8,8 +8,12 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.BatchSampler;
 import ai.djl.training.listener.TrainingListener;
@@ -19,6 +23,7 @@ import ai.hydra.data.SeededRandomSampler;
 import ai.hydra.train.HydraSgd;
 import ai.hydra.train.LearningRates;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * A tiny float64 problem with an independent ground truth: Gaussian blobs, a tanh MLP (smooth, so
@@ -47,6 +52,8 @@ public final class TinyProblem implements RetrainingProblem {
     public final float momentum;
     public final float rescaleGrad;
     public final boolean cosine;
+    public final int batchSize;
+    private final Supplier<Block> blockFactory;
 
     public TinyProblem() {
         this(MOMENTUM, 1f, false);
@@ -58,6 +65,34 @@ public final class TinyProblem implements RetrainingProblem {
      * @param cosine cosine schedule instead of a per-epoch step decay
      */
     public TinyProblem(float momentum, float rescaleGrad, boolean cosine) {
+        this(momentum, rescaleGrad, cosine, BATCH);
+    }
+
+    /**
+     * @param momentum SGD momentum (0 allowed)
+     * @param rescaleGrad the optimizer's gradient factor
+     * @param cosine cosine schedule instead of a per-epoch step decay
+     * @param batchSize the training batch size (the last batch of an epoch holds the rest)
+     */
+    public TinyProblem(float momentum, float rescaleGrad, boolean cosine, int batchSize) {
+        this(momentum, rescaleGrad, cosine, batchSize, TinyProblem::block);
+    }
+
+    /**
+     * @param momentum SGD momentum (0 allowed)
+     * @param rescaleGrad the optimizer's gradient factor
+     * @param cosine cosine schedule instead of a per-epoch step decay
+     * @param batchSize the training batch size (the last batch of an epoch holds the rest)
+     * @param blockFactory the model (input: FEATURES values per sample, output: CLASSES logits)
+     */
+    public TinyProblem(
+            float momentum,
+            float rescaleGrad,
+            boolean cosine,
+            int batchSize,
+            Supplier<Block> blockFactory) {
+        this.blockFactory = blockFactory;
+        this.batchSize = batchSize;
         this.momentum = momentum;
         this.rescaleGrad = rescaleGrad;
         this.cosine = cosine;
@@ -97,16 +132,35 @@ public final class TinyProblem implements RetrainingProblem {
 
     /** The learning rate of a 1-based update, as the optimizer sees it. */
     public ai.djl.training.tracker.Tracker schedule() {
-        int total = EPOCHS * STEPS_PER_EPOCH;
+        int total = EPOCHS * stepsPerEpoch();
         return cosine
                 ? LearningRates.cosine(LR, 0.01f, total)
-                : LearningRates.step(LR, 0.5f, STEPS_PER_EPOCH, total);
+                : LearningRates.step(LR, 0.5f, stepsPerEpoch(), total);
+    }
+
+    /** Optimizer steps per epoch. */
+    public int stepsPerEpoch() {
+        return (N + batchSize - 1) / batchSize;
     }
 
     public static SequentialBlock block() {
         return new SequentialBlock()
                 .add(Linear.builder().setUnits(HIDDEN).build())
                 .add(Activation.tanhBlock())
+                .add(Linear.builder().setUnits(CLASSES).build());
+    }
+
+    /**
+     * A small convolutional network with batch normalization over the same features (seen as a
+     * one-channel signal of FEATURES values): a sample's loss depends on its whole batch.
+     */
+    public static Block convBlock() {
+        return new SequentialBlock()
+                .add(x -> new NDList(x.singletonOrThrow().reshape(-1, 1, FEATURES)))
+                .add(Conv1d.builder().setKernelShape(new Shape(3)).setFilters(4).build())
+                .add(BatchNorm.builder().build())
+                .add(Activation::tanh)
+                .add(Blocks.batchFlattenBlock())
                 .add(Linear.builder().setUnits(CLASSES).build());
     }
 
@@ -122,7 +176,7 @@ public final class TinyProblem implements RetrainingProblem {
         if (sample >= 0) {
             weights[sample] = 1.0 + N * eps;
         }
-        return dataset(manager, trainX, trainY, weights, firstEpoch);
+        return dataset(manager, trainX, trainY, weights, firstEpoch, batchSize);
     }
 
     /** The test set as a SampleSet (labels: class, weight 1), dataset indices 0..TEST-1. */
@@ -141,11 +195,11 @@ public final class TinyProblem implements RetrainingProblem {
     public ArrayDataset testSet(NDManager manager) {
         double[] weights = new double[TEST];
         java.util.Arrays.fill(weights, 1.0);
-        return dataset(manager, testX, testY, weights, -1);
+        return dataset(manager, testX, testY, weights, -1, BATCH);
     }
 
     private static ArrayDataset dataset(
-            NDManager manager, double[][] x, int[] y, double[] w, int firstEpoch) {
+            NDManager manager, double[][] x, int[] y, double[] w, int firstEpoch, int batch) {
         NDArray data = manager.create(x);
         NDArray labels = manager.create(y).toType(DataType.FLOAT64, false);
         NDArray weights = manager.create(w);
@@ -153,7 +207,7 @@ public final class TinyProblem implements RetrainingProblem {
                 new ArrayDataset.Builder().setData(data).optLabels(labels, weights);
         if (firstEpoch >= 0) {
             builder.setSampling(
-                    new BatchSampler(new SeededRandomSampler(SEED, firstEpoch), BATCH, false));
+                    new BatchSampler(new SeededRandomSampler(SEED, firstEpoch), batch, false));
         } else {
             builder.setSampling(x.length, false);
         }
@@ -165,11 +219,23 @@ public final class TinyProblem implements RetrainingProblem {
     public Model train(
             NDManager manager, int sample, double eps, HydraSgd sgd, TrainingListener... listeners)
             throws Exception {
+        return train(manager, sample, eps, EPOCHS, sgd, listeners);
+    }
+
+    /** Trains a fresh float64 model for fewer (or more) epochs than {@link #EPOCHS}. */
+    public Model train(
+            NDManager manager,
+            int sample,
+            double eps,
+            int epochs,
+            HydraSgd sgd,
+            TrainingListener... listeners)
+            throws Exception {
         return RetrainingProblem.trainWeighted(
-                block(),
+                blockFactory.get(),
                 new Shape(1, FEATURES),
                 trainSet(manager, sample, eps),
-                EPOCHS,
+                epochs,
                 SEED,
                 trainer -> JavaInit.apply(trainer, SEED),
                 sgd,

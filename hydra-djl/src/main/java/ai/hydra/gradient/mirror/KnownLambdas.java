@@ -118,7 +118,11 @@ final class KnownLambdas {
 
     /** Distinct float64 values of both signs, so that no window of a max pooling ties. */
     private static NDArray probe(NDManager manager, Shape shape) {
-        Random random = new Random(PROBE_SEED);
+        return gaussian(manager, shape, new Random(PROBE_SEED));
+    }
+
+    /** Standard normal float64 draws of {@code random}, for probe inputs. */
+    static NDArray gaussian(NDManager manager, Shape shape, Random random) {
         double[] values = new double[Math.toIntExact(shape.size())];
         for (int i = 0; i < values.length; i++) {
             values[i] = random.nextGaussian();

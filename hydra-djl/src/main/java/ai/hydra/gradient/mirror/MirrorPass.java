@@ -7,6 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import java.util.Arrays;
 import java.util.function.Supplier;
@@ -27,6 +29,7 @@ public final class MirrorPass {
     private final boolean training;
     private final ActivationPattern pattern;
     private final boolean recording;
+    private final SampleProbes probes;
     private int cursor;
 
     private MirrorPass(
@@ -34,12 +37,14 @@ public final class MirrorPass {
             ParameterStore store,
             boolean training,
             ActivationPattern pattern,
-            boolean recording) {
+            boolean recording,
+            SampleProbes probes) {
         this.mirror = mirror;
         this.store = store;
         this.training = training;
         this.pattern = pattern;
         this.recording = recording;
+        this.probes = probes;
     }
 
     /**
@@ -56,7 +61,27 @@ public final class MirrorPass {
         if (into.size() != 0) {
             throw new IllegalArgumentException("a recording pass needs an empty pattern");
         }
-        return new MirrorPass(mirror, store, into.isTraining(), into, true);
+        return new MirrorPass(mirror, store, into.isTraining(), into, true, null);
+    }
+
+    /**
+     * Creates a pass that probes every parametric layer for per-sample gradients (see {@link
+     * SampleProbes}) and runs every kink as the block does (the engine's own ReLU and max pooling,
+     * nothing recorded); the mirror must be {@link BlockMirror#batchesSamples() batching}.
+     *
+     * @param mirror the mirror to run
+     * @param store where blocks read their parameters
+     * @param training the training flag blocks see
+     * @param probes an empty record that receives the layers' inputs and probes
+     * @return the pass
+     */
+    public static MirrorPass probing(
+            BlockMirror mirror, ParameterStore store, boolean training, SampleProbes probes) {
+        if (!mirror.batchesSamples()) {
+            throw new IllegalArgumentException(
+                    "per-sample gradients cannot be batched through " + mirror.unbatchedBlocks());
+        }
+        return new MirrorPass(mirror, store, training, null, true, probes);
     }
 
     /**
@@ -69,7 +94,7 @@ public final class MirrorPass {
      */
     public static MirrorPass frozen(
             BlockMirror mirror, ParameterStore store, ActivationPattern pattern) {
-        return new MirrorPass(mirror, store, pattern.isTraining(), pattern, false);
+        return new MirrorPass(mirror, store, pattern.isTraining(), pattern, false, null);
     }
 
     /**
@@ -77,7 +102,7 @@ public final class MirrorPass {
      * probe input); it cannot forward blocks.
      */
     static MirrorPass probe(ParameterStore store, ActivationPattern into) {
-        return new MirrorPass(null, store, into.isTraining(), into, true);
+        return new MirrorPass(null, store, into.isTraining(), into, true, null);
     }
 
     /**
@@ -128,12 +153,61 @@ public final class MirrorPass {
     }
 
     /**
+     * Runs a parametric layer as it is; a probing pass records its input and adds a zero probe to
+     * its output.
+     *
+     * @param layer a {@link ai.djl.nn.core.Linear} or {@link ai.djl.nn.convolutional.Convolution}
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    NDList layer(Block layer, NDList inputs) {
+        NDList out = layer.forward(store, inputs, training);
+        if (probes == null) {
+            return out;
+        }
+        return new NDList(probes.probe(layer, inputs.singletonOrThrow(), out.singletonOrThrow()));
+    }
+
+    /**
+     * Runs a batch normalization as it is; a probing pass runs it as {@link
+     * SampleProbes#probeBatchNorm} does and probes it.
+     *
+     * @param layer the batch normalization
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    NDList batchNorm(BatchNorm layer, NDList inputs) {
+        if (probes == null) {
+            return layer.forward(store, inputs, training);
+        }
+        return new NDList(probes.probeBatchNorm(layer, store, inputs.singletonOrThrow(), training));
+    }
+
+    /**
+     * Runs a layer normalization as it is; a probing pass also probes it (see {@link
+     * SampleProbes#probeLayerNorm}).
+     *
+     * @param layer the layer normalization
+     * @param inputs its inputs
+     * @return its outputs
+     */
+    NDList layerNorm(LayerNorm layer, NDList inputs) {
+        if (probes == null) {
+            return layer.forward(store, inputs, training);
+        }
+        return new NDList(probes.probeLayerNorm(layer, store, inputs, training));
+    }
+
+    /**
      * ReLU with its mask {@code x > 0} (the one PyTorch's backward uses) frozen.
      *
      * @param x the input
      * @return {@code x * mask}
      */
     public NDArray relu(NDArray x) {
+        if (pattern == null) {
+            return Activation.relu(x);
+        }
         NDArray mask = site(x.getShape(), () -> x.gt(0).toType(x.getDataType(), false));
         return x.mul(mask);
     }
@@ -146,6 +220,9 @@ public final class MirrorPass {
      * @return {@code x * slope}, the slope (1 or {@code alpha}) frozen
      */
     public NDArray leakyRelu(NDArray x, float alpha) {
+        if (pattern == null) {
+            return Activation.leakyRelu(x, alpha);
+        }
         NDArray slope =
                 site(
                         x.getShape(),
@@ -169,6 +246,9 @@ public final class MirrorPass {
      * @return the pooled array, shape (N, C, output spatial...)
      */
     public NDArray maxPool(NDArray x, PoolWindow window) {
+        if (pattern == null) {
+            return window.pool(x);
+        }
         Shape shape = x.getShape();
         Shape pooled = shape.slice(0, 2).addAll(window.outputShape(shape.slice(2)));
         NDArray positions = site(pooled, () -> flat(x, window.selectedPositions(x)));
@@ -182,6 +262,9 @@ public final class MirrorPass {
      * @return shape (N, C)
      */
     public NDArray globalMaxPool(NDArray x) {
+        if (pattern == null) {
+            return x.getNDArrayInternal().globalMaxPool();
+        }
         Shape nc = x.getShape().slice(0, 2);
         NDArray positions =
                 site(

@@ -108,6 +108,17 @@ public final class PoolWindow {
     }
 
     /**
+     * Applies the engine's own max pooling with these windows (what DJL's factory block runs).
+     *
+     * @param x the input, shape (N, C, spatial...)
+     * @return the pooled array
+     */
+    NDArray pool(NDArray x) {
+        return x.getNDArrayInternal()
+                .maxPool(new Shape(kernel), new Shape(stride), new Shape(padding), ceilMode);
+    }
+
+    /**
      * Finds each window's selected element: the first maximal one in row-major kernel order, the
      * one PyTorch's and MXNet's max pooling backward route to.
      *
@@ -167,7 +178,13 @@ public final class PoolWindow {
         }
         NDArray source = x;
         for (int i = 0; i < dims; i++) {
-            source = padded(source, i + 2, pads[2 * (dims - 1 - i)], pads[2 * (dims - 1 - i) + 1]);
+            source =
+                    padded(
+                            source,
+                            i + 2,
+                            pads[2 * (dims - 1 - i)],
+                            pads[2 * (dims - 1 - i) + 1],
+                            Float.NEGATIVE_INFINITY);
         }
         NDList views = new NDList();
         long[] offset = new long[dims];
@@ -177,37 +194,37 @@ public final class PoolWindow {
                 index.addSliceDim(offset[i], offset[i] + (out[i] - 1) * stride[i] + 1, stride[i]);
             }
             views.add(source.get(index));
-        } while (next(offset));
+        } while (next(offset, kernel));
         return NDArrays.stack(views, dims + 2);
     }
 
     /**
-     * Pads one axis with {@code -inf} by concatenation ({@code NDArray.pad} is not implemented by
+     * Pads one axis with a constant by concatenation ({@code NDArray.pad} is not implemented by
      * DJL's MXNet engine).
      */
-    private static NDArray padded(NDArray x, int axis, long left, long right) {
+    static NDArray padded(NDArray x, int axis, long left, long right, float value) {
         if (left == 0 && right == 0) {
             return x;
         }
         NDList parts = new NDList(3);
         if (left > 0) {
-            parts.add(negativeInfinity(x, axis, left));
+            parts.add(filled(x, axis, left, value));
         }
         parts.add(x);
         if (right > 0) {
-            parts.add(negativeInfinity(x, axis, right));
+            parts.add(filled(x, axis, right, value));
         }
         return NDArrays.concat(parts, axis);
     }
 
-    private static NDArray negativeInfinity(NDArray x, int axis, long size) {
+    private static NDArray filled(NDArray x, int axis, long size, float value) {
         long[] shape = x.getShape().getShape().clone(); // Shape hands out its own array
         shape[axis] = size;
-        return x.getManager().full(new Shape(shape), Float.NEGATIVE_INFINITY, x.getDataType());
+        return x.getManager().full(new Shape(shape), value, x.getDataType());
     }
 
     /** Advances a kernel offset in row-major order; false after the last. */
-    private boolean next(long[] offset) {
+    static boolean next(long[] offset, long[] kernel) {
         for (int i = offset.length - 1; i >= 0; i--) {
             if (++offset[i] < kernel[i]) {
                 return true;

@@ -7,8 +7,9 @@
  * max-pool selections) into an {@link ai.hydra.gradient.mirror.ActivationPattern} at one point, or
  * replays them at others, which makes the network smooth in its weights around that point.
  * Finite-difference Hessian-vector products ({@link ai.hydra.gradient.FiniteDifferenceHvp}) are
- * built on it; per-sample gradients and batched products can extend the same pass (recorded layer
- * inputs, output probes) without another walk of the tree.
+ * built on it. A <em>probing</em> pass ({@link ai.hydra.gradient.mirror.MirrorPass#probing}) gives
+ * a whole batch's per-sample gradients from one backward: it records each parametric layer's input
+ * and adds a zero probe to its output ({@link ai.hydra.gradient.mirror.SampleProbes}).
  *
  * <p>Custom blocks take part by implementing {@link ai.hydra.gradient.mirror.MirroredBlock}. DJL's
  * factory blocks are recognized from the arguments their lambdas captured, read by {@link
