@@ -30,6 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {
             DemoCommand.class,
             AttributeCommand.class,
+            ReproduceCommand.class,
             TrainCommand.class,
             ModelInfoCommand.class,
             CommandLine.HelpCommand.class
@@ -40,6 +41,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "  hydra demo",
             "  hydra train --config configs/lenet5-fashion-bundled.yaml --set train.epochs=1",
             "  hydra model-info --model densenet-bc-40",
+            "  hydra reproduce table3",
             "  hydra --engine mxnet demo",
             "",
             "Exit codes: 0 success, 1 runtime failure, 2 invalid usage or configuration."

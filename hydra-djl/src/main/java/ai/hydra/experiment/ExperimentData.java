@@ -63,6 +63,50 @@ public record ExperimentData(ImageData train, ImageData test, NoisyLabels noise)
         return new ExperimentData(train.withLabels(noise.labels()), test, noise);
     }
 
+    /**
+     * Loads clean held-out samples: the {@code count} samples of the training file right after the
+     * run's training samples (indices {@code trainLimit} to {@code trainLimit + count - 1}), with
+     * their original labels (label noise only corrupts the training samples). Experiments that
+     * select or clean training data compute contributions against these, never against the test
+     * set.
+     *
+     * @param config the data section; {@code trainLimit} must be set
+     * @param source where the config came from, for error messages
+     * @param count how many samples to hold out
+     * @return the held-out samples, indexed from 0
+     * @throws IOException if the files cannot be read or downloaded
+     * @throws ConfigException if {@code trainLimit} is not set or the training file has fewer than
+     *     {@code trainLimit + count} samples
+     */
+    public static ImageData heldOut(DataConfig config, String source, int count)
+            throws IOException {
+        Integer first = config.trainLimit();
+        if (first == null) {
+            throw new ConfigException(
+                    "held-out samples are taken after the training samples, so data.trainLimit"
+                            + " must be set (config "
+                            + source
+                            + ")");
+        }
+        ImageData file = read(config, Split.TRAIN, source);
+        if ((long) first + count > file.size()) {
+            throw new ConfigException(
+                    "data.trainLimit "
+                            + first
+                            + " plus "
+                            + count
+                            + " held-out samples exceeds the "
+                            + file.size()
+                            + " training images of "
+                            + config.dataset()
+                            + " (config "
+                            + source
+                            + "); lower data.trainLimit to at most "
+                            + (file.size() - count));
+        }
+        return file.subset(IntStream.range(first, first + count).toArray());
+    }
+
     private static ImageData read(DataConfig config, Split split, String source)
             throws IOException {
         if ("bundled".equals(config.dataset())) {

@@ -1,7 +1,10 @@
 package ai.hydra.experiment;
 
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -74,7 +77,7 @@ public sealed interface ReproductionSettings
             ConfigNode node,
             List<ReproductionConfig.Run> runs) {
         return switch (experiment) {
-            case FIG2 -> Fig2Settings.from(node);
+            case FIG2 -> Fig2Settings.from(node, runs);
             case FIG3_5 -> ApproximationSettings.from(node, runs);
             case TABLE3 -> CleaningSettings.from(node, runs);
             case TABLE4 -> ClusteringSettings.from(node, runs);
@@ -134,15 +137,44 @@ public sealed interface ReproductionSettings
      * Fig. 2: inter-class contributions over the whole test set.
      *
      * @param methods {@code hydra-hessian-free} (default) and/or {@code hydra-exact}
+     * @param similarPairs per run, the class pairs the paper names as similar (low mutual
+     *     contributions), e.g. {@code mnist: ["3-5", "2-7"]}; each pair as two class indices
      */
-    record Fig2Settings(List<Method> methods) implements ReproductionSettings {
-        static Fig2Settings from(ConfigNode node) {
-            node.allowOnly("methods");
+    record Fig2Settings(List<Method> methods, Map<String, List<int[]>> similarPairs)
+            implements ReproductionSettings {
+        static Fig2Settings from(ConfigNode node, List<ReproductionConfig.Run> runs) {
+            node.allowOnly("methods", "similarPairs");
+            ConfigNode pairs = node.section("similarPairs");
+            Map<String, List<int[]>> byRun = new LinkedHashMap<>();
+            for (String run : pairs.keys()) {
+                List<int[]> list = new ArrayList<>();
+                for (String pair : pairs.stringList(run)) {
+                    String[] parts = pair.split("-");
+                    try {
+                        if (parts.length != 2) {
+                            throw new NumberFormatException();
+                        }
+                        list.add(
+                                new int[] {
+                                    Integer.parseInt(parts[0].trim()),
+                                    Integer.parseInt(parts[1].trim())
+                                });
+                    } catch (NumberFormatException e) {
+                        throw pairs.error(
+                                run,
+                                "'"
+                                        + pair
+                                        + "' is not a pair of class indices; write e.g. \"3-5\"");
+                    }
+                }
+                byRun.put(run, List.copyOf(list));
+            }
             return new Fig2Settings(
                     readMethods(
                             node,
                             EnumSet.of(Method.HYDRA_HESSIAN_FREE, Method.HYDRA_EXACT),
-                            List.of(Method.HYDRA_HESSIAN_FREE)));
+                            List.of(Method.HYDRA_HESSIAN_FREE)),
+                    Map.copyOf(byRun));
         }
     }
 
@@ -209,12 +241,18 @@ public sealed interface ReproductionSettings
      *     fraction (the paper's r%)
      * @param methods the rankings compared; no filtering is always reported
      * @param influence the influence-function solver
+     * @param influenceSweep further solver settings whose cleaning results are reported beside the
+     *     main ones (how the influence-function baseline moves with damping, scale and solver)
      */
     record CleaningSettings(
-            int heldOut, Double removeFraction, List<Method> methods, InfluenceSettings influence)
+            int heldOut,
+            Double removeFraction,
+            List<Method> methods,
+            InfluenceSettings influence,
+            List<InfluenceSettings> influenceSweep)
             implements ReproductionSettings {
         static CleaningSettings from(ConfigNode node, List<ReproductionConfig.Run> runs) {
-            node.allowOnly("heldOut", "removeFraction", "methods", "influence");
+            node.allowOnly("heldOut", "removeFraction", "methods", "influence", "influenceSweep");
             Double fraction =
                     node.has("removeFraction") ? node.number("removeFraction", 0, 0, 0.99) : null;
             return new CleaningSettings(
@@ -232,7 +270,10 @@ public sealed interface ReproductionSettings
                                     Method.HYDRA_EXACT,
                                     Method.INFLUENCE,
                                     Method.RANDOM)),
-                    InfluenceSettings.from(node.section("influence")));
+                    InfluenceSettings.from(node.section("influence")),
+                    node.sectionList("influenceSweep").stream()
+                            .map(InfluenceSettings::from)
+                            .toList());
         }
     }
 

@@ -293,6 +293,27 @@ public final class ShadowModel {
     }
 
     /**
+     * Computes the model's outputs at {@code w} without any gradient.
+     *
+     * @param w flat weights; their manager receives the result
+     * @param inputs the batch inputs
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return the predictions, batch axis first
+     */
+    public NDList predictions(NDArray w, NDList inputs, boolean training) {
+        NDManager out = w.getManager();
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(w);
+            Shadow shadow = new Shadow(scope, w, false);
+            NDList x = onWeights(scope, inputs, w, true);
+            try (DjlInternals.ForwardMode mode =
+                    DjlInternals.forwardMode(scope.getEngine(), training)) {
+                return detached(block.forward(shadow.store, x, training), out);
+            }
+        }
+    }
+
+    /**
      * Computes the gradient of the trainer's loss with respect to the predictions: for a loss that
      * is the batch mean of per-sample terms, row j is {@code (1/B) d l_j / d prediction_j}.
      *
@@ -322,6 +343,33 @@ public final class ShadowModel {
                 gradients.add(gradient);
             }
             return gradients;
+        }
+    }
+
+    /**
+     * Computes each sample's loss at {@code w}: one forward pass of the batch, then the loss of
+     * every row with its label.
+     *
+     * @param w flat weights
+     * @param inputs the batch inputs
+     * @param labels the batch labels
+     * @param training true for a training forward pass (batch statistics), false for prediction
+     * @return one loss per row
+     */
+    public double[] sampleLosses(NDArray w, NDList inputs, NDList labels, boolean training) {
+        try (NDManager scope = w.getManager().newSubManager()) {
+            scope.tempAttachAll(w);
+            NDList predictions = predictions(w, inputs, training);
+            NDList y = onWeights(scope, labels, w, false);
+            int rows = Math.toIntExact(predictions.head().getShape().get(0));
+            double[] losses = new double[rows];
+            for (int k = 0; k < rows; k++) {
+                losses[k] =
+                        loss.evaluate(rows(y, k), rows(predictions, k))
+                                .toType(DataType.FLOAT64, false)
+                                .getDouble();
+            }
+            return losses;
         }
     }
 

@@ -134,6 +134,26 @@ public final class StorePlanner {
                         + " StorePlanner.Builder.optDirectory).");
     }
 
+    /**
+     * Returns the largest state this planner can place for a trainer on a device: the budget of its
+     * fixed placement, or for {@link Placement#AUTO} the largest of the device, host and disk
+     * budgets. Lets a caller say what fits before training starts.
+     *
+     * @param device the trainer's device
+     * @return bytes
+     */
+    public long capacity(Device device) {
+        return switch (placement) {
+            case DEVICE -> deviceBudget(device).bytes;
+            case HOST -> hostBudget().bytes;
+            case DISK -> diskBudget().bytes;
+            case AUTO ->
+                    Math.max(
+                            deviceBudget(device).bytes,
+                            Math.max(hostBudget().bytes, diskBudget().bytes));
+        };
+    }
+
     private Plan checked(Plan plan, String size, Budget budget) {
         if (plan.bytes > budget.bytes) {
             throw new IllegalStateException(

@@ -58,7 +58,7 @@ class ReproductionConfigTest {
         for (Experiment experiment : Experiment.values()) {
             Path file = REPRODUCE.resolve(experiment.configName() + ".yaml");
             List<String> presets = ReproductionConfig.presetNames(file);
-            assertEquals(List.of("quick", "paper"), presets, file.toString());
+            assertEquals(List.of("quick", "paper", "tiny"), presets, file.toString());
             for (String preset : presets) {
                 ReproductionConfig config = ReproductionConfig.load(file, preset, List.of());
                 assertEquals(experiment, config.experiment(), file.toString());
