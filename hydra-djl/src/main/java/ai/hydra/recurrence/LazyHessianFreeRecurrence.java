@@ -89,14 +89,7 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
 
     /** Moves rows to step {@code to}, adding {@code injection} (u g) in that last step if given. */
     private void advance(NDManager scope, int[] rows, int to, NDArray injection) {
-        double[][] coefficients = new double[4][rows.length];
-        for (int k = 0; k < rows.length; k++) {
-            double[] c = compose(lastStep[rows[k]], to).coefficients();
-            for (int j = 0; j < 4; j++) {
-                coefficients[j][k] = c[j];
-            }
-            lastStep[rows[k]] = to;
-        }
+        double[][] coefficients = composedMaps(rows, to);
         NDArray d = state.readD(scope, rows); // a fresh copy: updated in place below
         NDArray u = injection == null ? null : injection.toType(d.getDataType(), false);
         NDArray a = column(scope, coefficients[0], d);
@@ -121,13 +114,35 @@ public final class LazyHessianFreeRecurrence implements Recurrence {
         state.write(rows, d, newM);
     }
 
-    /** Composes the maps of steps {@code from+1 .. to}. */
-    private StepMap compose(int from, int to) {
-        StepMap product = StepMap.identity();
-        for (int t = from + 1; t <= to; t++) {
-            product = product.then(maps.get(t));
+    /**
+     * Returns, as columns {a, b, c, e}, each row's composition of the maps of steps {@code
+     * lastStep+1 .. to}, and moves the rows to {@code to}. One walk back from {@code to}
+     * accumulates the suffix product and hands it to the rows in order of their last step: the cost
+     * is the longest gap plus the rows, not their product. (Prefix products with inverses would be
+     * cheaper still but ill-conditioned: a step map's determinant is the momentum.)
+     */
+    private double[][] composedMaps(int[] rows, int to) {
+        Integer[] order = new Integer[rows.length];
+        for (int k = 0; k < rows.length; k++) {
+            order[k] = k;
         }
-        return product;
+        Arrays.sort(order, (x, y) -> Integer.compare(lastStep[rows[y]], lastStep[rows[x]]));
+        double[][] coefficients = new double[4][rows.length];
+        StepMap suffix = StepMap.identity();
+        int t = to;
+        for (int k : order) {
+            for (; t > lastStep[rows[k]]; t--) {
+                suffix = maps.get(t).then(suffix);
+            }
+            coefficients[0][k] = suffix.a;
+            coefficients[1][k] = suffix.b;
+            coefficients[2][k] = suffix.c;
+            coefficients[3][k] = suffix.e;
+        }
+        for (int row : rows) {
+            lastStep[row] = to;
+        }
+        return coefficients;
     }
 
     private static NDArray column(NDManager scope, double[] values, NDArray like) {
