@@ -6,12 +6,21 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A store that keeps the whole matrix as one array on a device (the trainer's, usually). */
 public final class DeviceStore implements HypergradientStore {
 
+    private static final Logger logger = LoggerFactory.getLogger(DeviceStore.class);
+
     private final NDManager manager;
     private final NDArray matrix;
+
+    /** Engines whose indexer cannot set rows by an index array (MXNet): logged once. */
+    private static final Set<String> ROW_BY_ROW = ConcurrentHashMap.newKeySet();
 
     /**
      * Allocates a zero matrix on a device.
@@ -61,9 +70,26 @@ public final class DeviceStore implements HypergradientStore {
     @Override
     public void write(int[] rows, NDArray values) {
         try (NDManager scope = manager.newSubManager()) {
-            NDArray local =
-                    values.toDevice(matrix.getDevice(), true).toType(matrix.getDataType(), false);
-            local.attach(scope);
+            NDArray local = values.toDevice(matrix.getDevice(), false);
+            local = local.toType(matrix.getDataType(), false);
+            if (local != values) {
+                local.attach(scope); // a converted copy; the caller's array stays the caller's
+            }
+            String engine = manager.getEngine().getEngineName();
+            if (!ROW_BY_ROW.contains(engine)) {
+                try {
+                    matrix.set(new NDIndex("{}", scope.create(toLong(rows))), local);
+                    return;
+                } catch (UnsupportedOperationException e) {
+                    // MXNet's indexer sets fixed indices and slices only
+                    if (ROW_BY_ROW.add(engine)) {
+                        logger.info(
+                                "{} cannot scatter rows by an index array: the hypergradient"
+                                        + " store writes row by row",
+                                engine);
+                    }
+                }
+            }
             for (int k = 0; k < rows.length; k++) {
                 matrix.set(new NDIndex(rows[k]), local.get(k));
             }
