@@ -116,11 +116,14 @@ final class CleaningExperiment
         long seed = spec.seed();
         CleaningSettings settings = settings(context.config());
         String label = spec.label();
-        try (TrainedRun trained =
-                        context.newRun(config)
-                                .optHydra(HydraMode.HESSIAN_FREE, null)
-                                .optHeldOut(settings.heldOut())
-                                .fit();
+        TrainedRun.Builder run =
+                context.newRun(config)
+                        .optHydra(HydraMode.HESSIAN_FREE, null)
+                        .optHeldOut(settings.heldOut());
+        if (settings.methods().contains(Method.HYDRA_EXACT)) {
+            run.optTrajectory(); // the replay's exact C(i) of every sample
+        }
+        try (TrainedRun trained = run.fit();
                 NDManager manager = trained.manager().newSubManager()) {
             ImageData train = trained.data().train();
             double fraction =
@@ -145,12 +148,7 @@ final class CleaningExperiment
                 Optional<Attributor> attributor =
                         Methods.create(method, trained, trainSet, options);
                 if (attributor.isEmpty()) {
-                    methods.add(
-                            Removal.unavailable(
-                                    name,
-                                    "",
-                                    "needs the reverse-mode replay over all samples (issue 9),"
-                                            + " not merged yet"));
+                    methods.add(Removal.unavailable(name, "", "not available for this run"));
                     continue;
                 }
                 context.stage(label + ": " + name + " contributions to the held-out loss");

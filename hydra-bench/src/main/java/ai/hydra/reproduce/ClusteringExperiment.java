@@ -113,8 +113,9 @@ final class ClusteringExperiment
                             unavailable(
                                     name,
                                     settings,
-                                    "needs the reverse-mode replay over all samples (issue 9),"
-                                            + " not merged yet"));
+                                    "the exact replay sweeps once per held-out image (one"
+                                            + " adjoint and Hessian product per step each): not"
+                                            + " run in this experiment"));
                     continue;
                 }
                 context.stage(

@@ -1,15 +1,18 @@
 package ai.hydra.reproduce.run;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.hydra.attribution.Attributor;
 import ai.hydra.attribution.HydraAttributor;
 import ai.hydra.attribution.RandomAttributor;
+import ai.hydra.attribution.ReplayAttributor;
 import ai.hydra.attribution.SelfLossAttributor;
 import ai.hydra.attribution.TracInAttributor;
 import ai.hydra.data.SampleSet;
 import ai.hydra.experiment.ReproductionSettings.InfluenceSettings;
 import ai.hydra.experiment.ReproductionSettings.Method;
 import ai.hydra.experiment.ReproductionSettings.Solver;
+import ai.hydra.gradient.FiniteDifferenceDirectionalDerivatives;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.influence.ConjugateGradientSolver;
 import ai.hydra.influence.InfluenceFunctions;
@@ -18,6 +21,7 @@ import ai.hydra.influence.LissaSolver;
 import ai.hydra.influence.SolverProgress;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.recurrence.HydraMode;
+import ai.hydra.replay.Trajectory;
 import ai.hydra.reproduce.outlier.OutlierGradientAttributor;
 import ai.hydra.train.HydraSgd;
 import java.util.Locale;
@@ -84,7 +88,7 @@ public final class Methods {
                     hydra != null && hydra.getMode().modes().contains(HydraMode.HESSIAN_FREE)
                             ? Optional.of(hydra(hydra, HydraMode.HESSIAN_FREE, batchSize))
                             : Optional.empty();
-            case HYDRA_EXACT -> exact(run, batchSize);
+            case HYDRA_EXACT -> exact(run, trainSet, batchSize, options);
             case INFLUENCE -> Optional.of(influence(run, trainSet, options.influence(), options));
             case TRACIN_CP ->
                     run.snapshots() == null
@@ -206,8 +210,34 @@ public final class Methods {
                 .toPlainString();
     }
 
-    /** The Hessian-aware hypergradients of the run's listener or of its exact subset. */
-    private static Optional<Attributor> exact(TrainedRun run, int batchSize) {
+    /**
+     * The exact contributions: of every training sample by the reverse-mode replay when the run
+     * recorded its trajectory, else the Hessian-aware hypergradients of the run's listener or of
+     * its exact subset.
+     */
+    private static Optional<Attributor> exact(
+            TrainedRun run, SampleSet trainSet, int batchSize, Options options) {
+        if (run.trajectory() != null) {
+            ShadowModel shadow = run.shadow();
+            Trajectory trajectory = run.trajectory().getTrajectory();
+            return Optional.of(
+                    ReplayAttributor.builder(trajectory, shadow, trainSet)
+                            .optDerivatives(
+                                    new FiniteDifferenceDirectionalDerivatives(
+                                            shadow,
+                                            run.config().hydra().hessianStep(),
+                                            DataType.FLOAT64))
+                            .optBatchSize(batchSize)
+                            .optProgress(
+                                    done ->
+                                            options.progress()
+                                                    .update(
+                                                            "replay",
+                                                            done,
+                                                            trajectory.size(),
+                                                            Double.NaN))
+                            .build());
+        }
         for (HydraListener listener : new HydraListener[] {run.hydra(), run.aware()}) {
             if (listener != null && listener.getMode().modes().contains(HydraMode.HESSIAN_AWARE)) {
                 return Optional.of(hydra(listener, HydraMode.HESSIAN_AWARE, batchSize));

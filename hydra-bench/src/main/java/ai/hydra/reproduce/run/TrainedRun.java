@@ -15,6 +15,7 @@ import ai.hydra.gradient.ParameterSpace;
 import ai.hydra.gradient.ShadowModel;
 import ai.hydra.listener.HydraListener;
 import ai.hydra.listener.SnapshotRecorder;
+import ai.hydra.listener.TrajectoryRecorder;
 import ai.hydra.recurrence.HydraMode;
 import ai.hydra.train.HydraSgd;
 import java.io.IOException;
@@ -39,6 +40,7 @@ public final class TrainedRun implements AutoCloseable {
     private final HydraListener hydra;
     private final HydraListener aware;
     private final SnapshotRecorder snapshots;
+    private final TrajectoryRecorder trajectory;
     private final HydraSgd optimizer;
     private final float[] initialWeights;
     private final double trainSeconds;
@@ -58,6 +60,7 @@ public final class TrainedRun implements AutoCloseable {
         this.hydra = parts.hydra();
         this.aware = parts.aware();
         this.snapshots = parts.snapshots();
+        this.trajectory = parts.trajectory();
         this.optimizer = parts.optimizer();
         this.initialWeights = initialWeights;
         this.trainSeconds = trainSeconds;
@@ -79,7 +82,8 @@ public final class TrainedRun implements AutoCloseable {
             ExperimentData data,
             HydraListener hydra,
             HydraListener aware,
-            SnapshotRecorder snapshots) {}
+            SnapshotRecorder snapshots,
+            TrajectoryRecorder trajectory) {}
 
     /** Creates an extra listener once the run's optimizer and standard listeners exist. */
     @FunctionalInterface
@@ -159,6 +163,15 @@ public final class TrainedRun implements AutoCloseable {
     }
 
     /**
+     * Returns the recorded trajectory (for the exact reverse-mode replay), if one was asked for.
+     *
+     * @return the recorder, or null
+     */
+    public TrajectoryRecorder trajectory() {
+        return trajectory;
+    }
+
+    /**
      * Returns the optimizer that trained.
      *
      * @return the optimizer
@@ -206,7 +219,7 @@ public final class TrainedRun implements AutoCloseable {
     /** Frees the model, the hypergradients and the snapshots. */
     @Override
     public void close() {
-        for (AutoCloseable listener : new AutoCloseable[] {hydra, aware, snapshots}) {
+        for (AutoCloseable listener : new AutoCloseable[] {hydra, aware, snapshots, trajectory}) {
             closeQuietly(listener);
         }
         training.close();
@@ -233,6 +246,7 @@ public final class TrainedRun implements AutoCloseable {
         private int[] tracked;
         private int[] exactSubset;
         private boolean snapshots;
+        private boolean trajectory;
         private final List<ListenerFactory> extra = new ArrayList<>();
         private TrainingProgress progress = TrainingProgress.NONE;
 
@@ -284,6 +298,17 @@ public final class TrainedRun implements AutoCloseable {
          */
         public Builder optExactSubset(int[] samples) {
             this.exactSubset = samples.clone();
+            return this;
+        }
+
+        /**
+         * Attaches a {@link TrajectoryRecorder}, so that the exact contributions of every training
+         * sample can be computed afterwards by the reverse-mode replay.
+         *
+         * @return this builder
+         */
+        public Builder optTrajectory() {
+            this.trajectory = true;
             return this;
         }
 
@@ -344,9 +369,12 @@ public final class TrainedRun implements AutoCloseable {
                                 : hydraListener(sgd, n, HydraMode.HESSIAN_AWARE, exactSubset);
                 SnapshotRecorder recorder =
                         snapshots ? SnapshotRecorder.builder(sgd).build() : null;
-                Parts parts = new Parts(sgd, loaded, hydra, aware, recorder);
+                TrajectoryRecorder path =
+                        trajectory ? TrajectoryRecorder.builder(sgd, n).build() : null;
+                Parts parts = new Parts(sgd, loaded, hydra, aware, recorder, path);
                 List<TrainingListener> listeners = new ArrayList<>();
-                for (TrainingListener listener : new TrainingListener[] {hydra, aware, recorder}) {
+                for (TrainingListener listener :
+                        new TrainingListener[] {hydra, aware, recorder, path}) {
                     if (listener != null) {
                         listeners.add(listener);
                     }
@@ -365,7 +393,8 @@ public final class TrainedRun implements AutoCloseable {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     return new TrainedRun(this, loaded, held, result, parts, initial[0], seconds);
                 } catch (IOException | TranslateException | RuntimeException e) {
-                    for (AutoCloseable listener : new AutoCloseable[] {hydra, aware, recorder}) {
+                    for (AutoCloseable listener :
+                            new AutoCloseable[] {hydra, aware, recorder, path}) {
                         closeQuietly(listener);
                     }
                     throw e;
