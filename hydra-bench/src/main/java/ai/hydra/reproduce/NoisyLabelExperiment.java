@@ -99,6 +99,9 @@ final class NoisyLabelExperiment
         }
         if (methods.contains(Method.HYDRA_EXACT)) {
             builder.optExactSubset(subset);
+            if (settings.scorings().contains(Scoring.HELD_OUT)) {
+                builder.optTrajectory(); // exact held-out scores of every sample by the replay
+            }
         }
         if (methods.contains(Method.TRACIN_CP)) {
             builder.optSnapshots();
@@ -127,6 +130,21 @@ final class NoisyLabelExperiment
             List<Score> scores = new ArrayList<>();
             for (Method method : methods) {
                 String name = ConfigNames.of(method);
+                if (method == Method.HYDRA_EXACT && trained.trajectory() != null) {
+                    scores.addAll(
+                            exactScores(
+                                    context,
+                                    label,
+                                    scorer,
+                                    settings.scorings(),
+                                    trained,
+                                    trainSet,
+                                    subsetSamples,
+                                    heldOut,
+                                    options,
+                                    manager));
+                    continue;
+                }
                 Optional<Attributor> created = Methods.create(method, trained, trainSet, options);
                 if (created.isEmpty()) {
                     scores.add(scorer.missing(name, "self", "not available on this run"));
@@ -142,6 +160,7 @@ final class NoisyLabelExperiment
                                         attributor,
                                         method,
                                         scoring,
+                                        onlySubset(method, scoring),
                                         trainSet,
                                         subsetSamples,
                                         heldOut,
@@ -159,12 +178,69 @@ final class NoisyLabelExperiment
         }
     }
 
+    /**
+     * Scores exact HYDRA: held out over every sample by the replay of the recorded run, by itself
+     * on the subset that the Hessian-aware recurrence tracked (the replay has no self scoring).
+     */
+    private static List<Score> exactScores(
+            ExperimentContext context,
+            String label,
+            Scorer scorer,
+            List<Scoring> scorings,
+            TrainedRun trained,
+            SampleSet all,
+            SampleSet subset,
+            SampleSet heldOut,
+            Methods.Options options,
+            NDManager manager)
+            throws Exception {
+        String name = ConfigNames.of(Method.HYDRA_EXACT);
+        int batchSize = trained.config().train().batchSize();
+        List<Score> out = new ArrayList<>();
+        for (Scoring scoring : scorings) {
+            boolean self = scoring == Scoring.SELF;
+            context.stage(label + ": " + name + ", " + ConfigNames.of(scoring) + " scoring");
+            Optional<Attributor> created =
+                    self
+                            ? Methods.hessianAware(trained, batchSize)
+                            : Methods.create(Method.HYDRA_EXACT, trained, all, options);
+            if (created.isEmpty()) {
+                out.add(scorer.missing(name, ConfigNames.of(scoring), "not available on this run"));
+                continue;
+            }
+            try (Attributor attributor = created.get()) {
+                out.addAll(
+                        score(
+                                scorer,
+                                attributor,
+                                Method.HYDRA_EXACT,
+                                scoring,
+                                self,
+                                all,
+                                subset,
+                                heldOut,
+                                manager));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether a method is scored on the subset only: exact hypergradients of the forward recurrence
+     * exist for the subset only; influence self-scoring costs a solve per sample.
+     */
+    private static boolean onlySubset(Method method, Scoring scoring) {
+        return method == Method.HYDRA_EXACT
+                || (scoring == Scoring.SELF && method == Method.INFLUENCE);
+    }
+
     /** Scores one method one way: on all samples, or on the subset for the costly ones. */
     private static List<Score> score(
             Scorer scorer,
             Attributor attributor,
             Method method,
             Scoring scoring,
+            boolean onlySubset,
             SampleSet all,
             SampleSet subset,
             SampleSet heldOut,
@@ -176,9 +252,6 @@ final class NoisyLabelExperiment
         if (!attributor.supports(needed)) {
             return List.of(scorer.missing(name, how, "scores samples only by themselves"));
         }
-        // exact hypergradients exist for the subset only; influence self-scoring costs a solve per
-        // sample
-        boolean onlySubset = method == Method.HYDRA_EXACT || (self && method == Method.INFLUENCE);
         List<Score> out = new ArrayList<>();
         try {
             if (!onlySubset) {

@@ -238,6 +238,18 @@ public final class Methods {
                                                             Double.NaN))
                             .build());
         }
+        return hessianAware(run, batchSize);
+    }
+
+    /**
+     * Returns the Hessian-aware hypergradients of the run's listener or of its exact subset: exact
+     * values of the tracked samples, which (unlike the replay) give their self-attribution too.
+     *
+     * @param run the run
+     * @param batchSize samples per gradient pass
+     * @return the attributor, or empty when no listener ran the Hessian-aware recurrence
+     */
+    public static Optional<Attributor> hessianAware(TrainedRun run, int batchSize) {
         for (HydraListener listener : new HydraListener[] {run.hydra(), run.aware()}) {
             if (listener != null && listener.getMode().modes().contains(HydraMode.HESSIAN_AWARE)) {
                 return Optional.of(hydra(listener, HydraMode.HESSIAN_AWARE, batchSize));
