@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -131,15 +130,7 @@ public final class ExactAgreement implements Callable<Integer> {
                     TrajectoryRecorder recorder = TrajectoryRecorder.builder(sgd, n).build();
                     NDManager manager = NDManager.newBaseManager()) {
                 SampleSet test =
-                        data.test()
-                                .subset(
-                                        IntStream.range(
-                                                        0,
-                                                        Math.min(
-                                                                settings.testSamples(),
-                                                                data.test().size()))
-                                                .toArray())
-                                .toSampleSet(manager, dataType);
+                        data.test().first(settings.testSamples()).toSampleSet(manager, dataType);
                 SampleSet train = data.train().toSampleSet(manager, dataType);
                 Measurements measurements =
                         new Measurements(

@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -87,9 +86,8 @@ public final class InfluenceBenchmark implements Callable<Integer> {
         }
         ImageData train = DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TRAIN, dir);
         ImageData test = DatasetLoader.load(DatasetName.FASHION_MNIST, Split.TEST, dir);
-        int[] trainRows = IntStream.range(0, Math.min(trainSize, train.size())).toArray();
-        train = train.subset(trainRows);
-        test = test.subset(IntStream.range(0, Math.min(testSize, test.size())).toArray());
+        train = train.first(trainSize);
+        test = test.first(testSize);
         try (NDManager manager = NDManager.newBaseManager();
                 Model model = Model.newInstance("lenet5")) {
             HydraSgd sgd = trainOneEpoch(manager, model, train);

@@ -181,15 +181,7 @@ final class ApproximationExperiment
             try (NDManager manager = trainer.getModel().getNDManager().newSubManager()) {
                 double[][] errors = distances(manager, free, exact);
                 SampleSet test =
-                        data.test()
-                                .subset(
-                                        IntStream.range(
-                                                        0,
-                                                        Math.min(
-                                                                settings.testSamples(),
-                                                                data.test().size()))
-                                                .toArray())
-                                .toSampleSet(manager, dataType);
+                        data.test().first(settings.testSamples()).toSampleSet(manager, dataType);
                 Contributions gold = contributions(manager, exact, test);
                 Contributions approximate = contributions(manager, free, test);
                 double influenceSigns = Double.NaN;

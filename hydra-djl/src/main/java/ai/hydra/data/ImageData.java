@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * An immutable, host-side image-classification split: uint8 pixels in N,C,H,W layout plus one
@@ -245,6 +246,16 @@ public final class ImageData {
             newLabels[i] = labels[src];
         }
         return new ImageData(newPixels, newLabels, channels, height, width, classNames, false);
+    }
+
+    /**
+     * Returns the first images of this split: all of them when it holds no more than {@code count}.
+     *
+     * @param count how many images at most
+     * @return a new split
+     */
+    public ImageData first(int count) {
+        return subset(IntStream.range(0, Math.max(0, Math.min(count, size()))).toArray());
     }
 
     /**
