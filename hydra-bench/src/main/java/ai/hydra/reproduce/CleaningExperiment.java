@@ -254,7 +254,11 @@ final class CleaningExperiment
                 boolean predicts,
                 Contributions reference)
                 throws Exception {
-            int[] rows = c.mostHarmful(remove);
+            int[] rows = c.lowest(remove); // a fixed share, helpful ones too if need be
+            if (rows.length != remove) {
+                throw new IllegalStateException(
+                        method + " ranked " + rows.length + " samples, " + remove + " to remove");
+            }
             boolean[] removed = new boolean[c.size()];
             double predicted = 0;
             int wrong = 0;

@@ -105,9 +105,19 @@ public final class Contributions {
      * @return row numbers
      */
     public int[] mostHarmful(int k) {
+        return Arrays.stream(lowest(k)).filter(row -> values[row] < 0).toArray();
+    }
+
+    /**
+     * Returns the rows of the k lowest values, lowest first, whatever their sign: the samples to
+     * remove when cleaning a fixed share of the data.
+     *
+     * @param k how many at most
+     * @return row numbers
+     */
+    public int[] lowest(int k) {
         // ascending by value, ties by row order: not the reverse of mostHelpful on ties
         return IntStream.range(0, values.length)
-                .filter(row -> values[row] < 0)
                 .boxed()
                 .sorted(
                         Comparator.comparingDouble((Integer i) -> values[i])

@@ -39,6 +39,17 @@ class ContributionsTest {
      * Issue 10: asking for more than there are (topK above the tracked samples) listed harmful
      * samples as helpful and helpful ones as harmful; a sample of contribution 0 is neither.
      */
+    /**
+     * Cleaning removes a fixed share whatever the signs: the lowest k values, which go on into the
+     * zero and positive ones when fewer than k are negative (table3 removed too few before).
+     */
+    @Test
+    void lowestTakesAFixedCountWhateverTheSign() {
+        assertArrayEquals(new int[] {1, 4, 3, 0}, c.lowest(4));
+        assertArrayEquals(new int[] {1, 4, 3, 0, 5, 2}, c.lowest(10));
+        assertEquals(0, c.lowest(0).length);
+    }
+
     @Test
     void helpfulListsOnlyPositiveAndHarmfulOnlyNegativeValues() {
         assertArrayEquals(new int[] {2, 5, 0}, c.mostHelpful(10));
